@@ -1,0 +1,44 @@
+# The two commands a new user runs: `make demo` and `make test`. Both need only python3.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+MANAGE := $(PY) example_project/manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test test-postgres lint build clean venv
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -e ".[pdf,celery,test,example,dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_demo
+	$(MANAGE) walk_demo_cases
+	@echo ""
+	@echo "Serving the example council intranet on http://$(HOST):$(PORT)/"
+	@echo "  API:          http://$(HOST):$(PORT)/api/safety/"
+	@echo "  API docs:     http://$(HOST):$(PORT)/api/docs/"
+	@echo "  Schema:       http://$(HOST):$(PORT)/api/schema/"
+	@echo "  Admin:        http://$(HOST):$(PORT)/admin/"
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: $(STAMP)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check safety_workflow tests example_project bench
+
+build: $(STAMP)
+	$(PY) -m build
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info example_project/db.sqlite3 example_project/media

@@ -1,0 +1,1 @@
+"""An example council intranet that installs safety_workflow the way a council would."""

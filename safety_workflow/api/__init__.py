@@ -1,0 +1,1 @@
+"""The REST API: DRF views, input and output serializers, permissions and filters."""

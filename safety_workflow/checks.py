@@ -1,0 +1,142 @@
+"""System checks, each with a stable id that the documentation and tests refer to.
+
+| id | meaning |
+| --- | --- |
+| safety_workflow.E001 | django-guardian's ObjectPermissionBackend is not in AUTHENTICATION_BACKENDS |
+| safety_workflow.E002 | PDF export is on but WeasyPrint cannot be imported |
+| safety_workflow.E003 | SAFETY_WORKFLOW["ROLES"] maps a role that does not exist |
+| safety_workflow.E004 | SAFETY_WORKFLOW has an option that does not exist |
+| safety_workflow.E005 | an SLA entry is not a positive number of hours or working days |
+| safety_workflow.E006 | ADAPTER or RUNNER cannot be imported |
+| safety_workflow.E007 | "viewflow.workflow" or "guardian" is missing from INSTALLED_APPS |
+| safety_workflow.W001 | viewflow's base app "viewflow" is installed: it edits the host's MIDDLEWARE |
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+from .conf import DEFAULTS, app_settings
+from .roles import KNOWN_ROLES
+
+GUARDIAN_BACKEND = "guardian.backends.ObjectPermissionBackend"
+
+
+@register(Tags.security)
+def check_guardian_backend(app_configs: Any = None, **kwargs: Any) -> list:
+    if GUARDIAN_BACKEND in settings.AUTHENTICATION_BACKENDS:
+        return []
+    return [
+        Error(
+            "django-guardian's object permission backend is not enabled.",
+            hint=f"Add {GUARDIAN_BACKEND!r} to AUTHENTICATION_BACKENDS: register entries "
+            "are shared per object and cannot be granted without it.",
+            id="safety_workflow.E001",
+        )
+    ]
+
+
+@register()
+def check_pdf_export(app_configs: Any = None, **kwargs: Any) -> list:
+    if not app_settings.PDF_EXPORT:
+        return []
+    try:
+        import weasyprint  # noqa: F401
+    except Exception as exc:  # OSError when Pango is missing, ImportError when not installed
+        return [
+            Error(
+                f"PDF export is on but WeasyPrint cannot be imported ({exc.__class__.__name__}: {exc}).",
+                hint='Install the "pdf" extra (pip install safety-workflow[pdf]) and Pango, '
+                'or set SAFETY_WORKFLOW["PDF_EXPORT"] = False.',
+                id="safety_workflow.E002",
+            )
+        ]
+    return []
+
+
+@register()
+def check_roles(app_configs: Any = None, **kwargs: Any) -> list:
+    roles = app_settings.ROLES
+    if not isinstance(roles, dict):
+        return [Error('SAFETY_WORKFLOW["ROLES"] must be a dict of role -> group names.',
+                      id="safety_workflow.E003")]
+    unknown = sorted(set(roles) - KNOWN_ROLES)
+    if not unknown:
+        return []
+    return [
+        Error(
+            f'SAFETY_WORKFLOW["ROLES"] maps unknown role(s): {", ".join(unknown)}.',
+            hint=f"Known roles: {', '.join(sorted(KNOWN_ROLES))}.",
+            id="safety_workflow.E003",
+        )
+    ]
+
+
+@register()
+def check_options(app_configs: Any = None, **kwargs: Any) -> list:
+    unknown = app_settings.unknown_options()
+    if not unknown:
+        return []
+    return [
+        Error(
+            f"SAFETY_WORKFLOW has unknown option(s): {', '.join(unknown)}.",
+            hint=f"Valid options: {', '.join(sorted(DEFAULTS))}.",
+            id="safety_workflow.E004",
+        )
+    ]
+
+
+@register()
+def check_sla(app_configs: Any = None, **kwargs: Any) -> list:
+    errors = []
+    for node, spec in (app_settings.SLA or {}).items():
+        ok = (
+            isinstance(spec, dict)
+            and len(spec) == 1
+            and next(iter(spec)) in ("hours", "working_days")
+            and isinstance(next(iter(spec.values())), (int, float))
+            and next(iter(spec.values())) > 0
+        )
+        if not ok:
+            errors.append(
+                Error(
+                    f'SAFETY_WORKFLOW["SLA"][{node!r}] = {spec!r} is not a service level.',
+                    hint='Use {"hours": N} or {"working_days": N} with N > 0.',
+                    id="safety_workflow.E005",
+                )
+            )
+    return errors
+
+
+@register()
+def check_importable(app_configs: Any = None, **kwargs: Any) -> list:
+    errors = []
+    for name in ("ADAPTER", "RUNNER"):
+        try:
+            getattr(app_settings, name)
+        except ImportError as exc:
+            errors.append(Error(str(exc), id="safety_workflow.E006"))
+    return errors
+
+
+@register()
+def check_installed_apps(app_configs: Any = None, **kwargs: Any) -> list:
+    messages = []
+    for app in ("viewflow.workflow", "guardian"):
+        if app not in settings.INSTALLED_APPS:
+            messages.append(
+                Error(f"{app!r} must be in INSTALLED_APPS for safety_workflow.",
+                      id="safety_workflow.E007")
+            )
+    if "viewflow" in settings.INSTALLED_APPS:
+        messages.append(
+            Warning(
+                "viewflow's base app 'viewflow' is installed; it appends its own middleware to MIDDLEWARE.",
+                hint="safety_workflow needs only 'viewflow.workflow'.",
+                id="safety_workflow.W001",
+            )
+        )
+    return messages

@@ -1,0 +1,146 @@
+"""Settings for safety_workflow, read lazily from the host's ``SAFETY_WORKFLOW`` dict.
+
+Usage::
+
+    from safety_workflow.conf import app_settings
+    app_settings.REGISTER_REVIEW_INTERVAL_DAYS
+
+Nothing here reads Django settings at import time, and nothing writes to them.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+SETTINGS_NAME = "SAFETY_WORKFLOW"
+
+#: Every option, with its default. ``docs/settings.md`` explains each one.
+DEFAULTS: dict[str, Any] = {
+    # Dotted path to the host adapter (see adapter.py).
+    "ADAPTER": "safety_workflow.adapter.DefaultAdapter",
+    # Role -> the host's group names that carry it. A user may hold several roles.
+    "ROLES": {
+        "councillor": ["Councillors"],
+        "members_services": ["Members Services"],
+        "health_and_safety": ["Health and Safety"],
+        "legal": ["Legal"],
+        "monitoring_officer": ["Monitoring Officer"],
+        "police_liaison": ["Police Liaison"],
+        "frontline": ["Frontline Staff"],
+        "information_governance": ["Information Governance"],
+    },
+    # Prefix of human-readable references (case SW-2026-0001, incident SW-2026-0001-01).
+    "REFERENCE_PREFIX": "SW",
+    # Service levels for human tasks, by flow node name. Units: "hours" or "working_days".
+    "SLA": {
+        "triage": {"working_days": 1},
+        "assess": {"working_days": 2},
+        "advise": {"working_days": 2},
+        "council_action": {"working_days": 5},
+        "prepare_bundle": {"working_days": 10},
+        "injunction_outcome": {"working_days": 60},
+        "police_acknowledge": {"hours": 1},
+        "police_outcome": {"working_days": 20},
+        "close": {"working_days": 2},
+        "register_proposal": {"working_days": 5},
+        "home_security": {"working_days": 10},
+        "employee_assistance": {"working_days": 2},
+        "approve": {"working_days": 5},
+        "notify": {"working_days": 5},
+        "review": {"working_days": 10},
+    },
+    # Weekdays that are working days (Monday is 0) and dates that are not (bank holidays, ISO strings).
+    "WORKING_DAYS": [0, 1, 2, 3, 4],
+    "NON_WORKING_DATES": [],
+    # Evidence uploads.
+    "EVIDENCE_MAX_BYTES": 50 * 1024 * 1024,
+    "EVIDENCE_ALLOWED_TYPES": [
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "image/heic",
+        "application/pdf",
+        "text/plain",
+        "message/rfc822",
+        "audio/mpeg",
+        "audio/mp4",
+        "audio/x-wav",
+        "video/mp4",
+        "video/quicktime",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ],
+    "EVIDENCE_UPLOAD_PATH": "safety_workflow/evidence",
+    # Potentially Violent Persons Register.
+    "REGISTER_REVIEW_INTERVAL_DAYS": 365,
+    "REGISTER_RETENTION_DAYS": 183,
+    "REGISTER_CHECKS_PER_HOUR": 30,
+    # Bundles and PDF export.
+    "PDF_EXPORT": True,
+    "BUNDLE_UPLOAD_PATH": "safety_workflow/bundles",
+    # Background work: dotted path to a runner class (runner.py).
+    "RUNNER": "safety_workflow.runner.SyncRunner",
+    # How long an Idempotency-Key is remembered, in hours.
+    "IDEMPOTENCY_KEY_TTL_HOURS": 72,
+}
+
+#: Options given as dotted paths, imported on first use.
+IMPORT_STRINGS = ("ADAPTER", "RUNNER")
+
+
+def import_from_string(path: str, setting_name: str) -> Any:
+    module_path, _, attr = path.rpartition(".")
+    try:
+        return getattr(import_module(module_path), attr)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ImportError(
+            f"Could not import {path!r} for {SETTINGS_NAME}[{setting_name!r}]: {exc}"
+        ) from exc
+
+
+class AppSettings:
+    """Lazy view of ``settings.SAFETY_WORKFLOW`` merged over :data:`DEFAULTS`."""
+
+    def __init__(self, defaults: dict[str, Any] | None = None) -> None:
+        self.defaults = defaults or DEFAULTS
+        self._cached: set[str] = set()
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        if not hasattr(self, "_user_settings"):
+            self._user_settings = getattr(settings, SETTINGS_NAME, {}) or {}
+        return self._user_settings
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in self.defaults:
+            raise AttributeError(f"Invalid {SETTINGS_NAME} option: {name!r}")
+        value = self.user_settings.get(name, self.defaults[name])
+        if name in IMPORT_STRINGS and isinstance(value, str):
+            value = import_from_string(value, name)
+        self._cached.add(name)
+        setattr(self, name, value)
+        return value
+
+    def unknown_options(self) -> list[str]:
+        return sorted(set(self.user_settings) - set(self.defaults))
+
+    def reload(self) -> None:
+        for name in self._cached:
+            delattr(self, name)
+        self._cached.clear()
+        if hasattr(self, "_user_settings"):
+            delattr(self, "_user_settings")
+
+
+app_settings = AppSettings(DEFAULTS)
+
+
+@receiver(setting_changed)
+def _reload_app_settings(*, setting: str, **kwargs: Any) -> None:
+    if setting == SETTINGS_NAME:
+        app_settings.reload()

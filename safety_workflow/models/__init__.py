@@ -1,0 +1,56 @@
+"""All models of safety_workflow, importable from ``safety_workflow.models``."""
+
+from .actions import AdviceGiven, AdviceTemplate, CouncilAction, PoliceContact, PoliceReferral
+from .assessment import Assessment, DecisionQuestion, DecisionRule, DecisionTable
+from .audit import AccessLogEntry, TaskDeadline, TimelineEntry
+from .bundles import Bundle
+from .cases import (
+    LEVEL_ORDER,
+    Case,
+    EvidenceFile,
+    IdempotencyRecord,
+    Incident,
+    Level,
+    ReferenceSequence,
+    Route,
+)
+from .subjects import ContactHandle, Subject, SubjectAlias
+from .support import (
+    EmployeeAssistanceOffer,
+    HomeSecurityAssessment,
+    InductionTraining,
+    PriorityAddressFlag,
+    SecurityMeasure,
+)
+
+__all__ = [
+    "LEVEL_ORDER",
+    "AccessLogEntry",
+    "AdviceGiven",
+    "AdviceTemplate",
+    "Assessment",
+    "Bundle",
+    "Case",
+    "ContactHandle",
+    "CouncilAction",
+    "DecisionQuestion",
+    "DecisionRule",
+    "DecisionTable",
+    "EmployeeAssistanceOffer",
+    "EvidenceFile",
+    "HomeSecurityAssessment",
+    "IdempotencyRecord",
+    "Incident",
+    "InductionTraining",
+    "Level",
+    "PoliceContact",
+    "PoliceReferral",
+    "PriorityAddressFlag",
+    "ReferenceSequence",
+    "Route",
+    "SecurityMeasure",
+    "Subject",
+    "SubjectAlias",
+    "TaskDeadline",
+    "TimelineEntry",
+]

@@ -1,0 +1,101 @@
+"""Append-only records: the case timeline, the access log, and task due times."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from viewflow.workflow.models import Task
+
+from .cases import Case, Incident
+
+
+class AppendOnly(models.Model):
+    """Rows are written once; saving an existing row or deleting through the ORM instance is refused."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValueError(f"{type(self).__name__} rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(f"{type(self).__name__} rows are append-only.")
+
+
+class TimelineEntry(AppendOnly):
+    """One step in a case: who did what, when, the decision and its reason."""
+
+    id = models.BigAutoField(primary_key=True)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="timeline")
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    action = models.CharField(max_length=50)
+    summary = models.CharField(max_length=500)
+    decision = models.CharField(max_length=200, blank=True)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    shared_with_councillor = models.BooleanField(
+        default=False, help_text=_("Shown to the councillors whose incidents are in the case."),
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline")
+
+
+class AccessLogEntry(AppendOnly):
+    """Who read, checked, granted or downloaded what, when and why: for information governance."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("Viewed")
+        LIST = "list", _("Listed")
+        CHECK = "check", _("Register check")
+        GRANT = "grant", _("Granted access")
+        REVOKE = "revoke", _("Revoked access")
+        DOWNLOAD = "download", _("Downloaded")
+        CHANGE = "change", _("Changed")
+        ERASE = "erase", _("Erased")
+        EXPORT = "export", _("Exported")
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
+    actor_name = models.CharField(max_length=200, help_text=_("Kept if the user is later deleted."))
+    action = models.CharField(max_length=20, choices=Action.choices, db_index=True)
+    object_type = models.CharField(max_length=50)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    purpose = models.TextField(blank=True)
+    result = models.CharField(max_length=50, blank=True)
+    reference = models.CharField(max_length=64, blank=True, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="sw_access_object"),
+            models.Index(fields=["actor", "at"], name="sw_access_actor_at"),
+        ]
+
+
+class TaskDeadline(models.Model):
+    """When a human task is due, from the SLA in settings."""
+
+    task = models.OneToOneField(Task, on_delete=models.CASCADE, primary_key=True, related_name="deadline")
+    due_at = models.DateTimeField(db_index=True)
+    sla = models.CharField(max_length=50)
+    overdue_notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("task due time")

@@ -1,0 +1,40 @@
+"""The roles of the councillor-safety process, and how a user's roles are found."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    COUNCILLOR = "councillor", _("Councillor")
+    MEMBERS_SERVICES = "members_services", _("Members services")
+    HEALTH_AND_SAFETY = "health_and_safety", _("Health and safety")
+    LEGAL = "legal", _("Legal")
+    MONITORING_OFFICER = "monitoring_officer", _("Monitoring officer")
+    POLICE_LIAISON = "police_liaison", _("Police liaison")
+    FRONTLINE = "frontline", _("Frontline staff")
+    INFORMATION_GOVERNANCE = "information_governance", _("Information governance")
+
+
+KNOWN_ROLES: frozenset[str] = frozenset(Role.values)
+
+#: Roles that see every case (they run or own the process).
+CASE_OFFICER_ROLES: frozenset[str] = frozenset(
+    {Role.MEMBERS_SERVICES, Role.HEALTH_AND_SAFETY, Role.MONITORING_OFFICER}
+)
+
+
+def roles_for(user: Any) -> frozenset[str]:
+    """The roles a user holds, as resolved by the host adapter. Anonymous users hold none."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    from .adapter import get_adapter
+
+    return frozenset(get_adapter().get_user_roles(user)) & KNOWN_ROLES
+
+
+def has_role(user: Any, *roles: str) -> bool:
+    return bool(roles_for(user) & set(roles))

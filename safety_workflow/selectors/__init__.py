@@ -1,0 +1,1 @@
+"""Every read that has rules: what a user may see, queues, trends."""

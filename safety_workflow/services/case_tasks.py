@@ -1,0 +1,275 @@
+"""What completing each IncidentFlow task does. Each handler runs under the case's flow lock,
+inside the transaction that completes the task: if it raises, nothing it or the task wrote is kept.
+
+Handlers take ``activation`` (viewflow's), ``user`` and ``data`` (validated by the node's
+input serializer in ``api/task_forms.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+from .. import assessment as decision
+from .. import signals
+from ..errors import Conflict, InvalidInput
+from ..models import (
+    AdviceGiven,
+    Assessment,
+    Bundle,
+    Case,
+    CouncilAction,
+    DecisionTable,
+    EmployeeAssistanceOffer,
+    HomeSecurityAssessment,
+    PriorityAddressFlag,
+    SecurityMeasure,
+)
+from .audit import timeline_record
+from .cases import case_close, case_link_subject
+from .police import police_referral_acknowledge, police_referral_record_outcome
+from .subjects import subject_create
+
+
+def decision_table_current() -> DecisionTable:
+    table = (
+        DecisionTable.objects.filter(status=DecisionTable.Status.PUBLISHED)
+        .prefetch_related("questions", "rules")
+        .order_by("-version")
+        .first()
+    )
+    if table is None:
+        raise Conflict("No decision table has been published.", code="no_decision_table")
+    return table
+
+
+def triage(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
+    case: Case = activation.process
+    if data.get("ward"):
+        case.incidents.filter(ward="").update(ward=data["ward"])
+    if data.get("immediate_danger") and not case.immediate_danger:
+        case.immediate_danger = True
+        case.save(update_fields=["immediate_danger"])
+    timeline_record(
+        case=case, actor=user, action="triaged",
+        summary="Report triaged" + ("; immediate danger: referred to the police." if case.immediate_danger else "."),
+        reason=data.get("notes", ""), shared_with_councillor=True,
+    )
+    subject = data.get("subject")
+    if subject is None and data.get("new_subject"):
+        details = data["new_subject"]
+        subject = subject_create(
+            actor=user,
+            full_name=details.get("full_name", ""),
+            description=details.get("description", ""),
+            date_of_birth=details.get("date_of_birth"),
+            aliases=details.get("aliases"),
+            handles=details.get("handles"),
+        )
+    if subject is not None:
+        case_link_subject(case=case, subject=subject, actor=user)
+
+
+def assess(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
+    case: Case = activation.process
+    table = decision_table_current()
+    spec = decision.table_spec_from_model(table)
+    answers = data["answers"]
+    errors = decision.validate_answers(spec, answers)
+    if errors:
+        raise InvalidInput("Some answers are missing or not valid.", errors={"answers": errors},
+                           code="invalid_answers")
+    result = decision.evaluate(spec, answers)
+    override = data.get("override_level") or ""
+    reason = (data.get("override_reason") or "").strip()
+    if override and not reason:
+        raise InvalidInput(errors={"override_reason": ["Give the reason for changing the level."]},
+                           code="override_needs_reason")
+    if override == result.level:
+        override, reason = "", ""
+    level = override or result.level
+    route = spec.routes[level]
+    item = Assessment.objects.create(
+        case=case,
+        decision_table=table,
+        answers=answers,
+        computed_level=result.level,
+        matched_rules=result.explanation(),
+        override_level=override,
+        override_reason=reason,
+        level=level,
+        route=route,
+        propose_register=data.get("propose_register", False),
+        home_security=data.get("home_security", False),
+        employee_assistance=data.get("employee_assistance", False),
+        notes=data.get("notes", ""),
+        assessed_by=user,
+    )
+    item.incidents.set(case.incidents.all())
+    case.level = level
+    case.route = route
+    case.save(update_fields=["level", "route"])
+    timeline_record(
+        case=case, actor=user, action="assessed",
+        summary=f"Assessed as {item.get_level_display()} with decision table v{table.version}.",
+        decision=f"{level} -> {route}",
+        reason=reason if override else "; ".join(r["description"] for r in item.matched_rules),
+        data={"computed_level": result.level, "override_level": override, "assessment": str(item.pk)},
+        shared_with_councillor=True,
+    )
+    signals.send_on_commit(signals.case_routed, case=case, assessment=item)
+
+
+def _case_councillors(case: Case) -> list[Any]:
+    from django.contrib.auth import get_user_model
+
+    ids = case.incidents.values_list("councillor", flat=True).distinct()
+    return list(get_user_model()._default_manager.filter(pk__in=ids))
+
+
+def advise(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
+    case: Case = activation.process
+    councillors = _case_councillors(case)
+    given = []
+    for item in data["advice"]:
+        template = item.get("template")
+        title = item.get("title") or (template.title if template else "")
+        text = item.get("text") or (template.body if template else "")
+        for councillor in councillors:
+            given.append(AdviceGiven(case=case, councillor=councillor, template=template, title=title,
+                                     text=text, method=data["method"], given_by=user))
+    AdviceGiven.objects.bulk_create(given)
+    timeline_record(case=case, actor=user, action="advice_given",
+                    summary=f"Advice given: {', '.join(sorted({a.title for a in given}))}.",
+                    reason=data.get("notes", ""), shared_with_councillor=True)
+
+
+def council_action(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
+    case: Case = activation.process
+    kind = data["kind"]
+    if kind == CouncilAction.Kind.INJUNCTION and not data.get("basis"):
+        raise InvalidInput(errors={"basis": ["Say which Act the injunction is sought under."]})
+    if kind == CouncilAction.Kind.WARNING_LETTER and not data.get("letter_sent_on"):
+        raise InvalidInput(errors={"letter_sent_on": ["Give the date the letter was sent."]})
+    action = CouncilAction.objects.create(
+        case=case, kind=kind, reason=data["reason"], decided_by=user,
+        letter_sent_on=data.get("letter_sent_on"), letter_reference=data.get("letter_reference", ""),
+        basis=data.get("basis", "") if kind == CouncilAction.Kind.INJUNCTION else "",
+    )
+    timeline_record(case=case, actor=user, action="council_action",
+                    summary=f"Council action: {action.get_kind_display()}.",
+                    decision=kind, reason=data["reason"], shared_with_councillor=True)
+
+
+def _current_injunction(case: Case) -> CouncilAction:
+    action = case.council_actions.filter(kind=CouncilAction.Kind.INJUNCTION).order_by("-decided_at").first()
+    if action is None:
+        raise Conflict("This case has no injunction in progress.", code="no_injunction")
+    return action
+
+
+def prepare_bundle(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
+    case: Case = activation.process
+    action = _current_injunction(case)
+    bundle: Bundle = data["bundle"]
+    if bundle.kind != Bundle.Kind.INJUNCTION or bundle.status != Bundle.Status.READY:
+        raise InvalidInput(errors={"bundle": ["Choose a ready injunction bundle."]}, code="bundle_not_ready")
+    if str(bundle.scope.get("case")) != str(case.pk):
+        raise InvalidInput(errors={"bundle": ["This bundle was built for another case."]})
+    action.bundle = bundle
+    action.claim_number = data.get("claim_number", "")
+    action.court = data.get("court", "")
+    action.save(update_fields=["bundle", "claim_number", "court"])
+    timeline_record(case=case, actor=user, action="bundle_filed",
+                    summary=f"Injunction bundle prepared (SHA-256 {bundle.sha256[:12]}...).",
+                    data={"bundle": str(bundle.pk), "claim_number": action.claim_number})
+
+
+def injunction_outcome(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
+    case: Case = activation.process
+    action = _current_injunction(case)
+    action.outcome = data["outcome"]
+    action.outcome_on = data["outcome_on"]
+    action.expires_on = data.get("expires_on")
+    action.outcome_notes = data.get("notes", "")
+    action.save(update_fields=["outcome", "outcome_on", "expires_on", "outcome_notes"])
+    timeline_record(case=case, actor=user, action="injunction_outcome",
+                    summary=f"Court decision: {action.get_outcome_display()}.",
+                    decision=action.outcome, reason=action.outcome_notes, shared_with_councillor=True)
+
+
+def police_acknowledge(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
+    police_referral_acknowledge(case=activation.process, actor=user,
+                                crime_reference=data.get("crime_reference", ""), notes=data.get("notes", ""))
+
+
+def police_outcome(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
+    police_referral_record_outcome(case=activation.process, actor=user, status=data["status"],
+                                   crime_reference=data.get("crime_reference", ""), notes=data.get("notes", ""))
+
+
+def close(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
+    if not data.get("councillor_informed"):
+        raise InvalidInput(errors={"councillor_informed": ["Tell the councillor the outcome before closing."]},
+                           code="councillor_not_informed")
+    case_close(case=activation.process, actor=user, outcome_summary=data["outcome_summary"],
+               informed_by=data["informed_by"])
+
+
+def register_proposal(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
+    case: Case = activation.process
+    entry = data.get("register_entry")
+    if entry is not None:
+        timeline_record(case=case, actor=user, action="register_proposed",
+                        summary="Register entry proposed.", data={"register_entry": str(entry.pk)})
+    else:
+        timeline_record(case=case, actor=user, action="register_not_proposed",
+                        summary="Register entry considered and not proposed.", reason=data["reason"])
+
+
+def home_security(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
+    case: Case = activation.process
+    councillor = data.get("councillor") or _case_councillors(case)[0]
+    item = HomeSecurityAssessment.objects.create(
+        councillor=councillor, case=case, assessed_on=data["assessed_on"], assessed_by=user,
+        findings=data["findings"],
+    )
+    SecurityMeasure.objects.bulk_create(
+        SecurityMeasure(assessment=item, **measure) for measure in data.get("measures", [])
+    )
+    flag = data.get("priority_flag")
+    if flag:
+        PriorityAddressFlag.objects.create(councillor=councillor, case=case, recorded_by=user, **flag)
+    timeline_record(case=case, actor=user, action="home_security",
+                    summary="Home security assessment recorded"
+                    + (" with a police priority-response flag." if flag else "."),
+                    shared_with_councillor=True)
+
+
+def employee_assistance(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
+    case: Case = activation.process
+    councillors = [data["councillor"]] if data.get("councillor") else _case_councillors(case)
+    EmployeeAssistanceOffer.objects.bulk_create(
+        EmployeeAssistanceOffer(councillor=c, case=case, offered_on=data["offered_on"], offered_by=user,
+                                accepted=data.get("accepted"), notes=data.get("notes", ""))
+        for c in councillors
+    )
+    timeline_record(case=case, actor=user, action="employee_assistance",
+                    summary="Employee assistance offered.", shared_with_councillor=True)
+
+
+HANDLERS = {
+    "triage": triage,
+    "assess": assess,
+    "advise": advise,
+    "council_action": council_action,
+    "prepare_bundle": prepare_bundle,
+    "injunction_outcome": injunction_outcome,
+    "police_acknowledge": police_acknowledge,
+    "police_outcome": police_outcome,
+    "close": close,
+    "register_proposal": register_proposal,
+    "home_security": home_security,
+    "employee_assistance": employee_assistance,
+}
+

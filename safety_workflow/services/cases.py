@@ -1,0 +1,145 @@
+"""Case life: opening, linking incidents, re-opening the assessment, merging, and closing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from .. import signals
+from ..errors import Conflict
+from ..models import Case, Incident, Subject
+from .audit import timeline_record
+from .references import case_reference_next, incident_reference_next
+
+OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED)
+
+
+def case_open(*, case: Case, incident: Incident) -> Case:
+    """Called by IncidentFlow's start node with the unsaved case and incident."""
+    from .incidents import incident_record_reported
+
+    case.reference = case_reference_next()
+    case.subject = incident.subject
+    case.immediate_danger = incident.immediate_danger
+    case.save()
+    incident.case = case
+    incident.reference = incident_reference_next(case=case)
+    incident.save()
+    timeline_record(case=case, action="case_opened", summary=f"Case {case.reference} opened.",
+                    actor=incident.reported_by)
+    incident_record_reported(incident=incident)
+    return case
+
+
+def case_add_incident(*, case: Case, incident: Incident, actor: Any) -> Incident:
+    """A new incident about a subject with an open case joins it and re-opens the assessment."""
+    from ..flows import IncidentFlow
+    from .incidents import incident_record_reported
+
+    with transaction.atomic(), IncidentFlow.lock(case.pk):
+        incident.case = case
+        incident.reference = incident_reference_next(case=case)
+        incident.save()
+        incident_record_reported(incident=incident)
+        timeline_record(case=case, incident=incident, actor=actor, action="incident_linked",
+                        summary=f"Incident {incident.reference} linked to the open case about this subject.")
+        if incident.immediate_danger and not case.immediate_danger:
+            case.immediate_danger = True
+            case.save(update_fields=["immediate_danger"])
+        case_reopen_assessment(case=case, actor=actor, because=incident)
+    return incident
+
+
+def case_reopen_assessment(*, case: Case, actor: Any, because: Incident) -> Task | None:
+    """Send the case back to assessment: cancel open main-line tasks after it and create a new one.
+
+    Nothing to do while the case is still waiting for triage or assessment: the assessor
+    sees every incident in the case. Returns the new assessment task, if one was made.
+    Call under the case's flow lock.
+    """
+    from ..flows import REASSESSABLE_NODES, IncidentFlow
+
+    tasks = list(Task.objects.filter(process=case, status__in=OPEN_TASK_STATUSES).select_related("process"))
+    names = {t.flow_task.name for t in tasks}
+    if names & {"triage", "assess"}:
+        return None
+    to_cancel = [t for t in tasks if t.flow_task.name in REASSESSABLE_NODES]
+    previous = to_cancel[0] if to_cancel else (
+        Task.objects.filter(process=case, status=STATUS.DONE).order_by("-finished", "-pk").first()
+    )
+    for task in to_cancel:
+        task.flow_task.activation_class(task).cancel()
+    prev_activation = previous.flow_task.activation_class(previous)
+    new_task = IncidentFlow.instance.assess._create(prev_activation, previous.token).task
+    if case.route:
+        case.route = ""
+        case.save(update_fields=["route"])
+    timeline_record(
+        case=case, incident=because, actor=actor, action="assessment_reopened",
+        summary="A new incident re-opened the assessment.",
+        data={"cancelled_tasks": sorted(t.flow_task.name for t in to_cancel)},
+    )
+    return new_task
+
+
+def case_merge_into(*, case: Case, target: Case, actor: Any) -> None:
+    """Move every incident of ``case`` into ``target`` (the subject's open case) and re-assess it."""
+    from ..flows import IncidentFlow
+
+    moved = list(case.incidents.all())
+    case.state = Case.State.MERGED
+    case.merged_into = target
+    case.closed_at = timezone.now()
+    case.save(update_fields=["state", "merged_into", "closed_at"])
+    Incident.objects.filter(case=case).update(case=target, subject=target.subject)
+    refs = ", ".join(i.reference for i in moved)
+    timeline_record(case=case, actor=actor, action="merged",
+                    summary=f"Merged into case {target.reference}: same subject.",
+                    data={"target": target.reference})
+    with IncidentFlow.lock(target.pk):
+        timeline_record(case=target, actor=actor, action="incidents_merged",
+                        summary=f"Incident(s) {refs} joined from case {case.reference}.")
+        if any(i.immediate_danger for i in moved) and not target.immediate_danger:
+            target.immediate_danger = True
+            target.save(update_fields=["immediate_danger"])
+        case_reopen_assessment(case=target, actor=actor, because=moved[0] if moved else None)
+
+
+def case_link_subject(*, case: Case, subject: Subject, actor: Any) -> Case | None:
+    """Link the case's incidents to ``subject``. Returns the open case it was merged into, if any."""
+    other = (
+        Case.objects.filter(subject=subject, state=Case.State.OPEN)
+        .exclude(pk=case.pk)
+        .order_by("created")
+        .first()
+    )
+    case.subject = subject
+    case.save(update_fields=["subject"])
+    case.incidents.filter(subject__isnull=True).update(subject=subject)
+    timeline_record(case=case, actor=actor, action="subject_linked",
+                    summary=f"Subject linked: {subject}.", data={"subject": str(subject.pk)})
+    if other is not None:
+        case_merge_into(case=case, target=other, actor=actor)
+    return other
+
+
+def case_close(*, case: Case, actor: Any, outcome_summary: str, informed_by: str) -> Case:
+    if case.state != Case.State.OPEN:
+        raise Conflict("This case is not open.", code="case_not_open")
+    now = timezone.now()
+    case.state = Case.State.CLOSED
+    case.closed_at = now
+    case.closed_by = actor
+    case.outcome_summary = outcome_summary
+    case.councillor_informed_at = now
+    case.councillor_informed_by = informed_by
+    case.save(update_fields=["state", "closed_at", "closed_by", "outcome_summary",
+                             "councillor_informed_at", "councillor_informed_by"])
+    timeline_record(case=case, actor=actor, action="closed", summary="Case closed; councillor told the outcome.",
+                    decision=outcome_summary[:200], shared_with_councillor=True)
+    signals.send_on_commit(signals.case_closed, case=case)
+    return case

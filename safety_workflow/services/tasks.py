@@ -1,0 +1,95 @@
+"""Human tasks: due times, claiming, releasing and completing, with our own permission checks.
+
+viewflow does not check permissions when its transitions are called from code, so every
+function here checks the caller's role and the case's visibility before it touches the task.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from django.db import transaction
+from django.utils import timezone
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from .. import sla
+from ..adapter import get_adapter
+from ..conf import app_settings
+from ..errors import Conflict, Forbidden
+from ..models import TaskDeadline
+from ..roles import roles_for
+
+
+def task_deadline_set(*, task: Task) -> TaskDeadline | None:
+    """Give a newly created human task its due time from ``SAFETY_WORKFLOW["SLA"]``."""
+    node_name = task.flow_task.name
+    spec = app_settings.SLA.get(node_name)
+    if not spec:
+        return None
+    due = sla.due_at(task.created, spec, get_adapter().is_working_day)
+    return TaskDeadline.objects.create(task=task, due_at=due, sla=node_name)
+
+
+def task_roles(task: Task) -> tuple[str, ...]:
+    return tuple(getattr(task.flow_task, "roles", ()))
+
+
+def user_may_work_on(user: Any, task: Task) -> bool:
+    return bool(roles_for(user) & set(task_roles(task)))
+
+
+def _check_open_and_permitted(task: Task, user: Any) -> None:
+    if task.status in (STATUS.DONE, STATUS.CANCELED, STATUS.REVIVED):
+        raise Conflict("This task has already been completed or cancelled.", code="task_already_completed")
+    if task.status not in (STATUS.NEW, STATUS.ASSIGNED):
+        raise Conflict("This task cannot be worked on now.", code="task_not_open")
+    if not user_may_work_on(user, task):
+        raise Forbidden("Your role does not carry out this task.", code="task_wrong_role")
+
+
+def task_claim(*, task: Task, user: Any) -> Task:
+    with task.activation() as activation:
+        _check_open_and_permitted(activation.task, user)
+        if activation.task.owner_id is not None:
+            if activation.task.owner_id == user.pk:
+                return activation.task
+            raise Conflict("Someone else has claimed this task.", code="task_claimed_by_other")
+        activation.assign(user)
+        activation.task.assigned = timezone.now()
+        activation.task.save(update_fields=["assigned"])
+        return activation.task
+
+
+def task_release(*, task: Task, user: Any) -> Task:
+    with task.activation() as activation:
+        _check_open_and_permitted(activation.task, user)
+        if activation.task.owner_id != user.pk:
+            raise Conflict("Only the person who claimed a task can release it.", code="task_not_yours")
+        activation.unassign()
+        return activation.task
+
+
+def task_complete(
+    *,
+    task: Task,
+    user: Any,
+    data: dict[str, Any],
+    handler: Callable[..., None],
+) -> Task:
+    """Claim if needed, run ``handler(activation=..., user=..., data=...)``, and move the flow on.
+
+    Runs under the case's flow lock: of two people completing the same task, the second finds it
+    done and gets ``task_already_completed`` (409); nothing it sent is written.
+    """
+    with transaction.atomic(), task.activation() as activation:
+        _check_open_and_permitted(activation.task, user)
+        if activation.task.owner_id not in (None, user.pk):
+            raise Conflict("Someone else has claimed this task.", code="task_claimed_by_other")
+        if activation.task.owner_id is None:
+            activation.assign(user)
+            activation.task.assigned = timezone.now()
+        activation.start(None)
+        handler(activation=activation, user=user, data=data)
+        activation.execute()
+        return activation.task

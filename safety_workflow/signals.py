@@ -1,0 +1,34 @@
+"""Signals a host can connect to, to notify people through its own channels.
+
+All are sent from services once the transaction that made the change has committed, so a
+receiver never sees a change that was rolled back. Arguments are keyword-only:
+
+- ``incident_reported(incident, case, linked_to_open_case: bool)``
+- ``case_routed(case, assessment)``: after an assessment routes a case (advice, council action, police)
+- ``police_referral_made(referral, urgent: bool)``
+- ``case_closed(case)``
+- ``task_overdue(task, deadline)``: from the ``safety_workflow_overdue`` command
+- ``register_entry_changed(entry, change: str)``: proposed, approved, notified, renewed, removed, erased
+- ``bundle_ready(bundle)``
+- ``course_of_conduct_flagged(flag)``
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.dispatch import Signal
+
+incident_reported = Signal()
+case_routed = Signal()
+police_referral_made = Signal()
+case_closed = Signal()
+task_overdue = Signal()
+register_entry_changed = Signal()
+bundle_ready = Signal()
+course_of_conduct_flagged = Signal()
+
+
+def send_on_commit(signal: Signal, **kwargs: Any) -> None:
+    transaction.on_commit(lambda: signal.send(sender=None, **kwargs), robust=True)

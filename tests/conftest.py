@@ -1,0 +1,60 @@
+"""Shared fixtures: one user per role, the shipped decision table, API clients."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from safety_workflow.roles import Role
+
+from .factories import PoliceContactFactory, make_user
+
+
+@pytest.fixture
+def people(db):
+    """One person in every role, plus a second councillor."""
+    return SimpleNamespace(
+        councillor=make_user(Role.COUNCILLOR, email="cllr.ahmed@council.example", display_name="Cllr Ahmed"),
+        councillor2=make_user(Role.COUNCILLOR, email="cllr.byrne@council.example", display_name="Cllr Byrne"),
+        members=make_user(Role.MEMBERS_SERVICES, email="members@council.example", display_name="Mo Services"),
+        safety=make_user(Role.HEALTH_AND_SAFETY, email="hs@council.example", display_name="Hana Safety"),
+        legal=make_user(Role.LEGAL, email="legal@council.example", display_name="Lee Gal"),
+        monitoring=make_user(Role.MONITORING_OFFICER, email="mo@council.example", display_name="Mona Officer"),
+        police=make_user(Role.POLICE_LIAISON, email="police@police.example", display_name="PC Sam Okafor"),
+        frontline=make_user(Role.FRONTLINE, email="front@council.example", display_name="Fran Desk"),
+        governance=make_user(Role.INFORMATION_GOVERNANCE, email="ig@council.example", display_name="Ian Gov"),
+        nobody=make_user(email="nobody@council.example", display_name="No Role"),
+    )
+
+
+@pytest.fixture
+def decision_table(db):
+    call_command("loaddata", "safety_workflow_decision_table_v1", verbosity=0)
+    from safety_workflow.models import DecisionTable
+
+    return DecisionTable.objects.get(version=1)
+
+
+@pytest.fixture
+def advice_templates(db):
+    call_command("loaddata", "safety_workflow_advice_templates", verbosity=0)
+
+
+@pytest.fixture
+def police_contact(people):
+    return PoliceContactFactory(user=people.police)
+
+
+@pytest.fixture
+def client_for():
+    """``client_for(user)`` -> an APIClient authenticated as ``user``."""
+
+    def make(user):
+        client = APIClient()
+        client.force_authenticate(user=user)
+        return client
+
+    return make

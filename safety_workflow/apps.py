@@ -11,5 +11,7 @@ class SafetyWorkflowConfig(AppConfig):
 
     def ready(self) -> None:
         # Only registrations: checks and the settings-reload receiver. No monkeypatching.
-        from . import checks  # noqa: F401
-        from . import conf  # noqa: F401
+        from . import (
+            checks,  # noqa: F401
+            conf,  # noqa: F401
+        )

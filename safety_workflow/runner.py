@@ -8,8 +8,9 @@ Only jobs named in :data:`JOBS` can run: a queued message never names arbitrary 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from importlib import import_module
-from typing import Any, Callable
+from typing import Any
 
 from django.db import transaction
 

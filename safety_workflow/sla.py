@@ -6,7 +6,7 @@ Pure: the calendar (which days are working days) is passed in.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 from django.utils import timezone
 

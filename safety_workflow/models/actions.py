@@ -61,6 +61,9 @@ class AdviceGiven(models.Model):
         verbose_name = _("advice given")
         verbose_name_plural = _("advice given")
 
+    def __str__(self) -> str:
+        return f"{self.title} ({self.given_at:%Y-%m-%d})"
+
 
 class CouncilAction(models.Model):
     """The council's own action on a medium case: a warning letter, an injunction, or none."""
@@ -101,6 +104,9 @@ class CouncilAction(models.Model):
     class Meta:
         ordering = ["decided_at"]
         verbose_name = _("council action")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.decided_at:%Y-%m-%d})"
 
 
 class PoliceContact(models.Model):

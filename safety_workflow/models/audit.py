@@ -49,6 +49,9 @@ class TimelineEntry(AppendOnly):
         verbose_name = _("timeline entry")
         verbose_name_plural = _("timeline")
 
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.summary}"
+
 
 class AccessLogEntry(AppendOnly):
     """Who read, checked, granted or downloaded what, when and why: for information governance."""
@@ -88,6 +91,9 @@ class AccessLogEntry(AppendOnly):
             models.Index(fields=["actor", "at"], name="sw_access_actor_at"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_type} {self.object_id}"
+
 
 class TaskDeadline(models.Model):
     """When a human task is due, from the SLA in settings."""
@@ -99,3 +105,6 @@ class TaskDeadline(models.Model):
 
     class Meta:
         verbose_name = _("task due time")
+
+    def __str__(self) -> str:
+        return f"{self.sla} due {self.due_at:%Y-%m-%d %H:%M}"

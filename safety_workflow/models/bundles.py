@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
-def bundle_upload_to(instance: "Bundle", filename: str) -> str:
+def bundle_upload_to(instance: Bundle, filename: str) -> str:
     from ..conf import app_settings
 
     return f"{app_settings.BUNDLE_UPLOAD_PATH}/{instance.id}.pdf"

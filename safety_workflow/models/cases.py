@@ -151,8 +151,11 @@ class IdempotencyRecord(models.Model):
             models.UniqueConstraint(fields=["user", "key"], name="sw_idempotency_unique"),
         ]
 
+    def __str__(self) -> str:
+        return self.key
 
-def evidence_upload_to(instance: "EvidenceFile", filename: str) -> str:
+
+def evidence_upload_to(instance: EvidenceFile, filename: str) -> str:
     from ..conf import app_settings
 
     # Never the uploader's file name: it is user text.
@@ -185,3 +188,6 @@ class ReferenceSequence(models.Model):
 
     key = models.CharField(max_length=100, primary_key=True)
     value = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.value}"

@@ -26,6 +26,9 @@ class HomeSecurityAssessment(models.Model):
         ordering = ["assessed_on"]
         verbose_name = _("home security assessment")
 
+    def __str__(self) -> str:
+        return f"Home security assessment {self.assessed_on}"
+
 
 class SecurityMeasure(models.Model):
     class Status(models.TextChoices):
@@ -41,6 +44,9 @@ class SecurityMeasure(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.description
 
 
 class PriorityAddressFlag(models.Model):
@@ -62,6 +68,9 @@ class PriorityAddressFlag(models.Model):
         ordering = ["review_due"]
         verbose_name = _("priority-response address flag")
 
+    def __str__(self) -> str:
+        return f"Priority flag {self.postcode or self.address[:20]} (review {self.review_due})"
+
 
 class EmployeeAssistanceOffer(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -75,6 +84,9 @@ class EmployeeAssistanceOffer(models.Model):
     class Meta:
         ordering = ["offered_on"]
         verbose_name = _("employee-assistance offer")
+
+    def __str__(self) -> str:
+        return f"Employee assistance offered {self.offered_on}"
 
 
 class InductionTraining(models.Model):
@@ -95,3 +107,6 @@ class InductionTraining(models.Model):
     class Meta:
         ordering = ["completed_on"]
         verbose_name = _("induction training record")
+
+    def __str__(self) -> str:
+        return f"{self.get_course_display()} {self.completed_on}"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from .. import assessment as decision
 from .. import signals
 from ..errors import Conflict, InvalidInput

@@ -80,7 +80,9 @@ def police_referral_open_for(case: Case) -> PoliceReferral:
     return referral
 
 
-def police_referral_acknowledge(*, case: Case, actor: Any, crime_reference: str = "", notes: str = "") -> PoliceReferral:
+def police_referral_acknowledge(
+    *, case: Case, actor: Any, crime_reference: str = "", notes: str = ""
+) -> PoliceReferral:
     referral = police_referral_open_for(case)
     referral.status = PoliceReferral.Status.ACKNOWLEDGED
     referral.acknowledged_at = timezone.now()

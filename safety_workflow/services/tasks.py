@@ -6,7 +6,8 @@ function here checks the caller's role and the case's visibility before it touch
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone

@@ -1,0 +1,99 @@
+"""What a person needs in front of them to do a task: the case, and the node's own material."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from viewflow.workflow.models import Task
+
+from ..errors import Conflict
+from ..models import AdviceTemplate, Case, PoliceReferral
+from ..services.case_tasks import decision_table_current
+from .cases import incidents_visible_to
+
+
+def _incidents(case: Case, user: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": str(i.pk),
+            "reference": i.reference,
+            "occurred_at": i.occurred_at,
+            "channel": i.channel,
+            "councillor": i.councillor_id,
+            "immediate_danger": i.immediate_danger,
+            "hate_element": i.hate_element,
+            "subject_details": i.subject_details,
+        }
+        for i in incidents_visible_to(user).filter(case=case).order_by("occurred_at")
+    ]
+
+
+def _assess(task: Task, case: Case) -> dict[str, Any]:
+    try:
+        table = decision_table_current()
+    except Conflict:
+        return {"decision_table": None}
+    return {
+        "decision_table": {
+            "version": table.version,
+            "title": table.title,
+            "questions": [
+                {"key": q.key, "text": q.text, "help_text": q.help_text, "kind": q.kind, "choices": q.choices}
+                for q in table.questions.all()
+            ],
+        }
+    }
+
+
+def _advise(task: Task, case: Case) -> dict[str, Any]:
+    return {
+        "templates": [
+            {"code": t.code, "title": t.title, "topic": t.topic, "body": t.body}
+            for t in AdviceTemplate.objects.filter(active=True)
+        ]
+    }
+
+
+def _police(task: Task, case: Case) -> dict[str, Any]:
+    referral = case.referrals.filter(status__in=PoliceReferral.OPEN_STATUSES).order_by("-referred_at").first()
+    if referral is None:
+        return {"referral": None}
+    return {
+        "referral": {
+            "id": str(referral.pk),
+            "urgent": referral.urgent,
+            "status": referral.status,
+            "crime_reference": referral.crime_reference,
+            "referred_at": referral.referred_at,
+            "incidents": list(referral.incidents.values_list("reference", flat=True)),
+        }
+    }
+
+
+#: Node name -> extra context. Other modules add their own entries (e.g. linking suggestions).
+CONTEXT_BUILDERS: dict[str, list[Callable[[Task, Case], dict[str, Any]]]] = {
+    "assess": [_assess],
+    "advise": [_advise],
+    "police_acknowledge": [_police],
+    "police_outcome": [_police],
+}
+
+
+def task_context(task: Task, user: Any) -> dict[str, Any]:
+    case = task.process.case
+    context: dict[str, Any] = {
+        "case": {
+            "id": case.pk,
+            "reference": case.reference,
+            "state": case.state,
+            "level": case.level,
+            "route": case.route,
+            "immediate_danger": case.immediate_danger,
+            "subject": {"id": str(case.subject_id), "name": str(case.subject)} if case.subject_id else None,
+        },
+        "incidents": _incidents(case, user),
+    }
+    for builder in CONTEXT_BUILDERS.get(task.flow_task.name, []):
+        context.update(builder(task, case))
+    return context

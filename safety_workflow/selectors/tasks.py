@@ -1,0 +1,75 @@
+"""Which human tasks a user may see and work on: their queue, what they may claim, what is overdue."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from ..errors import NotFound
+from ..flows import HumanTask, IncidentFlow
+from ..roles import roles_for
+from .cases import cases_visible_to
+
+OPEN = (STATUS.NEW, STATUS.ASSIGNED)
+
+#: Flow class -> a function giving the processes of that flow a user may see.
+FLOW_VISIBILITY: dict[Any, Callable[[Any], QuerySet]] = {
+    IncidentFlow: cases_visible_to,
+}
+
+
+def human_nodes(flow_class: Any) -> list[HumanTask]:
+    return [node for node in flow_class.instance.nodes() if isinstance(node, HumanTask)]
+
+
+def _role_rule(user: Any) -> Q:
+    """Tasks of nodes the user's roles carry out, in processes the user may see."""
+    roles = roles_for(user)
+    rule = Q(pk__in=[])
+    for flow_class, visible in FLOW_VISIBILITY.items():
+        nodes = [node for node in human_nodes(flow_class) if roles & set(node.roles)]
+        if nodes:
+            rule |= Q(flow_task__in=nodes, process__in=visible(user).values("pk"))
+    return rule
+
+
+def tasks_visible_to(user: Any) -> QuerySet[Task]:
+    """Every human task (any status) the user owns or whose role they hold, in processes they see."""
+    return (
+        Task.objects.filter(Q(owner=user) | _role_rule(user), flow_task_type="HUMAN")
+        .select_related("owner", "deadline", "process__case")
+    )
+
+
+def task_queue(user: Any, *, scope: str = "all") -> QuerySet[Task]:
+    """Open tasks: ``mine`` (claimed by me), ``available`` (unclaimed, I may claim) or ``all`` (both)."""
+    tasks = tasks_visible_to(user).filter(status__in=OPEN)
+    if scope == "mine":
+        tasks = tasks.filter(owner=user)
+    elif scope == "available":
+        tasks = tasks.filter(owner__isnull=True)
+    else:
+        tasks = tasks.filter(Q(owner=user) | Q(owner__isnull=True))
+    return tasks.order_by("deadline__due_at", "created", "pk")
+
+
+def tasks_overdue(user: Any | None = None, *, now: Any = None) -> QuerySet[Task]:
+    """Open tasks past their due time; all of them when ``user`` is None (the cron command)."""
+    now = now or timezone.now()
+    if user is None:
+        tasks = Task.objects.filter(flow_task_type="HUMAN").select_related("owner", "deadline", "process__case")
+    else:
+        tasks = tasks_visible_to(user)
+    return tasks.filter(status__in=OPEN, deadline__due_at__lt=now).order_by("deadline__due_at", "pk")
+
+
+def task_get(user: Any, task_id: Any) -> Task:
+    try:
+        return tasks_visible_to(user).get(pk=int(task_id))
+    except (Task.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None

@@ -1,0 +1,230 @@
+"""The three routes and the immediate-danger shortcut, end to end through HTTP with the demo roles."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+from viewflow.workflow.models import Task
+
+from safety_workflow.models import (
+    AdviceGiven,
+    Assessment,
+    Bundle,
+    Case,
+    CouncilAction,
+    EmployeeAssistanceOffer,
+    HomeSecurityAssessment,
+    PoliceReferral,
+    PriorityAddressFlag,
+)
+
+from .helpers import API, answers, complete, open_task, report
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clients(people, client_for, decision_table, advice_templates, police_contact):
+    class Clients:
+        councillor = client_for(people.councillor)
+        councillor2 = client_for(people.councillor2)
+        members = client_for(people.members)
+        safety = client_for(people.safety)
+        legal = client_for(people.legal)
+        monitoring = client_for(people.monitoring)
+        police = client_for(people.police)
+        frontline = client_for(people.frontline)
+
+    return Clients
+
+
+def close_case(clients, case_id):
+    return complete(clients.members, case_id, "close", {
+        "outcome_summary": "We told you what we did and why.", "councillor_informed": True, "informed_by": "phone",
+    })
+
+
+def test_low_route_advice_then_close(clients, decision_table, people):
+    incident = report(clients.councillor)
+    case_id = incident["case"]["id"]
+    assert incident["case"]["reference"].startswith("SW-")
+    assert incident["reference"] == incident["case"]["reference"] + "-01"
+
+    complete(clients.members, case_id, "triage", {"notes": "Rude but no threat."})
+    result = complete(clients.safety, case_id, "assess", {"answers": answers(decision_table)})
+    assert result["case"]["level"] == "low"
+    assert result["case"]["route"] == "advice"
+
+    complete(clients.members, case_id, "advise", {
+        "advice": [{"template": "email-filtering"}, {"template": "keep-records"}], "method": "email",
+    })
+    result = close_case(clients, case_id)
+    assert result["case"]["state"] == "closed"
+    assert result["next_tasks"] == []
+
+    case = Case.objects.get(pk=case_id)
+    assert case.status == "DONE" and case.closed_by == people.members
+    assert set(AdviceGiven.objects.filter(case=case).values_list("template__code", flat=True)) == {
+        "email-filtering", "keep-records"}
+
+    # The councillor sees the outcome and the advice in their timeline, not the officers' internal steps.
+    timeline = clients.councillor.get(f"{API}/incidents/{incident['id']}/timeline/").json()["results"]
+    actions = [entry["action"] for entry in timeline]
+    assert actions == ["reported", "triaged", "assessed", "advice_given", "closed"]
+    officer_actions = [e["action"] for e in
+                       clients.members.get(f"{API}/incidents/{incident['id']}/timeline/").json()["results"]]
+    assert "case_opened" in officer_actions
+
+
+def test_medium_route_warning_letter(clients, decision_table):
+    incident = report(clients.councillor, channel="social_media")
+    case_id = incident["case"]["id"]
+    complete(clients.members, case_id, "triage", {"new_subject": {"full_name": "Gary Pollard",
+                                                                  "handles": [{"kind": "social", "value": "@gp_truth"}]}})
+    result = complete(clients.safety, case_id, "assess",
+                      {"answers": answers(decision_table, threatening_language=True, repeated_contact=True)})
+    assert result["case"]["level"] == "medium" and result["case"]["route"] == "council_action"
+    assert [t["node"] for t in result["next_tasks"]] == []  # the council action is legal's, not the assessor's
+
+    # Legal now sees the case; it did not before the routing.
+    complete(clients.legal, case_id, "council_action", {"kind": "warning_letter", "reason": "Course of conduct.",
+                                                         "letter_sent_on": str(timezone.localdate())},)
+    close_case(clients, case_id)
+    action = CouncilAction.objects.get(case_id=case_id)
+    assert action.kind == "warning_letter" and action.letter_sent_on == timezone.localdate()
+
+
+def test_medium_route_injunction_with_bundle(clients, decision_table, people):
+    incident = report(clients.councillor)
+    case_id = incident["case"]["id"]
+    complete(clients.members, case_id, "triage", {})
+    complete(clients.safety, case_id, "assess", {"answers": answers(decision_table, repeated_contact=True)})
+    complete(clients.legal, case_id, "council_action",
+             {"kind": "injunction", "reason": "Letters ignored."}, expect=400)  # the Act must be named
+    complete(clients.legal, case_id, "council_action",
+             {"kind": "injunction", "reason": "Letters ignored.", "basis": "pha_1997"})
+
+    not_ready = Bundle.objects.create(kind="injunction", scope={"case": str(case_id)}, requested_by=people.legal)
+    error = complete(clients.legal, case_id, "prepare_bundle", {"bundle": str(not_ready.pk)}, expect=400)
+    assert error["code"] == "bundle_not_ready"
+    ready = Bundle.objects.create(kind="injunction", scope={"case": str(case_id)}, requested_by=people.legal,
+                                  status="ready", sha256="ab" * 32)
+    complete(clients.legal, case_id, "prepare_bundle", {"bundle": str(ready.pk), "claim_number": "K00XX123"})
+    complete(clients.legal, case_id, "injunction_outcome",
+             {"outcome": "granted", "outcome_on": str(timezone.localdate()),
+              "expires_on": str(timezone.localdate() + dt.timedelta(days=365))})
+    close_case(clients, case_id)
+    action = CouncilAction.objects.get(case_id=case_id)
+    assert (action.bundle, action.claim_number, action.outcome) == (ready, "K00XX123", "granted")
+
+
+def test_serious_route_refers_to_police_at_once(clients, decision_table, police_contact):
+    incident = report(clients.councillor, channel="in_person", account="He said he would kill me.")
+    case_id = incident["case"]["id"]
+    complete(clients.members, case_id, "triage", {})
+    mail.outbox.clear()
+    result = complete(clients.safety, case_id, "assess", {"answers": answers(decision_table, threat_to_life=True)})
+    assert result["case"]["level"] == "serious" and result["case"]["route"] == "police"
+
+    referral = PoliceReferral.objects.get(case_id=case_id)
+    assert not referral.urgent and referral.contact == police_contact
+    assert list(referral.incidents.values_list("reference", flat=True)) == [incident["reference"]]
+    assert any(police_contact.email in m.to for m in mail.outbox)
+
+    task = open_task(clients.police, case_id, "police_acknowledge")
+    deadline = Task.objects.get(pk=task["id"]).deadline
+    assert deadline.due_at - Task.objects.get(pk=task["id"]).created == dt.timedelta(hours=1)
+    complete(clients.police, case_id, "police_acknowledge", {"crime_reference": "NP/26/004512"})
+    complete(clients.police, case_id, "police_outcome", {"status": "investigating"}, expect=400)
+    complete(clients.police, case_id, "police_outcome", {"status": "charged", "notes": "Charged under s.16 OAPA."})
+    close_case(clients, case_id)
+    referral.refresh_from_db()
+    assert (referral.status, referral.crime_reference) == ("charged", "NP/26/004512")
+
+
+def test_immediate_danger_at_report_skips_triage(clients, police_contact):
+    incident = report(clients.councillor, immediate_danger=True, channel="at_home",
+                      account="A man is outside my house shouting that he will get me.")
+    assert "999" in incident["safety_advice"]
+    case_id = incident["case"]["id"]
+    referral = PoliceReferral.objects.get(case_id=case_id)
+    assert referral.urgent
+    nodes = set(Task.objects.filter(process_id=case_id, status="NEW").values_list("flow_task", flat=True))
+    assert {n.name for n in nodes} == {"police_acknowledge"}
+    complete(clients.police, case_id, "police_acknowledge", {"crime_reference": "NP/26/1"})
+    complete(clients.police, case_id, "police_outcome", {"status": "cautioned"})
+    close_case(clients, case_id)
+    assert Case.objects.get(pk=case_id).status == "DONE"
+
+
+def test_immediate_danger_at_triage(clients):
+    incident = report(clients.councillor)
+    case_id = incident["case"]["id"]
+    complete(clients.members, case_id, "triage", {"immediate_danger": True, "notes": "Called back: he is outside."})
+    assert PoliceReferral.objects.get(case_id=case_id).urgent
+    open_task(clients.police, case_id, "police_acknowledge")
+
+
+def test_override_needs_reason_and_keeps_both_levels(clients, decision_table):
+    incident = report(clients.councillor)
+    case_id = incident["case"]["id"]
+    complete(clients.members, case_id, "triage", {})
+    error = complete(clients.safety, case_id, "assess",
+                     {"answers": answers(decision_table), "override_level": "medium"}, expect=400)
+    assert error["code"] == "override_needs_reason"
+    assert not Assessment.objects.filter(case_id=case_id).exists()
+    complete(clients.safety, case_id, "assess", {
+        "answers": answers(decision_table), "override_level": "medium",
+        "override_reason": "Third message this month; the table does not see the pattern yet.",
+    })
+    item = Assessment.objects.get(case_id=case_id)
+    assert (item.computed_level, item.override_level, item.level, item.route) == (
+        "low", "medium", "medium", "council_action")
+    assert item.decision_table == decision_table
+
+
+def test_invalid_answers_are_refused_with_field_errors(clients, decision_table):
+    case_id = report(clients.councillor)["case"]["id"]
+    complete(clients.members, case_id, "triage", {})
+    bad = answers(decision_table)
+    bad["weapon"] = "maybe"
+    del bad["threat_to_life"]
+    bad["not_a_question"] = True
+    error = complete(clients.safety, case_id, "assess", {"answers": bad}, expect=400)
+    assert error["code"] == "invalid_answers"
+    assert set(error["errors"]["answers"]) == {"weapon", "threat_to_life", "not_a_question"}
+    open_task(clients.safety, case_id, "assess")  # still waiting, unclaimed
+    assert Task.objects.get(pk=open_task(clients.safety, case_id, "assess")["id"]).owner is None
+
+
+def test_support_tasks_run_beside_the_main_line(clients, decision_table, people):
+    case_id = report(clients.councillor, channel="at_home")["case"]["id"]
+    complete(clients.members, case_id, "triage", {})
+    result = complete(clients.safety, case_id, "assess", {
+        "answers": answers(decision_table, at_home=True), "home_security": True, "employee_assistance": True,
+        "propose_register": True,
+    })
+    assert {t["node"] for t in result["next_tasks"]} == {"home_security", "register_proposal"}
+    complete(clients.legal, case_id, "council_action", {"kind": "no_further_action", "reason": "Police advice."})
+    close_case(clients, case_id)
+    case = Case.objects.get(pk=case_id)
+    assert case.state == "closed" and case.status == "NEW"  # support work still open
+
+    today = timezone.localdate()
+    complete(clients.safety, case_id, "home_security", {
+        "assessed_on": str(today), "findings": "No outside lighting; letterbox unguarded.",
+        "measures": [{"description": "Motion-sensor lighting"}, {"description": "Letterbox guard"}],
+        "priority_flag": {"address": "12 Mill Lane, Riverside", "postcode": "RV1 2AB", "flagged_on": str(today),
+                          "review_due": str(today + dt.timedelta(days=180))},
+    })
+    complete(clients.members, case_id, "employee_assistance", {"offered_on": str(today), "accepted": True})
+    complete(clients.safety, case_id, "register_proposal", {"reason": "Single incident; mitigations in place."})
+    case.refresh_from_db()
+    assert case.status == "DONE"
+    assessment = HomeSecurityAssessment.objects.get(case=case)
+    assert assessment.measures.count() == 2 and assessment.councillor == people.councillor
+    assert PriorityAddressFlag.objects.get(case=case).postcode == "RV1 2AB"
+    assert EmployeeAssistanceOffer.objects.get(case=case).accepted is True

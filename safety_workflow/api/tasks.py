@@ -68,14 +68,14 @@ class TaskOutput(serializers.Serializer):
 
 
 class TaskDetailOutput(TaskOutput):
-    fields = serializers.SerializerMethodField()
-    context = serializers.SerializerMethodField()
+    fields = serializers.SerializerMethodField(method_name="describe_form")
+    context = serializers.SerializerMethodField(method_name="describe_context")
 
-    def get_fields(self, task: Any) -> list[dict[str, Any]]:
+    def describe_form(self, task: Any) -> list[dict[str, Any]]:
         form = task_form(task)
         return describe_fields(form[0]()) if form else []
 
-    def get_context(self, task: Any) -> dict[str, Any]:
+    def describe_context(self, task: Any) -> dict[str, Any]:
         return task_context(task, self.context["request"].user)
 
 

@@ -9,12 +9,13 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
-from viewflow.workflow import lock, nodes
+from viewflow.workflow import nodes
 from viewflow.workflow.base import Flow
 
 from ..models import Case, Route
 from ..roles import Role
 from .base import HumanTask
+from .lock import process_row_lock
 
 MEMBERS_SERVICES = (Role.MEMBERS_SERVICES,)
 HEALTH_AND_SAFETY = (Role.HEALTH_AND_SAFETY,)
@@ -32,7 +33,7 @@ class IncidentFlow(Flow):
     """
 
     process_class = Case
-    lock_impl = lock.select_for_update_lock
+    lock_impl = process_row_lock
     process_title = _("Councillor safety case")
 
     start = nodes.StartHandle(this.start_case).Next(this.danger_at_report)

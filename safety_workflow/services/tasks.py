@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -83,7 +82,7 @@ def task_complete(
     Runs under the case's flow lock: of two people completing the same task, the second finds it
     done and gets ``task_already_completed`` (409); nothing it sent is written.
     """
-    with transaction.atomic(), task.activation() as activation:
+    with task.activation() as activation:
         _check_open_and_permitted(activation.task, user)
         if activation.task.owner_id not in (None, user.pk):
             raise Conflict("Someone else has claimed this task.", code="task_claimed_by_other")
@@ -94,3 +93,32 @@ def task_complete(
         handler(activation=activation, user=user, data=data)
         activation.execute()
         return activation.task
+
+
+def tasks_overdue_notify(*, tasks: list[Task], now: Any = None) -> int:
+    """Tell the owner, or else the holders of the task's roles, about each task not yet notified."""
+    from .. import signals
+
+    now = now or timezone.now()
+    adapter = get_adapter()
+    count = 0
+    for task in tasks:
+        deadline = task.deadline
+        if deadline.overdue_notified_at is not None:
+            continue
+        recipients = [task.owner] if task.owner else [
+            user for role in task_roles(task) for user in adapter.users_with_role(role)
+        ]
+        reference = getattr(getattr(task.process, "case", None), "reference", task.process_id)
+        adapter.notify(
+            event="task_overdue",
+            recipients=recipients,
+            subject=f"Overdue: {task.flow_task.task_title} ({reference})",
+            message=f"The task '{task.flow_task.task_title}' for {reference} was due at "
+                    f"{timezone.localtime(deadline.due_at):%d %b %Y %H:%M}.",
+            context={"task": task.pk},
+        )
+        TaskDeadline.objects.filter(pk=deadline.pk).update(overdue_notified_at=now)
+        signals.task_overdue.send(sender=None, task=task, deadline=deadline)
+        count += 1
+    return count

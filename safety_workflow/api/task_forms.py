@@ -11,6 +11,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..flows import IncidentFlow
@@ -29,7 +31,10 @@ from ..services import case_tasks
 from ..services.police import FINAL_STATUSES
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class UserRef(serializers.PrimaryKeyRelatedField):
+    """A user by primary key (its type is the host's: an integer, a UUID...)."""
+
     def get_queryset(self):
         return get_user_model()._default_manager.filter(is_active=True)
 

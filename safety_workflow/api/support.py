@@ -1,0 +1,256 @@
+"""The support/ API: advice given, home security assessments, police priority-response address flags,
+employee-assistance offers and induction training records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ..errors import NotFound
+from ..models import (
+    AdviceGiven,
+    AdviceTemplate,
+    Case,
+    EmployeeAssistanceOffer,
+    HomeSecurityAssessment,
+    InductionTraining,
+    PriorityAddressFlag,
+    SecurityMeasure,
+)
+from ..selectors.cases import case_get
+from ..selectors.support import support_visible_to
+from ..services import support
+from .base import SafetyAPIMixin
+from .serializers import PersonOutput
+from .task_forms import MeasureInput, UserRef
+
+
+def _resolve_case(user: Any, case_id: int | None) -> Case | None:
+    return case_get(user, case_id) if case_id is not None else None
+
+
+class SupportViewSet(SafetyAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                     viewsets.GenericViewSet):
+    model: type = None  # type: ignore[assignment]
+    input_serializer: type[serializers.Serializer] = None  # type: ignore[assignment]
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
+    filterset_fields = ["councillor"]
+
+    def get_queryset(self):
+        return support_visible_to(self.request.user, self.model).select_related("councillor")
+
+    def get_object(self):
+        try:
+            return self.get_queryset().get(pk=self.kwargs["pk"])
+        except (self.model.DoesNotExist, ValueError, TypeError, ValidationError):
+            raise NotFound() from None
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.input_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data["case"] = _resolve_case(request.user, data.pop("case", None))
+        item = self.perform(actor=request.user, **data)
+        return Response(self.get_serializer(item).data, status=status.HTTP_201_CREATED)
+
+    def perform(self, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+
+# Advice ---------------------------------------------------------------------------------------
+class AdviceOutput(serializers.ModelSerializer):
+    councillor = PersonOutput()
+    given_by = PersonOutput()
+    template = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = AdviceGiven
+        fields = ["id", "case", "councillor", "template", "title", "text", "method", "given_by", "given_at"]
+
+
+class AdviceRecordInput(serializers.Serializer):
+    councillor = UserRef()
+    template = serializers.SlugRelatedField(slug_field="code", queryset=AdviceTemplate.objects.filter(active=True),
+                                            required=False, allow_null=True, default=None)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    text = serializers.CharField(required=False, allow_blank=True, default="")
+    method = serializers.ChoiceField(choices=AdviceGiven.Method.choices)
+    case = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+@extend_schema(request=AdviceRecordInput)
+class AdviceViewSet(SupportViewSet):
+    model = AdviceGiven
+    serializer_class = AdviceOutput
+    input_serializer = AdviceRecordInput
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("given_by", "template").order_by("-given_at")
+
+    def perform(self, **kwargs: Any) -> Any:
+        return support.advice_give(**kwargs)
+
+
+# Home security --------------------------------------------------------------------------------
+class MeasureOutput(serializers.ModelSerializer):
+    class Meta:
+        model = SecurityMeasure
+        fields = ["description", "status", "completed_on"]
+
+
+class HomeSecurityOutput(serializers.ModelSerializer):
+    councillor = PersonOutput()
+    assessed_by = PersonOutput()
+    measures = MeasureOutput(many=True)
+
+    class Meta:
+        model = HomeSecurityAssessment
+        fields = ["id", "case", "councillor", "assessed_on", "assessed_by", "findings", "measures", "recorded_at"]
+
+
+class HomeSecurityRecordInput(serializers.Serializer):
+    councillor = UserRef()
+    assessed_on = serializers.DateField()
+    findings = serializers.CharField()
+    measures = MeasureInput(many=True, required=False, default=list)
+    case = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+@extend_schema(request=HomeSecurityRecordInput)
+class HomeSecurityViewSet(SupportViewSet):
+    model = HomeSecurityAssessment
+    serializer_class = HomeSecurityOutput
+    input_serializer = HomeSecurityRecordInput
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("assessed_by").prefetch_related("measures").order_by(
+            "-assessed_on")
+
+    def perform(self, **kwargs: Any) -> Any:
+        return support.home_security_record(**kwargs)
+
+
+# Priority-response address flags ----------------------------------------------------------------
+class PriorityFlagOutput(serializers.ModelSerializer):
+    councillor = PersonOutput()
+
+    class Meta:
+        model = PriorityAddressFlag
+        fields = ["id", "case", "councillor", "address", "postcode", "police_reference", "flagged_on", "review_due",
+                  "active", "removed_on"]
+
+
+class PriorityFlagRecordInput(serializers.Serializer):
+    councillor = UserRef()
+    address = serializers.CharField()
+    postcode = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
+    police_reference = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    flagged_on = serializers.DateField()
+    review_due = serializers.DateField()
+    case = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class PriorityFlagReviewInput(serializers.Serializer):
+    review_due = serializers.DateField(required=False, allow_null=True, default=None)
+    remove = serializers.BooleanField(required=False, default=False)
+
+
+class PriorityFlagFilter(django_filters.FilterSet):
+    review_due_before = django_filters.DateFilter(field_name="review_due", lookup_expr="lte")
+
+    class Meta:
+        model = PriorityAddressFlag
+        fields = ["councillor", "active", "review_due_before"]
+
+
+@extend_schema(request=PriorityFlagRecordInput)
+class PriorityFlagViewSet(SupportViewSet):
+    model = PriorityAddressFlag
+    serializer_class = PriorityFlagOutput
+    input_serializer = PriorityFlagRecordInput
+    filterset_fields = None
+    filterset_class = PriorityFlagFilter
+
+    def perform(self, **kwargs: Any) -> Any:
+        return support.priority_flag_create(**kwargs)
+
+    @extend_schema(request=PriorityFlagReviewInput, responses=PriorityFlagOutput)
+    @action(detail=True, methods=["post"])
+    def review(self, request: Request, pk: str | None = None) -> Response:
+        flag = self.get_object()
+        serializer = PriorityFlagReviewInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        flag = support.priority_flag_review(actor=request.user, flag=flag, **serializer.validated_data)
+        return Response(self.get_serializer(flag).data)
+
+
+# Employee assistance --------------------------------------------------------------------------
+class EmployeeAssistanceOutput(serializers.ModelSerializer):
+    councillor = PersonOutput()
+    offered_by = PersonOutput()
+
+    class Meta:
+        model = EmployeeAssistanceOffer
+        fields = ["id", "case", "councillor", "offered_on", "offered_by", "accepted", "notes"]
+
+
+class EmployeeAssistanceRecordInput(serializers.Serializer):
+    councillor = UserRef()
+    offered_on = serializers.DateField()
+    accepted = serializers.BooleanField(required=False, allow_null=True, default=None)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    case = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+@extend_schema(request=EmployeeAssistanceRecordInput)
+class EmployeeAssistanceViewSet(SupportViewSet):
+    model = EmployeeAssistanceOffer
+    serializer_class = EmployeeAssistanceOutput
+    input_serializer = EmployeeAssistanceRecordInput
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("offered_by").order_by("-offered_on")
+
+    def perform(self, **kwargs: Any) -> Any:
+        return support.employee_assistance_offer(**kwargs)
+
+
+# Induction training -----------------------------------------------------------------------------
+class InductionOutput(serializers.ModelSerializer):
+    councillor = PersonOutput()
+
+    class Meta:
+        model = InductionTraining
+        fields = ["id", "councillor", "course", "completed_on", "delivered_by", "notes"]
+
+
+class InductionRecordInput(serializers.Serializer):
+    councillor = UserRef()
+    course = serializers.ChoiceField(choices=InductionTraining.Course.choices)
+    completed_on = serializers.DateField()
+    delivered_by = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+@extend_schema(request=InductionRecordInput)
+class InductionViewSet(SupportViewSet):
+    model = InductionTraining
+    serializer_class = InductionOutput
+    input_serializer = InductionRecordInput
+    filterset_fields = ["councillor", "course"]
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("-completed_on")
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = InductionRecordInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        item = support.induction_training_record(actor=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(item).data, status=status.HTTP_201_CREATED)

@@ -82,8 +82,9 @@ def test_low_route_advice_then_close(clients, decision_table, people):
 def test_medium_route_warning_letter(clients, decision_table):
     incident = report(clients.councillor, channel="social_media")
     case_id = incident["case"]["id"]
-    complete(clients.members, case_id, "triage", {"new_subject": {"full_name": "Gary Pollard",
-                                                                  "handles": [{"kind": "social", "value": "@gp_truth"}]}})
+    complete(clients.members, case_id, "triage", {
+        "new_subject": {"full_name": "Gary Pollard", "handles": [{"kind": "social", "value": "@gp_truth"}]},
+    })
     result = complete(clients.safety, case_id, "assess",
                       {"answers": answers(decision_table, threatening_language=True, repeated_contact=True)})
     assert result["case"]["level"] == "medium" and result["case"]["route"] == "council_action"

@@ -14,7 +14,7 @@ from viewflow.workflow.models import Task
 
 from safety_workflow.models import TaskDeadline, TimelineEntry
 
-from .helpers import API, answers, complete, open_task, report
+from .helpers import API, complete, open_task, report
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,79 @@
+"""Every system check id fires when its condition holds, and stays quiet on a sound host."""
+
+from __future__ import annotations
+
+import builtins
+
+import pytest
+from django.core import checks
+from django.test import override_settings
+
+from safety_workflow import checks as sw_checks
+from safety_workflow.conf import app_settings
+
+GUARDIAN = "guardian.backends.ObjectPermissionBackend"
+
+
+def ids(results):
+    return sorted(message.id for message in results)
+
+
+def test_sound_configuration_has_no_messages():
+    assert [m for m in checks.run_checks() if m.id.startswith("safety_workflow")] == []
+
+
+@override_settings(AUTHENTICATION_BACKENDS=["django.contrib.auth.backends.ModelBackend"])
+def test_e001_guardian_backend_missing():
+    assert ids(sw_checks.check_guardian_backend()) == ["safety_workflow.E001"]
+
+
+def test_e002_weasyprint_unavailable(monkeypatch):
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name == "weasyprint":
+            raise OSError("cannot load library 'libpango-1.0-0'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    with override_settings(SAFETY_WORKFLOW={"PDF_EXPORT": True}):
+        assert ids(sw_checks.check_pdf_export()) == ["safety_workflow.E002"]
+    with override_settings(SAFETY_WORKFLOW={"PDF_EXPORT": False}):
+        assert sw_checks.check_pdf_export() == []
+
+
+@override_settings(SAFETY_WORKFLOW={"ROLES": {"councillor": ["Councillors"], "chief_executive": ["CEO"]}})
+def test_e003_unknown_role_mapping():
+    messages = sw_checks.check_roles()
+    assert ids(messages) == ["safety_workflow.E003"] and "chief_executive" in messages[0].msg
+
+
+@override_settings(SAFETY_WORKFLOW={"REGISTER_REVIEW_DAYS": 30})
+def test_e004_unknown_option():
+    messages = sw_checks.check_options()
+    assert ids(messages) == ["safety_workflow.E004"] and "REGISTER_REVIEW_DAYS" in messages[0].msg
+
+
+@override_settings(SAFETY_WORKFLOW={"SLA": {"triage": {"days": 1}, "assess": {"hours": -2}, "close": {"hours": 4}}})
+def test_e005_bad_sla():
+    assert ids(sw_checks.check_sla()) == ["safety_workflow.E005", "safety_workflow.E005"]
+
+
+@override_settings(SAFETY_WORKFLOW={"ADAPTER": "council.nowhere.Adapter"})
+def test_e006_adapter_not_importable():
+    assert ids(sw_checks.check_importable()) == ["safety_workflow.E006"]
+
+
+def test_e007_and_w001_installed_apps(settings):
+    apps = [a for a in settings.INSTALLED_APPS if a != "viewflow.workflow"] + ["viewflow"]
+    with override_settings(INSTALLED_APPS=apps):
+        assert ids(sw_checks.check_installed_apps()) == ["safety_workflow.E007", "safety_workflow.W001"]
+
+
+def test_settings_are_read_lazily_and_reloaded():
+    assert app_settings.REGISTER_REVIEW_INTERVAL_DAYS == 365
+    with override_settings(SAFETY_WORKFLOW={"REGISTER_REVIEW_INTERVAL_DAYS": 180}):
+        assert app_settings.REGISTER_REVIEW_INTERVAL_DAYS == 180
+    assert app_settings.REGISTER_REVIEW_INTERVAL_DAYS == 365
+    with pytest.raises(AttributeError):
+        app_settings.NOT_AN_OPTION  # noqa: B018

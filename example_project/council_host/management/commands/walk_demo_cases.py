@@ -1,0 +1,121 @@
+"""Walk one case of each route end to end through the HTTP API, as the host's pages would, and say where
+each ended. Safe to run again: the reports carry Idempotency-Keys and finished steps are skipped."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from safety_workflow.models import DecisionTable
+
+API = "/api/safety"
+
+
+
+def _answers(**yes: bool) -> dict[str, bool]:
+    table = DecisionTable.objects.filter(status="published").order_by("-version").first()
+    values = {q.key: False for q in table.questions.all()}
+    values.update(yes)
+    return values
+
+
+def _close() -> dict[str, Any]:
+    return {"outcome_summary": "We explained what was done and the support available.",
+            "councillor_informed": True, "informed_by": "phone"}
+
+
+def _routes() -> list[dict[str, Any]]:
+    today = str(timezone.localdate())
+    return [
+        {
+            "name": "low: logged, advice given",
+            "report": ("cllr.hughes", {"channel": "email", "account": "A rude e-mail about a planning decision.",
+                                       "ward": "Castle"}),
+            "steps": [("members", "triage", {"notes": "Rude, no threat."}),
+                      ("safety", "assess", {"answers": _answers()}),
+                      ("members", "advise", {"advice": [{"template": "email-filtering"},
+                                                        {"template": "keep-records"}], "method": "email"}),
+                      ("members", "close", _close())],
+        },
+        {
+            "name": "medium: council action (warning letter)",
+            "report": ("cllr.patel", {"channel": "social_media", "ward": "Riverside",
+                                      "account": "Third post this month calling me corrupt and naming my street."}),
+            "steps": [("members", "triage", {"new_subject": {"full_name": "Keith Arnold (demo)"}}),
+                      ("safety", "assess", {"answers": _answers(repeated_contact=True,
+                                                                personal_details_published=True)}),
+                      ("legal", "council_action", {"kind": "warning_letter", "letter_sent_on": today,
+                                                   "reason": "Course of conduct; letter under PHA 1997."}),
+                      ("members", "close", _close())],
+        },
+        {
+            "name": "serious: referred to the police",
+            "report": ("cllr.okoro", {"channel": "letter", "ward": "Millbrook",
+                                      "account": "A letter saying my house will be set alight."}),
+            "steps": [("members", "triage", {}),
+                      ("safety", "assess", {"answers": _answers(threat_to_life=True, at_home=True),
+                                            "home_security": True}),
+                      ("police", "police_acknowledge", {"crime_reference": "NP/26/DEMO1"}),
+                      ("police", "police_outcome", {"status": "charged", "notes": "Arrested and charged."}),
+                      ("members", "close", _close()),
+                      ("safety", "home_security", {"assessed_on": today, "findings": "Letterbox fire risk.",
+                                                   "measures": [{"description": "Fire-proof letterbox"}]})],
+        },
+        {
+            "name": "immediate danger: straight to the police",
+            "report": ("cllr.hughes", {"channel": "at_home", "ward": "Castle", "immediate_danger": True,
+                                       "account": "A man is banging on my front door shouting threats."}),
+            "steps": [("police", "police_acknowledge", {"crime_reference": "NP/26/DEMO2"}),
+                      ("police", "police_outcome", {"status": "cautioned"}),
+                      ("members", "close", _close())],
+        },
+    ]
+
+
+class Command(BaseCommand):
+    help = "Walk one case of each route through the API and print where each ended."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        User = get_user_model()
+        clients: dict[str, APIClient] = {}
+
+        def client(username: str) -> APIClient:
+            if username not in clients:
+                clients[username] = APIClient()
+                clients[username].force_authenticate(User.objects.get(username=username))
+            return clients[username]
+
+        self.stdout.write("Walking one case of each route through the API:")
+        today = timezone.localdate()
+        # A fixed time today: running the walk again the same day replays the same reports.
+        occurred = timezone.make_aware(dt.datetime.combine(today, dt.time(7, 30))).isoformat()
+        for number, route in enumerate(_routes(), 1):
+            reporter, body = route["report"]
+            body = {"occurred_at": occurred, **body}
+            response = client(reporter).post(f"{API}/incidents/", body, format="json",
+                                             HTTP_IDEMPOTENCY_KEY=f"demo-walk-{today}-{number}")
+            if response.status_code not in (200, 201):
+                raise CommandError(f"Reporting failed: {response.status_code} {response.content!r}")
+            incident = response.json()
+            case_id = incident["case"]["id"]
+            path = ["reported"]
+            for username, node, data in route["steps"]:
+                tasks = client(username).get(f"{API}/tasks/", {"case": case_id, "node": node}).json()["results"]
+                if not tasks:
+                    path.append(f"({node} done)")
+                    continue
+                result = client(username).post(f"{API}/tasks/{tasks[0]['id']}/complete/", data, format="json")
+                if result.status_code != 200:
+                    raise CommandError(f"{node} failed: {result.status_code} {result.content!r}")
+                path.append(node)
+            case = client("monitoring").get(f"{API}/cases/{case_id}/").json()
+            self.stdout.write(
+                f"  {route['name']:<42} {case['reference']:<16} level {case['level'] or '-':<8} "
+                f"ended {case['state']}"
+            )
+            self.stdout.write(f"      {' -> '.join(path)}")

@@ -1,0 +1,49 @@
+"""List endpoints cost the same number of queries whatever the page size."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from safety_workflow.services.incidents import incident_report
+
+from .helpers import API
+
+pytestmark = pytest.mark.django_db
+
+
+def queries(client, path, params=None) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(path, params or {})
+    assert response.status_code == 200, response.content
+    return len(ctx.captured_queries)
+
+
+def add_incidents(people, n, start=0):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    for i in range(start, start + n):
+        incident_report(reporter=people.members, councillor=people.councillor,
+                        occurred_at=timezone.now() - dt.timedelta(days=i + 1), channel="email",
+                        account=f"Message {i}")
+
+
+@pytest.mark.parametrize("path", ["/incidents/", "/cases/", "/tasks/"])
+def test_list_queries_do_not_grow_with_page_size(people, client_for, path):
+    client = client_for(people.members)
+    add_incidents(people, 3)
+    small = queries(client, f"{API}{path}", {"page_size": 50})
+    add_incidents(people, 27, start=3)
+    large = queries(client, f"{API}{path}", {"page_size": 50})
+    assert large == small, (small, large)
+
+
+def test_councillor_incident_list_is_constant_too(people, client_for):
+    client = client_for(people.councillor)
+    add_incidents(people, 2)
+    small = queries(client, f"{API}/incidents/")
+    add_incidents(people, 20, start=2)
+    assert queries(client, f"{API}/incidents/") == small

@@ -18,6 +18,7 @@ def ids(results):
     return sorted(message.id for message in results)
 
 
+@pytest.mark.django_db  # Django 6.1 also runs database checks
 def test_sound_configuration_has_no_messages():
     assert [m for m in checks.run_checks() if m.id.startswith("safety_workflow")] == []
 

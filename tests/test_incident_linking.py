@@ -36,6 +36,21 @@ def test_same_idempotency_key_creates_one_incident(setup, client_for):
     assert other.status_code == 201 and Incident.objects.count() == 2
 
 
+def test_idempotency_keys_expire(setup, client_for):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from safety_workflow.models import IdempotencyRecord
+
+    client = client_for(setup.councillor)
+    body = {"occurred_at": "2026-11-20T10:00:00Z", "channel": "phone", "account": "Called again."}
+    assert client.post(f"{API}/incidents/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-9").status_code == 201
+    IdempotencyRecord.objects.update(created_at=timezone.now() - dt.timedelta(hours=73))
+    again = client.post(f"{API}/incidents/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-9")
+    assert again.status_code == 201 and Incident.objects.count() == 2
+
+
 def _to_advice(clients, case_id, decision_table, subject=None):
     body = {"subject": str(subject.pk)} if subject else {}
     complete(clients["members"], case_id, "triage", body)

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import signals
+from ..conf import app_settings
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..models import Case, IdempotencyRecord, Incident, Subject
 from ..roles import Role, has_role, roles_for
@@ -128,6 +129,9 @@ def _replayed(reporter: Any, key: str, fingerprint: str) -> ReportResult | None:
         .first()
     )
     if record is None:
+        return None
+    if record.created_at < timezone.now() - dt.timedelta(hours=app_settings.IDEMPOTENCY_KEY_TTL_HOURS):
+        record.delete()  # an expired key may be used again
         return None
     if record.fingerprint != fingerprint:
         raise Conflict("This Idempotency-Key was used for a different report.", code="idempotency_key_reused")

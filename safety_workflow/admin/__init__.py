@@ -1,0 +1,3 @@
+"""Django admin for safety_workflow, one module per area (imported here so autodiscovery finds them)."""
+
+from . import register  # noqa: F401

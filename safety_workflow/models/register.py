@@ -152,7 +152,7 @@ class RegisterMitigation(models.Model):
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
-        ordering = ["entry", "order", "id"]
+        ordering = ["entry_id", "order", "id"]
         verbose_name = _("mitigation")
 
     def __str__(self) -> str:
@@ -167,7 +167,7 @@ class RegisterAlias(models.Model):
     name = models.CharField(max_length=200)
 
     class Meta:
-        ordering = ["entry", "name"]
+        ordering = ["entry_id", "name"]
         verbose_name = _("register alias")
         verbose_name_plural = _("register aliases")
 
@@ -184,7 +184,7 @@ class RegisterAddress(models.Model):
     postcode = models.CharField(max_length=10, blank=True)
 
     class Meta:
-        ordering = ["entry", "id"]
+        ordering = ["entry_id", "id"]
         verbose_name = _("register address")
         verbose_name_plural = _("register addresses")
 

@@ -316,3 +316,55 @@ def test_changing_mitigations_and_aliases_is_logged_and_rematched(people, client
                                        {"user": people.legal.pk, "reason": "Injunction"}, format="json")
     response = client_for(people.legal).patch(entry_url(entry["id"]), {"reason": "x", "aliases": []}, format="json")
     assert response.status_code == 403
+
+
+def test_register_entry_changed_is_sent_after_commit(people, client_for, django_capture_on_commit_callbacks):
+    from safety_workflow.signals import register_entry_changed
+
+    seen = []
+
+    def receiver(sender, entry, change, **kwargs):
+        seen.append((entry.reference, change))
+
+    register_entry_changed.connect(receiver)
+    try:
+        subject, incidents = subject_with_incidents(people, name="Gary Booth")
+        with django_capture_on_commit_callbacks(execute=True):
+            entry = client_for(people.safety).post(ENTRIES, proposal(subject, incidents), format="json").json()
+        with django_capture_on_commit_callbacks(execute=True):
+            client_for(people.monitoring).post(entry_url(entry["id"], "approve"), {"decision": "approve"},
+                                               format="json")
+    finally:
+        register_entry_changed.disconnect(receiver)
+    assert seen == [(entry["reference"], "proposed"), (entry["reference"], "approved")]
+
+
+def test_a_proposal_from_a_case_can_be_recorded_on_its_register_proposal_task(people, client_for):
+    from safety_workflow.models import Case
+    from safety_workflow.selectors.register import register_entries_for_case_proposal
+
+    subject, incidents = subject_with_incidents(people, name="Gary Booth")
+    case = Case.objects.get(pk=incidents[0].case_id)
+    body = proposal(subject, incidents, case=str(case.pk))
+    entry = client_for(people.safety).post(ENTRIES, body, format="json").json()
+    assert entry["case"] == case.pk
+    assert [e.reference for e in register_entries_for_case_proposal(people.safety, case)] == [entry["reference"]]
+    assert list(register_entries_for_case_proposal(people.legal, case)) == []
+
+
+def test_proposers_are_told_when_the_approver_is_needed(people, client_for, mailoutbox):
+    subject, incidents = subject_with_incidents(people, name="Gary Booth")
+    entry = client_for(people.safety).post(ENTRIES, proposal(subject, incidents), format="json").json()
+    assert [m.to for m in mailoutbox] == [["mo@council.example"]]  # the other officer, not the proposer
+    assert entry["reference"] in mailoutbox[0].subject
+    assert "Gary" not in mailoutbox[0].subject + mailoutbox[0].body  # identifiers only
+
+
+def test_the_schema_describes_the_register_operations(people, client_for):
+    response = client_for(people.monitoring).get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in ("/api/safety/register/check/", "/api/safety/register/entries/",
+                 "/api/safety/register/entries/{entry_id}/approve/", "/api/safety/audit/"):
+        assert path in paths
+    assert "CheckInput" in response.content.decode()

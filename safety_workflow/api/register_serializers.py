@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from ..adapter import get_adapter
 from ..matching import MATCH, NO_MATCH, POSSIBLE_MATCH
-from ..models import Incident, RegisterEntry, RegisterMitigation, Subject
+from ..models import Case, Incident, RegisterEntry, RegisterMitigation, Subject
 from ..selectors.cases import cases_visible_to, incidents_visible_to
 
 #: How far back a meeting date may be when checking (a check is for a meeting about to happen).
@@ -94,7 +94,10 @@ class ContactInputSerializer(serializers.Serializer):
 
 
 class VisiblePKField(serializers.PrimaryKeyRelatedField):
-    """A primary key chosen among the objects the caller may see (``selector(user)``)."""
+    """A primary key chosen among the objects the caller may see (``selector(user)``).
+
+    ``queryset`` (the whole model) only tells the schema the key's type; lookups use the selector.
+    """
 
     def __init__(self, selector: Any, **kwargs: Any) -> None:
         self.selector = selector
@@ -106,7 +109,7 @@ class VisiblePKField(serializers.PrimaryKeyRelatedField):
 
 class EntryProposeSerializer(serializers.Serializer):
     subject = serializers.PrimaryKeyRelatedField(queryset=Subject.objects.all())
-    incidents = VisiblePKField(incidents_visible_to, many=True, allow_empty=False,
+    incidents = VisiblePKField(incidents_visible_to, queryset=Incident.objects.all(), many=True, allow_empty=False,
                                help_text="The recorded incidents about this subject that justify the entry.")
     reasons = serializers.CharField()
     words_used = serializers.CharField(required=False, allow_blank=True, default="")
@@ -115,7 +118,8 @@ class EntryProposeSerializer(serializers.Serializer):
     advice_contact = ContactInputSerializer()
     aliases = serializers.ListField(child=serializers.CharField(max_length=200), required=False, default=list)
     addresses = AddressInputSerializer(many=True, required=False, default=list)
-    case = VisiblePKField(cases_visible_to, required=False, allow_null=True, default=None)
+    case = VisiblePKField(cases_visible_to, queryset=Case.objects.all(), required=False, allow_null=True,
+                          default=None)
 
 
 class EntryUpdateSerializer(serializers.Serializer):
@@ -204,6 +208,8 @@ class EntryDetailSerializer(serializers.ModelSerializer):
     last_reviewed_by = serializers.SerializerMethodField()
     removed_by = serializers.SerializerMethodField()
     history = EventSerializer(many=True, source="events")
+    notification = serializers.CharField(help_text="How the individual was told (the values of the notification "
+                                         "method), or not_notified; blank until recorded.")
     case = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:

@@ -88,6 +88,12 @@ def register_entry_detail(user: Any, entry_id: Any) -> RegisterEntry:
         raise NotFound() from None
 
 
+def register_entries_for_case_proposal(user: Any, case: Any) -> QuerySet[RegisterEntry]:
+    """Entries an IncidentFlow ``register_proposal`` task may record: proposed from this case (POST
+    register/entries/ with ``case``), about its subject, and visible to the user."""
+    return register_entries_visible_to(user).filter(case=case, subject_id=case.subject_id)
+
+
 def register_grants(entry: RegisterEntry) -> tuple[list[RegisterEntryUserGrant], list[RegisterEntryGroupGrant]]:
     users = list(RegisterEntryUserGrant.objects.filter(content_object=entry).select_related("user", "granted_by"))
     groups = list(
@@ -121,8 +127,8 @@ def register_reviews_overdue(*, now: dt.datetime | None = None) -> QuerySet[Regi
     )
 
 
-def register_check_candidates(*, keys: set[str], date_of_birth: dt.date | None) -> list[RegisterEntry]:
-    """Checkable entries filed under any of ``keys``: one indexed query, at most LIMIT + 1 rows.
+def register_check_candidates_query(*, keys: set[str], date_of_birth: dt.date | None) -> QuerySet[RegisterEntry]:
+    """Checkable entries filed under any of ``keys``: one query on the key index, then primary keys.
 
     A date of birth rules out, in the database, entries with another date of birth (namesakes);
     entries with no recorded date of birth, or with day and month swapped, stay candidates.
@@ -134,5 +140,10 @@ def register_check_candidates(*, keys: set[str], date_of_birth: dt.date | None) 
     if date_of_birth is not None:
         dates = [date_of_birth] + [d for d in [matching.dob_transposed(date_of_birth)] if d]
         entries = entries.filter(Q(date_of_birth__isnull=True) | Q(date_of_birth__in=dates))
-    return list(entries.only("id", "match_profile", "advice_contact_name", "advice_contact_phone",
-                             "advice_contact_email").order_by()[: CHECK_CANDIDATE_LIMIT + 1])
+    return entries.only("id", "match_profile", "advice_contact_name", "advice_contact_phone",
+                        "advice_contact_email").order_by()
+
+
+def register_check_candidates(*, keys: set[str], date_of_birth: dt.date | None) -> list[RegisterEntry]:
+    """At most CHECK_CANDIDATE_LIMIT + 1 candidates (one more tells the caller there were too many)."""
+    return list(register_check_candidates_query(keys=keys, date_of_birth=date_of_birth)[: CHECK_CANDIDATE_LIMIT + 1])

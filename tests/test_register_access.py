@@ -229,6 +229,8 @@ def test_admin_shows_the_register_with_the_same_permissions(people, client, gary
 
     client.force_login(people.monitoring)
     assert gary["reference"] in client.get(changelist).content.decode()
+    listed = AccessLogEntry.objects.filter(action="list", purpose="admin").get()
+    assert listed.actor_id == people.monitoring.pk and listed.data["entries"] == [gary["id"]]
     before = AccessLogEntry.objects.filter(action="view", purpose="admin").count()
     response = client.get(change)
     assert response.status_code == 200 and "Threatened" in response.content.decode()

@@ -161,3 +161,15 @@ def test_councils_can_add_variant_groups(settings):
 def test_day_and_month_swapped():
     assert matching.dob_relation(dt.date(1979, 2, 11), dt.date(1979, 11, 2)) == matching.NEAR
     assert matching.dob_relation(dt.date(1979, 2, 12), dt.date(1979, 11, 2)) == matching.DISAGREE
+
+
+def test_too_many_candidates_is_a_possible_match_never_a_match():
+    name = matching.parse_query_name("John Smith")
+    stored = matching.Candidate(key=1, names=(name,), date_of_birth=dt.date(1970, 1, 1))
+    query = matching.CheckQuery(name=name, date_of_birth=dt.date(1970, 1, 1))
+    assert matching.check_decide(query, [stored]).result == matching.MATCH
+    assert matching.check_decide(query, [stored], too_many=True).result == matching.POSSIBLE_MATCH
+    # Two entries that both match: the register cannot tell which, so neither's mitigations are given.
+    twin = matching.Candidate(key=2, names=(name,), date_of_birth=dt.date(1970, 1, 1))
+    decision = matching.check_decide(query, [stored, twin])
+    assert decision.result == matching.POSSIBLE_MATCH and decision.matched is None

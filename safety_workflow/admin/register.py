@@ -80,6 +80,15 @@ class RegisterEntryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")  # absent on redirects
+        if changelist is not None:
+            shown = [str(entry.pk) for entry in changelist.result_list]
+            access_log_record(actor=request.user, action=AccessLogEntry.Action.LIST, object_type="register_entry",
+                              purpose="admin", result=str(len(shown)), request=request, data={"entries": shown})
+        return response
+
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
                     extra_context: dict | None = None) -> HttpResponse:
         entry = self.get_object(request, object_id)

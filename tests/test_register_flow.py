@@ -284,6 +284,8 @@ def test_early_removal_then_erasure_keeps_a_tombstone_and_the_log(people, client
     assert not stored.aliases.exists() and not stored.addresses.exists() and not stored.mitigations.exists()
     assert not stored.incidents.exists() and not stored.user_grants.exists()
     assert not stored.events.exclude(reason="").exists()
+    assert not stored.events.filter(summary__contains="T-").exists()  # no incident references left
+    assert list(stored.events.values_list("summary", flat=True))[:2] == ["proposed", "approved"]
     assert stored.reference == entry["reference"] and stored.erased_at is not None
     assert RegisterProcess.objects.get(entry=stored).status == "DONE"
     erasure = AccessLogEntry.objects.get(action="erase", object_id=str(stored.pk))

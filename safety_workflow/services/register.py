@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -496,7 +497,9 @@ def register_entry_erase_now(*, entry: RegisterEntry, actor: Any = None) -> None
     RegisterEntryUserGrant.objects.filter(content_object=current).delete()
     RegisterEntryGroupGrant.objects.filter(content_object=current).delete()
     current.incidents.clear()
-    RegisterEntryEvent.objects.filter(entry=current).update(reason="", incident=None)
+    # The history keeps what was done, when and by whom; its reasons and summaries (which name incidents
+    # and grantees) go.
+    RegisterEntryEvent.objects.filter(entry=current).update(reason="", incident=None, summary=F("action"))
     for field in ("reasons", "words_used", "advice_contact_name", "advice_contact_phone", "advice_contact_email",
                   "decision_reason", "notification_reference", "not_notified_reason", "removal_reason"):
         setattr(current, field, "")

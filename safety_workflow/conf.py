@@ -80,6 +80,14 @@ DEFAULTS: dict[str, Any] = {
     "REGISTER_REVIEW_INTERVAL_DAYS": 365,
     "REGISTER_RETENTION_DAYS": 183,
     "REGISTER_CHECKS_PER_HOUR": 30,
+    # Roles that may run the pre-meeting register check (POST register/check/).
+    "REGISTER_CHECK_ROLES": [
+        "frontline", "members_services", "health_and_safety", "monitoring_officer", "legal",
+    ],
+    # Whom a possible match is told to call to confirm: {"name": ..., "phone": ..., "email": ...}.
+    "REGISTER_ADVICE_CONTACT": {"name": "the Health and Safety team", "phone": "", "email": ""},
+    # Extra forename variant groups for the check, e.g. [["dafydd", "dai", "david"]] (see name_variants.py).
+    "REGISTER_NAME_VARIANTS": [],
     # Bundles and PDF export.
     "PDF_EXPORT": True,
     "BUNDLE_UPLOAD_PATH": "safety_workflow/bundles",

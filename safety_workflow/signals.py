@@ -8,7 +8,8 @@ receiver never sees a change that was rolled back. Arguments are keyword-only:
 - ``police_referral_made(referral, urgent: bool)``
 - ``case_closed(case)``
 - ``task_overdue(task, deadline)``: from the ``safety_workflow_overdue`` command
-- ``register_entry_changed(entry, change: str)``: proposed, approved, notified, renewed, removed, erased
+- ``register_entry_changed(entry, change: str)``: proposed, approved, rejected, notified, review_due,
+  review_reset, renewed, removed, changed, erased
 - ``bundle_ready(bundle)``
 - ``course_of_conduct_flagged(flag)``
 """

@@ -1,3 +1,3 @@
-"""Django admin for safety_workflow: reference data is edited here; case records are read-only."""
+"""Django admin for safety_workflow, one module per area (imported here so autodiscovery finds them)."""
 
-from . import cases  # noqa: F401
+from . import cases, register  # noqa: F401

@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from . import reference, support
+from . import audit, reference, register, support
 from .cases import CaseViewSet, ReferralViewSet
 from .incidents import IncidentViewSet
 from .tasks import TaskViewSet
@@ -27,4 +27,23 @@ urlpatterns = [
     path("advice-templates/", reference.AdviceTemplateList.as_view(), name="advice-templates"),
     path("decision-tables/current/", reference.CurrentDecisionTable.as_view(), name="decision-table-current"),
     path("police-contacts/", reference.PoliceContactList.as_view(), name="police-contacts"),
+    # The Potentially Violent Persons Register (ids are matched as strings: a malformed one is a JSON 404).
+    path("register/check/", register.RegisterCheckView.as_view(), name="register-check"),
+    path("register/entries/", register.RegisterEntryListView.as_view(), name="register-entry-list"),
+    path("register/entries/<str:entry_id>/", register.RegisterEntryDetailView.as_view(),
+         name="register-entry-detail"),
+    path("register/entries/<str:entry_id>/approve/", register.RegisterEntryApproveView.as_view(),
+         name="register-entry-approve"),
+    path("register/entries/<str:entry_id>/notification/", register.RegisterEntryNotificationView.as_view(),
+         name="register-entry-notification"),
+    path("register/entries/<str:entry_id>/review/", register.RegisterEntryReviewView.as_view(),
+         name="register-entry-review"),
+    path("register/entries/<str:entry_id>/grants/", register.RegisterEntryGrantsView.as_view(),
+         name="register-entry-grants"),
+    path("register/entries/<str:entry_id>/grants/users/<str:grantee_id>/",
+         register.RegisterEntryRevokeView.as_view(kind="users"), name="register-entry-revoke-user"),
+    path("register/entries/<str:entry_id>/grants/groups/<str:grantee_id>/",
+         register.RegisterEntryRevokeView.as_view(kind="groups"), name="register-entry-revoke-group"),
+    # The access log, for information governance.
+    path("audit/", audit.AccessLogListView.as_view(), name="audit-log"),
 ]

@@ -2,5 +2,6 @@
 
 from .base import HumanTask
 from .incident import REASSESSABLE_NODES, IncidentFlow
+from .register import RegisterFlow
 
-__all__ = ["REASSESSABLE_NODES", "HumanTask", "IncidentFlow"]
+__all__ = ["REASSESSABLE_NODES", "HumanTask", "IncidentFlow", "RegisterFlow"]

@@ -14,6 +14,18 @@ from .cases import (
     ReferenceSequence,
     Route,
 )
+from .register import (
+    RegisterAddress,
+    RegisterAlias,
+    RegisterCheckHit,
+    RegisterEntry,
+    RegisterEntryEvent,
+    RegisterEntryGroupGrant,
+    RegisterEntryUserGrant,
+    RegisterMatchKey,
+    RegisterMitigation,
+    RegisterProcess,
+)
 from .subjects import ContactHandle, Subject, SubjectAlias
 from .support import (
     EmployeeAssistanceOffer,
@@ -47,6 +59,16 @@ __all__ = [
     "PoliceReferral",
     "PriorityAddressFlag",
     "ReferenceSequence",
+    "RegisterAddress",
+    "RegisterAlias",
+    "RegisterCheckHit",
+    "RegisterEntry",
+    "RegisterEntryEvent",
+    "RegisterEntryGroupGrant",
+    "RegisterEntryUserGrant",
+    "RegisterMatchKey",
+    "RegisterMitigation",
+    "RegisterProcess",
     "Route",
     "SecurityMeasure",
     "Subject",

@@ -1,0 +1,79 @@
+"""GET audit/: the access log for information governance, filtered by actor, action, object and date.
+
+Every read of a register entry, every check (with whom, why and the result), every grant,
+revocation, change and erasure is there. ``register_entry`` lists everything that touched one
+entry, including checks that found it only as a possible match.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ..errors import Forbidden
+from ..models import AccessLogEntry
+from ..selectors.audit import access_log_visible_to, reads_access_log
+from .base import SafetyAPIMixin
+from .register_serializers import ErrorSerializer
+
+
+class AccessLogFilter(django_filters.FilterSet):
+    actor = django_filters.NumberFilter(field_name="actor_id", label="The user id of who did it.")
+    action = django_filters.ChoiceFilter(choices=AccessLogEntry.Action.choices)
+    object_type = django_filters.CharFilter()
+    object_id = django_filters.CharFilter()
+    register_entry = django_filters.UUIDFilter(
+        method="filter_register_entry",
+        label="Everything that touched this entry: views, grants, changes and the checks that found it.",
+    )
+    reference = django_filters.CharFilter()
+    result = django_filters.CharFilter()
+    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte", label="From (ISO date-time).")
+    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt", label="Before (ISO date-time).")
+
+    class Meta:
+        model = AccessLogEntry
+        fields: list[str] = []
+
+    def filter_register_entry(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        touched = Q(object_type="register_entry", object_id=str(value)) | Q(register_hits__entry_id=value)
+        return queryset.filter(pk__in=AccessLogEntry.objects.filter(touched).values("pk"))
+
+
+class AccessLogEntrySerializer(serializers.ModelSerializer):
+    register_entries = serializers.SerializerMethodField(
+        help_text="For a check: the entries it found (match or possible match)."
+    )
+
+    class Meta:
+        model = AccessLogEntry
+        fields = ["id", "at", "actor", "actor_name", "action", "object_type", "object_id", "object_repr",
+                  "purpose", "result", "reference", "ip_address", "data", "register_entries"]
+
+    def get_register_entries(self, entry: AccessLogEntry) -> list[dict[str, str]]:
+        return [{"entry": str(hit.entry_id), "outcome": hit.outcome} for hit in entry.register_hits.all()]
+
+
+class AccessLogListView(SafetyAPIMixin, ListAPIView):
+    serializer_class = AccessLogEntrySerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AccessLogFilter
+
+    def get_queryset(self) -> QuerySet[AccessLogEntry]:
+        return access_log_visible_to(self.request.user).prefetch_related("register_hits").order_by("-at", "-id")
+
+    @extend_schema(responses={200: AccessLogEntrySerializer(many=True), 400: ErrorSerializer, 403: ErrorSerializer},
+                   summary="Read the access log (information governance, monitoring officer)")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not reads_access_log(request.user):
+            raise Forbidden("The access log is for information governance and the monitoring officer.",
+                            code="audit_not_permitted")
+        return super().get(request, *args, **kwargs)

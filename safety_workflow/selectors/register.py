@@ -1,0 +1,149 @@
+"""Who may see which register entries, and the reads behind the check and the review reports.
+
+- the monitoring officer and health and safety see every entry (they run the register);
+- anyone else with a role other than frontline sees an entry only while they, or one of their
+  groups, hold guardian's ``view_registerentry`` permission on that entry (a grant);
+- frontline staff (and people with no role) see no entry: they run the check;
+- Django superuser status and model-wide permissions give nothing: access to the register is a
+  need-to-know decision recorded per entry, not an IT privilege.
+
+Every list is filtered in the database (``EXISTS`` over the direct-foreign-key grant tables).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from viewflow.workflow.status import STATUS
+
+from .. import matching
+from ..errors import NotFound
+from ..models import (
+    RegisterEntry,
+    RegisterEntryGroupGrant,
+    RegisterEntryUserGrant,
+    RegisterMatchKey,
+    TaskDeadline,
+)
+from ..roles import Role, roles_for
+
+#: Roles that see every entry and run the register (propose, decide, review, grant).
+REGISTER_OFFICER_ROLES: frozenset[str] = frozenset({Role.MONITORING_OFFICER, Role.HEALTH_AND_SAFETY})
+#: Roles that propose entries.
+REGISTER_PROPOSER_ROLES: frozenset[str] = frozenset({Role.HEALTH_AND_SAFETY})
+#: guardian permission codename of a grant.
+VIEW_PERMISSION = "view_registerentry"
+#: A check that finds more candidates than this is too vague to answer: "possible match".
+CHECK_CANDIDATE_LIMIT = 50
+
+
+def sees_every_entry(user: Any) -> bool:
+    return bool(roles_for(user) & REGISTER_OFFICER_ROLES)
+
+
+def may_read_entries(user: Any) -> bool:
+    """Whether the user may hold grants at all: any role but frontline."""
+    return bool(roles_for(user) - {Role.FRONTLINE})
+
+
+def register_entries_visible_to(user: Any) -> QuerySet[RegisterEntry]:
+    roles = roles_for(user)
+    entries = RegisterEntry.objects.all()
+    if roles & REGISTER_OFFICER_ROLES:
+        return entries
+    if not roles - {Role.FRONTLINE}:
+        return entries.none()
+    by_user = RegisterEntryUserGrant.objects.filter(
+        content_object=OuterRef("pk"), user=user, permission__codename=VIEW_PERMISSION
+    )
+    by_group = RegisterEntryGroupGrant.objects.filter(
+        content_object=OuterRef("pk"), group__in=user.groups.all(), permission__codename=VIEW_PERMISSION
+    )
+    return entries.filter(Q(Exists(by_user)) | Q(Exists(by_group))).exclude(state=RegisterEntry.State.ERASED)
+
+
+def register_entry_get(user: Any, entry_id: Any) -> RegisterEntry:
+    """The entry, if the user may see it; otherwise ``NotFound``, exactly as for a missing one."""
+    try:
+        return register_entries_visible_to(user).select_related("subject").get(pk=entry_id)
+    except (RegisterEntry.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise NotFound() from None
+
+
+def register_entry_detail(user: Any, entry_id: Any) -> RegisterEntry:
+    """The entry with everything its full view shows, in a fixed number of queries."""
+    try:
+        return (
+            register_entries_visible_to(user)
+            .select_related("subject", "proposed_by", "decided_by", "notification_recorded_by",
+                            "last_reviewed_by", "removed_by")
+            .prefetch_related("mitigations", "aliases", "addresses", "incidents", "events__actor")
+            .get(pk=entry_id)
+        )
+    except (RegisterEntry.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise NotFound() from None
+
+
+def register_entries_for_case_proposal(user: Any, case: Any) -> QuerySet[RegisterEntry]:
+    """Entries an IncidentFlow ``register_proposal`` task may record: proposed from this case (POST
+    register/entries/ with ``case``), about its subject, and visible to the user."""
+    return register_entries_visible_to(user).filter(case=case, subject_id=case.subject_id)
+
+
+def register_grants(entry: RegisterEntry) -> tuple[list[RegisterEntryUserGrant], list[RegisterEntryGroupGrant]]:
+    users = list(RegisterEntryUserGrant.objects.filter(content_object=entry).select_related("user", "granted_by"))
+    groups = list(
+        RegisterEntryGroupGrant.objects.filter(content_object=entry).select_related("group", "granted_by")
+    )
+    return users, groups
+
+
+def register_reviews_due(*, on: dt.date | None = None) -> QuerySet[RegisterEntry]:
+    """Entries in force whose review date has come."""
+    on = on or timezone.localdate()
+    return RegisterEntry.objects.filter(
+        state__in=(RegisterEntry.State.ACTIVE, RegisterEntry.State.REVIEW_DUE), review_due_on__lte=on
+    )
+
+
+def _review_task_late(now: dt.datetime) -> QuerySet:
+    return TaskDeadline.objects.filter(
+        task__process__registerprocess__entry=OuterRef("pk"), sla="review",
+        task__status__in=(STATUS.NEW, STATUS.ASSIGNED), due_at__lt=now,
+    )
+
+
+def register_reviews_overdue(*, now: dt.datetime | None = None) -> QuerySet[RegisterEntry]:
+    """Entries whose review task is past its due time (SLA "review"), or whose review date has
+    passed without a review task being opened (the reviews command has not run)."""
+    now = now or timezone.now()
+    return RegisterEntry.objects.filter(
+        Q(Exists(_review_task_late(now)), state=RegisterEntry.State.REVIEW_DUE)
+        | Q(state=RegisterEntry.State.ACTIVE, review_due_on__lt=timezone.localdate(now))
+    )
+
+
+def register_check_candidates_query(*, keys: set[str], date_of_birth: dt.date | None) -> QuerySet[RegisterEntry]:
+    """Checkable entries filed under any of ``keys``: one query on the key index, then primary keys.
+
+    A date of birth rules out, in the database, entries with another date of birth (namesakes);
+    entries with no recorded date of birth, or with day and month swapped, stay candidates.
+    """
+    entries = RegisterEntry.objects.filter(
+        state__in=RegisterEntry.CHECKABLE,
+        pk__in=RegisterMatchKey.objects.filter(key__in=sorted(keys)).values("entry_id"),
+    )
+    if date_of_birth is not None:
+        dates = [date_of_birth] + [d for d in [matching.dob_transposed(date_of_birth)] if d]
+        entries = entries.filter(Q(date_of_birth__isnull=True) | Q(date_of_birth__in=dates))
+    return entries.only("id", "match_profile", "advice_contact_name", "advice_contact_phone",
+                        "advice_contact_email").order_by()
+
+
+def register_check_candidates(*, keys: set[str], date_of_birth: dt.date | None) -> list[RegisterEntry]:
+    """At most CHECK_CANDIDATE_LIMIT + 1 candidates (one more tells the caller there were too many)."""
+    return list(register_check_candidates_query(keys=keys, date_of_birth=date_of_birth)[: CHECK_CANDIDATE_LIMIT + 1])

@@ -1,0 +1,191 @@
+"""The pre-meeting register check: match, possible match or no match, logged and rate-limited.
+
+What a check discloses, and nothing more:
+
+- ``match``: the entry's mitigations and whom to call (the entry's advice contact);
+- ``possible_match``: that someone of a similar name is on the register, whom to call to confirm
+  (``REGISTER_ADVICE_CONTACT``, never the entry's own contact, which could identify it) and what
+  to do meanwhile; no mitigations, since they might be another person's;
+- ``no_match``: nothing found, with a reminder that this is not a clearance.
+
+Never the reasons, the incidents, the entry's reference or other entries. Every check is written
+to the access log with who, whom, when, why and the result, and the reference returned to the
+caller; refused checks are logged too. A check costs a fixed number of queries whatever the
+size of the register: a per-user lock row, the rate count, one indexed candidate query, the
+mitigations for a match, and the log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Min
+from django.utils import timezone
+
+from .. import matching
+from ..conf import app_settings
+from ..errors import Forbidden, InvalidInput, TooManyRequests
+from ..models import AccessLogEntry, ReferenceSequence, RegisterCheckHit, RegisterEntry, RegisterMitigation
+from ..roles import roles_for
+from ..selectors.register import CHECK_CANDIDATE_LIMIT, register_check_candidates
+from .audit import access_log_record
+
+ANSWERED = (matching.MATCH, matching.POSSIBLE_MATCH, matching.NO_MATCH)
+REFUSED_ROLE, RATE_LIMITED = "refused", "rate_limited"
+WINDOW = dt.timedelta(hours=1)
+
+ADVICE = {
+    matching.MATCH: (
+        "This person is on the Potentially Violent Persons Register. Follow every mitigation below for this "
+        "meeting. If you cannot, do not hold the meeting: call the contact first."
+    ),
+    matching.POSSIBLE_MATCH: (
+        "Someone with a similar name is on the register, but the details given do not confirm it is this "
+        "person. Call the contact before the meeting, quoting the check reference. Until it is confirmed, "
+        "do not meet alone or away from council premises."
+    ),
+    matching.NO_MATCH: (
+        "No entry was found for these details. This is not a clearance: follow your usual lone-working "
+        "and personal-safety practice."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    result: str
+    reference: str
+    checked_at: dt.datetime
+    meeting_date: dt.date
+    advice: str
+    contact: dict[str, str] | None = None
+    mitigations: list[RegisterMitigation] = field(default_factory=list)
+
+
+def check_reference_new() -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    token = "".join(secrets.choice(alphabet) for _ in range(10))
+    return f"{app_settings.REFERENCE_PREFIX}-CHK-{token[:5]}-{token[5:]}"
+
+
+def _lock_checks_of(actor: Any) -> None:
+    """Serialise one user's checks (a row lock until the transaction ends), so that parallel requests
+    cannot each see "under the limit". A real lock on PostgreSQL; SQLite serialises writes anyway."""
+    key = f"register-checks:{actor.pk}"
+    if ReferenceSequence.objects.filter(key=key).update(value=F("value") + 1):
+        return
+    try:
+        with transaction.atomic():
+            ReferenceSequence.objects.create(key=key, value=1)
+    except IntegrityError:
+        ReferenceSequence.objects.filter(key=key).update(value=F("value") + 1)
+
+
+def _log(*, actor: Any, result: str, reference: str, name: str, purpose: str, meeting_date: dt.date,
+         date_of_birth: dt.date | None, postcode: str, address: str, request: Any,
+         matched: Any = None, extra: dict[str, Any] | None = None) -> AccessLogEntry:
+    return access_log_record(
+        actor=actor, action=AccessLogEntry.Action.CHECK, object_type="register_check",
+        object_id=matched or "", object_repr=name, purpose=purpose, result=result, reference=reference,
+        request=request,
+        data={
+            "name": name,
+            "date_of_birth": date_of_birth.isoformat() if date_of_birth else None,
+            "postcode": postcode,
+            "address": address,
+            "meeting_date": meeting_date.isoformat(),
+            **(extra or {}),
+        },
+    )
+
+
+def register_check(
+    *,
+    actor: Any,
+    name: str,
+    meeting_date: dt.date,
+    purpose: str,
+    date_of_birth: dt.date | None = None,
+    postcode: str = "",
+    address: str = "",
+    request: Any = None,
+) -> CheckOutcome:
+    """Check whether the person about to be met is on the register.
+
+    Raises ``Forbidden`` (role) and ``TooManyRequests`` (over REGISTER_CHECKS_PER_HOUR) only after
+    the refused attempt has been committed to the access log.
+    """
+    name = " ".join((name or "").split())
+    purpose = (purpose or "").strip()
+    postcode_given = (postcode or "").strip()
+    address = (address or "").strip()
+    details = {"name": name, "purpose": purpose, "meeting_date": meeting_date, "date_of_birth": date_of_birth,
+               "postcode": postcode_given, "address": address, "request": request}
+    reference = check_reference_new()
+    if not roles_for(actor) & set(app_settings.REGISTER_CHECK_ROLES):
+        with transaction.atomic():
+            _log(actor=actor, result=REFUSED_ROLE, reference=reference, **details)
+        raise Forbidden("Your role does not use the register check.", code="register_check_not_permitted")
+    try:
+        query_name = matching.parse_query_name(name)
+    except matching.NameTooShort as exc:
+        raise InvalidInput(errors={"name": [str(exc)]}) from None
+    postcode = matching.postcode_query(postcode_given) if postcode_given else matching.postcode_in(address)
+    if postcode_given and not postcode:
+        raise InvalidInput(errors={"postcode": ["This is not a UK postcode."]})
+    query = matching.CheckQuery(name=query_name, date_of_birth=date_of_birth, postcode=postcode, address=address)
+
+    now = timezone.now()
+    limit = int(app_settings.REGISTER_CHECKS_PER_HOUR)
+    with transaction.atomic():
+        _lock_checks_of(actor)
+        recent = AccessLogEntry.objects.filter(
+            actor=actor, action=AccessLogEntry.Action.CHECK, result__in=ANSWERED, at__gte=now - WINDOW
+        ).aggregate(n=Count("id"), first=Min("at"))
+        if recent["n"] >= limit:
+            _log(actor=actor, result=RATE_LIMITED, reference=reference, **details)
+            retry = max(1, int((recent["first"] + WINDOW - now).total_seconds()) + 1)
+            refused = TooManyRequests(
+                f"You have made {limit} register checks in the last hour. Try again later, or call the "
+                "contact for the register if a meeting cannot wait.",
+            )
+            refused.retry_after = retry
+        else:
+            refused = None
+            entries = register_check_candidates(keys=matching.name_keys(query_name, stored=False),
+                                                date_of_birth=date_of_birth)
+            too_many = len(entries) > CHECK_CANDIDATE_LIMIT
+            by_pk = {entry.pk: entry for entry in entries[:CHECK_CANDIDATE_LIMIT]}
+            decision = matching.check_decide(
+                query, [matching.candidate_from_profile(pk, e.match_profile) for pk, e in by_pk.items()],
+                too_many=too_many,
+            )
+            log = _log(actor=actor, result=decision.result, reference=reference, matched=decision.matched,
+                       extra={"candidates": len(decision.hits), "too_many_candidates": too_many}, **details)
+            RegisterCheckHit.objects.bulk_create(
+                RegisterCheckHit(access_log=log, entry_id=pk, outcome=outcome) for pk, outcome in decision.hits
+            )
+    if refused is not None:
+        raise refused
+    return _outcome(decision, by_pk, reference=reference, checked_at=log.at, meeting_date=meeting_date)
+
+
+def _outcome(decision: matching.CheckDecision, entries: dict[Any, RegisterEntry], *, reference: str,
+             checked_at: dt.datetime, meeting_date: dt.date) -> CheckOutcome:
+    common = {"result": decision.result, "reference": reference, "checked_at": checked_at,
+              "meeting_date": meeting_date, "advice": ADVICE[decision.result]}
+    if decision.result == matching.MATCH:
+        entry = entries[decision.matched]
+        contact = {"name": entry.advice_contact_name, "phone": entry.advice_contact_phone,
+                   "email": entry.advice_contact_email}
+        return CheckOutcome(**common, contact=contact,
+                            mitigations=list(RegisterMitigation.objects.filter(entry_id=entry.pk)))
+    if decision.result == matching.POSSIBLE_MATCH:
+        configured = app_settings.REGISTER_ADVICE_CONTACT or {}
+        contact = {key: str(configured.get(key, "")) for key in ("name", "phone", "email")}
+        return CheckOutcome(**common, contact=contact)
+    return CheckOutcome(**common)

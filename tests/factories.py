@@ -63,13 +63,14 @@ def make_case_with_incidents(*, councillor, reporter=None, subject=None, count=1
     For tests of reads (reports, patterns, bundles) that need history, not workflow.
     """
     from safety_workflow.flows import IncidentFlow
+    from safety_workflow.services.references import case_reference_next, incident_reference_next
 
     start = start or timezone.now() - dt.timedelta(days=90)
-    case = Case.objects.create(flow_class=IncidentFlow, reference=f"T-{Case.objects.count() + 1:05d}",
+    case = Case.objects.create(flow_class=IncidentFlow, reference=case_reference_next(),
                                subject=subject, level=level, state=state)
     for n in range(count):
         Incident.objects.create(
-            reference=f"{case.reference}-{n + 1:02d}", case=case, reported_by=reporter or councillor,
+            reference=incident_reference_next(case=case), case=case, reported_by=reporter or councillor,
             councillor=councillor, occurred_at=start + step * n, channel=channel,
             account=f"Incident {n + 1}", subject=subject,
         )

@@ -153,9 +153,20 @@ class CloseInput(serializers.Serializer):
 
 
 class RegisterProposalInput(serializers.Serializer):
+    register_entry = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("The entry proposed for this case's subject (POST register/entries/ with this case)."),
+    )
     reason = serializers.CharField(
         required=False, allow_blank=True, default="", help_text=_("Why no entry is proposed.")
     )
+
+    def validate(self, attrs):
+        if attrs["register_entry"] is None and not attrs["reason"].strip():
+            raise serializers.ValidationError({"reason": _("Propose an entry, or say why not.")})
+        return attrs
 
 
 class MeasureInput(serializers.Serializer):

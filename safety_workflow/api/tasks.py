@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -13,6 +19,7 @@ from rest_framework.response import Response
 from viewflow.workflow.models import Task
 
 from ..errors import Conflict
+from ..models import Case
 from ..roles import roles_for
 from ..selectors.task_context import task_context
 from ..selectors.tasks import FLOW_VISIBILITY, human_nodes, task_get, task_queue, tasks_overdue
@@ -28,13 +35,37 @@ class TaskOutput(serializers.Serializer):
     title = serializers.SerializerMethodField()
     description = serializers.SerializerMethodField()
     status = serializers.CharField()
-    case = CaseRefOutput(source="process.case")
+    case = serializers.SerializerMethodField()
+    register_entry = serializers.SerializerMethodField()
+    complete_at = serializers.SerializerMethodField()
     owner = PersonOutput(allow_null=True)
     created = serializers.DateTimeField()
     due_at = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
     roles = serializers.SerializerMethodField()
     may_claim = serializers.SerializerMethodField()
+
+    @extend_schema_field(CaseRefOutput(allow_null=True))
+    def get_case(self, task: Any) -> Any:
+        case = getattr(task.process, "case", None)
+        return CaseRefOutput(case).data if case is not None else None
+
+    @extend_schema_field(inline_serializer("RegisterEntryRef", {"id": serializers.UUIDField(),
+                                                                "reference": serializers.CharField()},
+                                           allow_null=True))
+    def get_register_entry(self, task: Any) -> Any:
+        process = getattr(task.process, "registerprocess", None)
+        if process is None:
+            return None
+        return {"id": str(process.entry_id), "reference": process.entry.reference}
+
+    def get_complete_at(self, task: Any) -> str:
+        """Where to complete it: tasks/{id}/complete/, or the register entry's own operation."""
+        process = getattr(task.process, "registerprocess", None)
+        if process is None:
+            return f"tasks/{task.pk}/complete/"
+        operation = {"approve": "approve", "notify": "notification", "review": "review"}[task.flow_task.name]
+        return f"register/entries/{process.entry_id}/{operation}/"
 
     def get_node(self, task: Any) -> str:
         return task.flow_task.name
@@ -153,12 +184,14 @@ class TaskViewSet(SafetyAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         task = self.get_object()
         form = task_form(task)
         if form is None:
-            raise Conflict("This task cannot be completed through the API.", code="task_not_completable")
+            raise Conflict(
+                f"Complete this task at {TaskOutput(task, context=self.get_serializer_context()).data['complete_at']}",
+                code="task_completed_elsewhere",
+            )
         serializer = form[0](data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         done = task_complete(task=task, user=request.user, data=serializer.validated_data, handler=form[1])
-        case = done.process.case
-        case.refresh_from_db()
+        case = Case.objects.get(pk=done.process_id)
         next_tasks = task_queue(request.user).filter(process_id=case.pk)
         return Response({
             "task": self.get_serializer(task_get(request.user, done.pk)).data,

@@ -17,12 +17,13 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
-from viewflow.workflow import lock, nodes
+from viewflow.workflow import nodes
 from viewflow.workflow.base import Flow
 
 from ..models import RegisterEntry, RegisterProcess
 from ..roles import Role
 from .base import HumanTask
+from .lock import process_row_lock
 
 #: Who decides on entries: the monitoring officer, or health and safety (never the proposer).
 REGISTER_DECIDERS = (Role.MONITORING_OFFICER, Role.HEALTH_AND_SAFETY)
@@ -32,7 +33,7 @@ class RegisterFlow(Flow):
     """The Potentially Violent Persons Register entry, from proposal to erasure."""
 
     process_class = RegisterProcess
-    lock_impl = lock.select_for_update_lock
+    lock_impl = process_row_lock
     process_title = _("Register entry")
 
     start = nodes.StartHandle(this.start_entry).Next(this.approve)

@@ -11,15 +11,24 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from ..errors import NotFound
-from ..flows import HumanTask, IncidentFlow
+from ..flows import HumanTask, IncidentFlow, RegisterFlow
+from ..models import RegisterProcess
 from ..roles import roles_for
 from .cases import cases_visible_to
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED)
+TASK_RELATED = ("owner", "deadline", "process__case", "process__registerprocess__entry")
+
+def register_processes_visible_to(user: Any) -> QuerySet[RegisterProcess]:
+    from .register import register_entries_visible_to
+
+    return RegisterProcess.objects.filter(entry__in=register_entries_visible_to(user).values("pk"))
+
 
 #: Flow class -> a function giving the processes of that flow a user may see.
 FLOW_VISIBILITY: dict[Any, Callable[[Any], QuerySet]] = {
     IncidentFlow: cases_visible_to,
+    RegisterFlow: register_processes_visible_to,
 }
 
 
@@ -42,7 +51,7 @@ def tasks_visible_to(user: Any) -> QuerySet[Task]:
     """Every human task (any status) the user owns or whose role they hold, in processes they see."""
     return (
         Task.objects.filter(Q(owner=user) | _role_rule(user), flow_task_type="HUMAN")
-        .select_related("owner", "deadline", "process__case")
+        .select_related(*TASK_RELATED)
     )
 
 
@@ -62,7 +71,7 @@ def tasks_overdue(user: Any | None = None, *, now: Any = None) -> QuerySet[Task]
     """Open tasks past their due time; all of them when ``user`` is None (the cron command)."""
     now = now or timezone.now()
     if user is None:
-        tasks = Task.objects.filter(flow_task_type="HUMAN").select_related("owner", "deadline", "process__case")
+        tasks = Task.objects.filter(flow_task_type="HUMAN").select_related(*TASK_RELATED)
     else:
         tasks = tasks_visible_to(user)
     return tasks.filter(status__in=OPEN, deadline__due_at__lt=now).order_by("deadline__due_at", "pk")

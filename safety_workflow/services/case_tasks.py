@@ -216,8 +216,15 @@ def close(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
 
 
 def register_proposal(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
+    from ..selectors.register import register_entries_for_case_proposal
+
     case: Case = activation.process
-    entry = data.get("register_entry")
+    entry = None
+    if data.get("register_entry") is not None:
+        entry = register_entries_for_case_proposal(user, case).filter(pk=data["register_entry"]).first()
+        if entry is None:
+            raise InvalidInput(errors={"register_entry": ["Propose the entry for this case's subject first."]},
+                               code="register_entry_not_for_case")
     if entry is not None:
         timeline_record(case=case, actor=user, action="register_proposed",
                         summary="Register entry proposed.", data={"register_entry": str(entry.pk)})

@@ -18,6 +18,18 @@ from .references import case_reference_next, incident_reference_next
 OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED)
 
 
+def subject_incidents_linked(*, subject: Subject, incidents: list[Incident], actor: Any) -> None:
+    """Incidents have just been tied to ``subject``: what that changes elsewhere.
+
+    The subject's register entry is reviewed a full interval after the newest incident (Durham:
+    12 months, reset by a new incident).
+    """
+    from .register import register_review_reset_for_subject
+
+    for incident in sorted(incidents, key=lambda i: i.occurred_at):
+        register_review_reset_for_subject(subject=subject, incident=incident)
+
+
 def case_open(*, case: Case, incident: Incident) -> Case:
     """Called by IncidentFlow's start node with the unsaved case and incident."""
     from .incidents import incident_record_reported
@@ -71,6 +83,8 @@ def case_reopen_assessment(*, case: Case, actor: Any, because: Incident) -> Task
     previous = to_cancel[0] if to_cancel else (
         Task.objects.filter(process=case, status=STATUS.DONE).order_by("-finished", "-pk").first()
     )
+    if previous is None:  # a case without workflow history (e.g. imported): nothing to re-open
+        return None
     for task in to_cancel:
         task.flow_task.activation_class(task).cancel()
     prev_activation = previous.flow_task.activation_class(previous)
@@ -96,6 +110,8 @@ def case_merge_into(*, case: Case, target: Case, actor: Any) -> None:
     case.closed_at = timezone.now()
     case.save(update_fields=["state", "merged_into", "closed_at"])
     Incident.objects.filter(case=case).update(case=target, subject=target.subject)
+    if target.subject is not None:
+        subject_incidents_linked(subject=target.subject, incidents=moved, actor=actor)
     refs = ", ".join(i.reference for i in moved)
     timeline_record(case=case, actor=actor, action="merged",
                     summary=f"Merged into case {target.reference}: same subject.",
@@ -119,7 +135,9 @@ def case_link_subject(*, case: Case, subject: Subject, actor: Any) -> Case | Non
     )
     case.subject = subject
     case.save(update_fields=["subject"])
-    case.incidents.filter(subject__isnull=True).update(subject=subject)
+    newly_linked = list(case.incidents.filter(subject__isnull=True))
+    case.incidents.filter(pk__in=[i.pk for i in newly_linked]).update(subject=subject)
+    subject_incidents_linked(subject=subject, incidents=newly_linked, actor=actor)
     timeline_record(case=case, actor=actor, action="subject_linked",
                     summary=f"Subject linked: {subject}.", data={"subject": str(subject.pk)})
     if other is not None:

@@ -104,6 +104,10 @@ def incident_report(
                 from ..flows import IncidentFlow
 
                 IncidentFlow.start.run(incident=incident)
+            if subject is not None:
+                from .cases import subject_incidents_linked
+
+                subject_incidents_linked(subject=subject, incidents=[incident], actor=reporter)
             if idempotency_key:
                 IdempotencyRecord.objects.create(
                     user=reporter, key=idempotency_key, fingerprint=fingerprint, incident=incident

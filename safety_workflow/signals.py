@@ -10,7 +10,8 @@ receiver never sees a change that was rolled back. Arguments are keyword-only:
 - ``task_overdue(task, deadline)``: from the ``safety_workflow_overdue`` command
 - ``register_entry_changed(entry, change: str)``: proposed, approved, notified, renewed, removed, erased
 - ``bundle_ready(bundle)``
-- ``course_of_conduct_flagged(flag)``
+- ``course_of_conduct_flagged(flag)``: a subject reached two incidents against one councillor (a CourseOfConductFlag)
+- ``escalation_signal_noticed(escalation)``: an escalation signal was noticed for the first time (an EscalationSignal)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ task_overdue = Signal()
 register_entry_changed = Signal()
 bundle_ready = Signal()
 course_of_conduct_flagged = Signal()
+escalation_signal_noticed = Signal()
 
 
 def send_on_commit(signal: Signal, **kwargs: Any) -> None:

@@ -14,6 +14,7 @@ from .cases import (
     ReferenceSequence,
     Route,
 )
+from .patterns import CourseOfConductFlag, EscalationSignal, LiaisonMeeting
 from .subjects import ContactHandle, Subject, SubjectAlias
 from .support import (
     EmployeeAssistanceOffer,
@@ -33,16 +34,19 @@ __all__ = [
     "Case",
     "ContactHandle",
     "CouncilAction",
+    "CourseOfConductFlag",
     "DecisionQuestion",
     "DecisionRule",
     "DecisionTable",
     "EmployeeAssistanceOffer",
+    "EscalationSignal",
     "EvidenceFile",
     "HomeSecurityAssessment",
     "IdempotencyRecord",
     "Incident",
     "InductionTraining",
     "Level",
+    "LiaisonMeeting",
     "PoliceContact",
     "PoliceReferral",
     "PriorityAddressFlag",

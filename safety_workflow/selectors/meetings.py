@@ -112,8 +112,11 @@ def meeting_brief(*, since: dt.datetime | None, until: dt.datetime | None = None
         "last_meeting": _meeting(last_meeting) if last_meeting else None,
         "incidents": {
             "count": len(incidents),
-            "by_channel": [{"channel": value, "label": str(label), "count": by_channel[value]}
-                           for value, label in Incident.Channel.choices if by_channel.get(value)],
+            "by_channel": sorted(
+                ({"channel": value, "label": str(label), "count": by_channel[value]}
+                 for value, label in Incident.Channel.choices if by_channel.get(value)),
+                key=lambda row: -row["count"],
+            ),
             "items": [
                 {
                     "id": str(i.pk), "reference": i.reference, "occurred_at": _when(i.occurred_at),

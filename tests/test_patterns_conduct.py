@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.core import mail
+from django.db import connection
 
 from safety_workflow import signals
 from safety_workflow.models import AccessLogEntry, CourseOfConductFlag, EscalationSignal, Subject, TimelineEntry
@@ -177,3 +180,32 @@ def test_conduct_endpoint_costs_the_same_whatever_the_history(people, decision_t
     grow(60)
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(f"/api/safety/subjects/{subject.pk}/conduct/").status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
+@pytest.mark.django_db(transaction=True)
+def test_two_updates_at_once_raise_one_flag(people):
+    subject = Subject.objects.create(full_name="Gary Pike")
+    case = open_case(subject=subject, reference="SW-2026-0001")
+    add_incident(case, councillor=people.councillor, occurred="2026-01-05", channel="email")
+    add_incident(case, councillor=people.councillor, occurred="2026-02-09", channel="email")
+    barrier, results, errors = threading.Barrier(2), [], []
+
+    def update() -> None:
+        try:
+            barrier.wait(timeout=10)
+            results.append(conduct_flags_update(subject=subject, actor=None))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=update) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert sorted(len(r.flags) for r in results) == [0, 1]
+    assert CourseOfConductFlag.objects.count() == 1 and len(mail.outbox) == 1

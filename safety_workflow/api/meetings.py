@@ -208,7 +208,8 @@ class MeetingViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     def retrieve(self, request: Request, pk: Any = None) -> Response:
         return Response(MeetingSerializer(self._get(pk)).data)
 
-    @extend_schema(parameters=[BriefQuerySerializer], responses=MeetingBriefSerializer)
+    @extend_schema(parameters=[BriefQuerySerializer], responses=MeetingBriefSerializer,
+                   operation_id="safety_meetings_brief_since_last")
     @action(detail=False, methods=["get"])
     def brief(self, request: Request) -> Response:
         """What changed since the last meeting (or since ``?since=``), up to now."""
@@ -219,7 +220,7 @@ class MeetingViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
         since = query.validated_data.get("since") or (last.held_at if last else None)
         return self._brief(since=since, until=None, last_meeting=last)
 
-    @extend_schema(responses=MeetingBriefSerializer)
+    @extend_schema(responses=MeetingBriefSerializer, operation_id="safety_meetings_brief_for_meeting")
     @action(detail=True, methods=["get"], url_path="brief", url_name="detail-brief")
     def meeting_brief(self, request: Request, pk: Any = None) -> Response:
         """What changed between the meeting before this one and this one: what this meeting had to discuss."""

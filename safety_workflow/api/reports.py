@@ -45,13 +45,19 @@ class PeriodQuerySerializer(serializers.Serializer):
         return reports.Period(start=self.validated_data.get("from"), end=self.validated_data.get("to"))
 
 
-class TaskQuerySerializer(PeriodQuerySerializer):
+class PageQuerySerializer(PeriodQuerySerializer):
+    page = serializers.IntegerField(required=False, min_value=1, help_text="A page number.")
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=Pagination.max_page_size,
+                                         help_text="Results per page.")
+
+
+class TaskQuerySerializer(PageQuerySerializer):
     overdue = serializers.BooleanField(required=False, default=False, help_text="Only tasks past their due time.")
     task = serializers.CharField(required=False, allow_blank=True, default="",
                                  help_text="Only this task, by name (triage, assess, ...).")
 
 
-class ReferralQuerySerializer(PeriodQuerySerializer):
+class ReferralQuerySerializer(PageQuerySerializer):
     status = serializers.ChoiceField(choices=PoliceReferral.Status.choices, required=False, allow_blank=True,
                                      default="")
 

@@ -27,7 +27,8 @@ def log(people, decision_table):
     Case.objects.filter(pk=once.cases[0].pk).update(
         state=Case.State.CLOSED, closed_at=when("2026-03-10"), outcome_summary="Advice on filtering e-mail given.")
     referral = PoliceReferral.objects.create(
-        case=slow.cases[1], contact=PoliceContactFactory(), reason="Assessed as serious.", referred_at=when("2026-04-02"),
+        case=slow.cases[1], contact=PoliceContactFactory(), reason="Assessed as serious.",
+        referred_at=when("2026-04-02"),
         status="charged", crime_reference="NP/26/1234", outcome_recorded_at=when("2026-05-20"),
         outcome_notes="Charged under s.2 Protection from Harassment Act 1997.")
     referral.incidents.set(slow.cases[1].incidents.all())

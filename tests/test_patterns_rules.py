@@ -116,7 +116,8 @@ def test_no_escalation_without_a_change():
 def test_frequency_needs_enough_incidents_and_a_real_change():
     three = [rec("Q-01", "2026-01-01"), rec("Q-02", "2026-03-01"), rec("Q-03", "2026-03-02")]
     assert patterns.frequency_signal(three) is None
-    bursts = [rec("Q-01", "2026-01-01"), rec("Q-02", "2026-02-01"), rec("Q-03", "2026-02-20"), rec("Q-04", "2026-03-10")]
+    bursts = [rec("Q-01", "2026-01-01"), rec("Q-02", "2026-02-01"), rec("Q-03", "2026-02-20"),
+              rec("Q-04", "2026-03-10")]
     assert patterns.frequency_signal(bursts) is None  # 31 days, then 19 and 18: not half
     assert patterns.frequency_signal(bursts, ratio=0.7) is not None
 

@@ -115,3 +115,28 @@ def test_trend_report_takes_the_same_four_queries_for_10_or_200_incidents(
         body = client.get(URL).json()
     assert body["total"] == 200
     assert {r["level"]: r["count"] for r in body["by_level"]} == {"low": 0, "medium": 100, "serious": 0, "": 100}
+
+
+def test_each_incident_counts_once_at_the_level_it_was_first_assessed(people, decision_table):
+    from django.db.models import Count
+
+    from safety_workflow.selectors.patterns import incidents_with_level
+    from safety_workflow.selectors.reports import Period, first_assessed_levels
+
+    case = open_case(subject=None, reference="SW-2026-0060")
+    incidents = [Incident.objects.create(reference=f"SW-2026-0060-{n}", case=case, reported_by=people.councillor,
+                                         councillor=people.councillor, channel="email", account="...",
+                                         occurred_at=when("2026-03-01")) for n in range(3)]
+
+    def assessment(level: str, at: dt.datetime, covers: list[Incident]) -> None:
+        Assessment.objects.create(case=case, decision_table=decision_table, answers={}, computed_level=level,
+                                  level=level, route="advice", assessed_by=people.safety,
+                                  assessed_at=at).incidents.set(covers)
+
+    assessment("low", when("2026-03-02"), incidents[:1])
+    assessment("serious", when("2026-03-05"), incidents[:2])  # a re-assessment: the first is still low
+    assessment("medium", when("2026-03-05"), incidents[1:2])  # same moment: one of the two, never both
+    assert sum(first_assessed_levels(period=Period()).values()) == 2
+    one_by_one = dict(incidents_with_level(Incident.objects.all()).values_list("assessed_level")
+                      .annotate(n=Count("pk")).order_by())
+    assert {"": 1, **first_assessed_levels(period=Period())} == one_by_one

@@ -209,7 +209,9 @@ class MatchSerializer(serializers.Serializer):
 
 
 class SuggestionSerializer(serializers.Serializer):
-    subject = SubjectListSerializer(source="subject_row")
+    """One of ``selectors.linking.subject_suggestions(incident)``: for the triage task to show."""
+
+    subject = SubjectListSerializer()
     strength = serializers.CharField(help_text="strong (a contact handle or the exact full name) or possible")
     explanation = serializers.CharField()
     matched = MatchSerializer(many=True)
@@ -345,8 +347,4 @@ class SubjectViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
         query = SuggestionQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         incident = incident_get(request.user, query.validated_data["incident"])
-        suggestions = subject_suggestions(incident)
-        rows = {s.pk: s for s in subjects_listed(request.user).filter(pk__in=[x["subject"].pk for x in suggestions])}
-        for suggestion in suggestions:
-            suggestion["subject_row"] = rows[suggestion["subject"].pk]
-        return Response(SuggestionSerializer(suggestions, many=True).data)
+        return Response(SuggestionSerializer(subject_suggestions(incident), many=True).data)

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 
 from ..matching import fold, normalise_handle
-from ..models import Case, ContactHandle, Incident, Subject, SubjectAlias
+from ..models import Case, ContactHandle, CourseOfConductFlag, Incident, Subject, SubjectAlias
 
 HANDLE_KINDS = {c.value for c in ContactHandle.Kind}
 #: Single-value keys a reporter's form may use, and the handle kind each holds.
@@ -78,7 +78,9 @@ def subject_suggestions(incident: Incident) -> list[dict[str, Any]]:
 
     Each suggestion: ``subject`` (the Subject), ``strength`` ("strong": a contact handle or the full
     name matches exactly; otherwise "possible"), ``matched`` (what matched what), ``explanation``,
-    ``incident_count`` and ``open_case`` (reference). Four queries at most, whatever the register size.
+    ``incident_count`` and ``open_case`` (reference). The subject carries the annotations of
+    ``selectors.patterns.subjects_listed``, so ``api.subjects.SuggestionSerializer`` can show it.
+    Five queries at most, whatever the register size.
     """
     details = incident.subject_details if isinstance(incident.subject_details, dict) else {}
     names = reported_names(details)
@@ -116,7 +118,8 @@ def subject_suggestions(incident: Incident) -> list[dict[str, Any]]:
             Case.objects.filter(subject=OuterRef("pk"), state=Case.State.OPEN)
             .order_by("created").values("reference")[:1]
         ),
-    )
+        flagged=Exists(CourseOfConductFlag.objects.filter(subject=OuterRef("pk"))),
+    ).prefetch_related("aliases")
     suggestions = []
     for subject in subjects:
         found = matches[subject.pk]

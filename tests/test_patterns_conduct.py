@@ -9,6 +9,7 @@ from django.core import mail
 from django.db import connection
 
 from safety_workflow import signals
+from safety_workflow.api.subjects import ConductFlagSerializer
 from safety_workflow.models import AccessLogEntry, CourseOfConductFlag, EscalationSignal, Subject, TimelineEntry
 from safety_workflow.selectors.patterns import conduct_flags_for_case
 from safety_workflow.services.patterns import conduct_flags_update
@@ -117,6 +118,11 @@ def test_a_flag_shows_on_the_subjects_later_cases_about_the_same_councillor(peop
     flag = CourseOfConductFlag.objects.create(
         subject=history.subject, councillor=people.councillor, case=first, incident_count=2, reason="Two e-mails.")
     assert list(conduct_flags_for_case(second)) == [flag]
+    flag.incidents.set(history.incidents[:2])
+    [shown] = ConductFlagSerializer(conduct_flags_for_case(second), many=True).data  # as a case view would
+    assert (shown["case"], shown["reason"], shown["councillor"]["name"]) == ("SW-2026-0001", "Two e-mails.",
+                                                                           "Cllr Ahmed")
+    assert shown["incidents"] == ["SW-2026-0001-01", "SW-2026-0001-02"]
     other = open_case(subject=history.subject, reference="SW-2026-0009")
     add_incident(other, councillor=people.councillor2, occurred="2026-05-01", channel="email")
     assert list(conduct_flags_for_case(other)) == []  # a different councillor

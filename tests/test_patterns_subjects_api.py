@@ -73,6 +73,8 @@ def test_list_searches_names_aliases_and_handles_with_counts_and_flags(people, d
     gary = next(s for s in body["results"] if s["full_name"] == "Gary Pike")
     assert (gary["incident_count"], gary["open_case"], gary["course_of_conduct_flagged"]) == (7, "SW-2026-0003", True)
     assert [s["full_name"] for s in client.get(URL, {"q": "ange"}).json()["results"]] == ["Angela Crisp"]
+    history.subject.handles.create(kind="phone", value="07700 900123")
+    assert [s["full_name"] for s in client.get(URL, {"q": "+447700900123"}).json()["results"]] == ["Gary Pike"]
 
 
 def test_list_and_detail_cost_the_same_whatever_the_numbers(people, decision_table, client_for,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -19,6 +19,7 @@ from .. import patterns
 from ..adapter import get_adapter
 from ..conf import app_settings
 from ..errors import NotFound
+from ..matching import normalise_phone
 from ..models import (
     Assessment,
     Case,
@@ -49,10 +50,12 @@ def subjects_listed(user: Any, *, search: str = "") -> QuerySet[Subject]:
     subjects = subjects_visible_to(user)
     search = search.strip()
     if search:
-        subjects = subjects.filter(
-            Q(full_name__icontains=search) | Q(aliases__name__icontains=search)
-            | Q(handles__value__icontains=search) | Q(description__icontains=search)
-        ).distinct()
+        rule = (Q(full_name__icontains=search) | Q(aliases__name__icontains=search)
+                | Q(handles__value__icontains=search) | Q(description__icontains=search))
+        digits = normalise_phone(search)
+        if len(digits) >= 6:  # a phone number however it is spaced or prefixed
+            rule |= Q(handles__kind="phone", handles__normalised__contains=digits)
+        subjects = subjects.filter(rule).distinct()
     return subjects.annotate(
         incident_count=Count("incidents", distinct=True),
         flagged=Exists(CourseOfConductFlag.objects.filter(subject=OuterRef("pk"))),
@@ -153,26 +156,24 @@ def subject_conduct(subject: Subject) -> SubjectConduct:
     )
 
 
-def conduct_flags(*, subject: Subject | None = None, case: Case | None = None) -> QuerySet[CourseOfConductFlag]:
-    flags = CourseOfConductFlag.objects.select_related("councillor", "case", "subject").order_by("raised_at")
-    if subject is not None:
-        flags = flags.filter(subject=subject)
-    if case is not None:
-        flags = flags.filter(pk__in=conduct_flags_for_case(case).values("pk"))
-    return flags
+def conduct_flags(*, subject: Subject) -> QuerySet[CourseOfConductFlag]:
+    return (CourseOfConductFlag.objects.filter(subject=subject).select_related("councillor", "case", "subject")
+            .prefetch_related(Prefetch("incidents", queryset=Incident.objects.only("pk", "reference")))
+            .order_by("raised_at"))
 
 
 def conduct_flags_for_case(case: Case) -> QuerySet[CourseOfConductFlag]:
     """The flags to show on a case: its subject's course of conduct against a councillor in the case.
 
     A flag raised on an earlier case still shows on the subject's later cases about the same councillor.
+    Ready for ``api.subjects.ConductFlagSerializer``: two queries.
     """
-    if case.subject_id is None:
-        return CourseOfConductFlag.objects.filter(case=case)
-    return CourseOfConductFlag.objects.filter(
-        Q(case=case) | Q(subject_id=case.subject_id,
-                         councillor__in=Incident.objects.filter(case=case).values("councillor"))
-    ).select_related("councillor", "case", "subject").order_by("raised_at")
+    rule = Q(case=case)
+    if case.subject_id is not None:
+        rule |= Q(subject_id=case.subject_id, councillor__in=Incident.objects.filter(case=case).values("councillor"))
+    return (CourseOfConductFlag.objects.filter(rule).select_related("councillor", "case", "subject")
+            .prefetch_related(Prefetch("incidents", queryset=Incident.objects.only("pk", "reference")))
+            .order_by("raised_at"))
 
 
 def escalation_signals_noticed(*, subject: Subject) -> QuerySet[EscalationSignal]:

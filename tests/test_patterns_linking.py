@@ -121,3 +121,16 @@ def test_suggestions_are_refused_to_others_and_check_the_incident(people, record
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
     bad = client_for(people.members).get("/api/safety/subjects/suggestions/?incident=nope")
     assert bad.status_code == 400 and "incident" in bad.json()["errors"]
+
+
+def test_triage_task_context_proposes_subjects_for_each_unlinked_incident(people, recorded):
+    from safety_workflow.selectors.linking import triage_context
+
+    incident = new_incident(people, {"full_name": "Zoe O'Hara", "email": "zoe.ohara@gmail.com"})
+    add_incident(incident.case, councillor=people.councillor, occurred="2026-06-02", channel="phone")
+    context = triage_context(None, incident.case)
+    first, second = context["subject_suggestions"]
+    assert first["incident"] == incident.reference and second["suggestions"] == []
+    [suggestion] = first["suggestions"]
+    assert suggestion["subject"]["id"] == str(recorded["zoe"].pk) and suggestion["subject"]["aliases"] == ["Zed"]
+    assert suggestion["strength"] == "strong" and {m["on"] for m in suggestion["matched"]} == {"name", "email"}

@@ -77,3 +77,23 @@ def test_suggestions_cost_the_same_however_long_the_history(people, decision_tab
                      words_used="watch your back")
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(police_trigger_suggestions(case)) == 2
+
+
+def test_assess_task_context_gathers_triggers_flags_and_signals(people, decision_table,
+                                                                 django_assert_max_num_queries):
+    from safety_workflow.selectors.patterns import assess_context
+    from safety_workflow.services.patterns import conduct_flags_update
+
+    history = slow_burn(people)
+    conduct_flags_update(subject=history.subject, actor=None)
+    with django_assert_max_num_queries(7):
+        context = assess_context(None, history.cases[1])
+    assert [t["trigger"] for t in context["police_trigger_suggestions"]] == ["threatening_language",
+                                                                            "repeated_contact"]
+    [flag] = context["course_of_conduct_flags"]
+    assert flag["councillor"]["name"] == "Cllr Ahmed" and flag["reason"].startswith("Gary Pike has 7 logged")
+    assert [s["kind"] for s in context["escalation_signals"]] == ["moved_in_person", "severity_rising",
+                                                                  "frequency_rising"]
+    assert context["escalation_signals"][0]["incidents"][-1]["reference"] == "SW-2026-0003-05"
+    quiet = assess_context(None, one_off(people).cases[0])
+    assert quiet == {"police_trigger_suggestions": [], "course_of_conduct_flags": [], "escalation_signals": []}

@@ -149,3 +149,34 @@ def _explain(subject: Subject, found: list[dict[str, str]]) -> str:
         else:
             parts.append(f"the same {KIND_WORDS.get(m['on'], m['on'])} ({m['recorded']})")
     return f"Possibly {subject}: " + "; ".join(parts) + "."
+
+
+def suggestion_as_dict(suggestion: dict[str, Any]) -> dict[str, Any]:
+    """A suggestion as plain data (what ``api.subjects.SuggestionSerializer`` gives, for task contexts)."""
+    subject = suggestion["subject"]
+    return {
+        "subject": {
+            "id": str(subject.pk), "full_name": subject.full_name, "display_name": str(subject),
+            "identified": subject.is_identified, "aliases": [a.name for a in subject.aliases.all()],
+            "incident_count": subject.incident_count, "open_case": subject.open_case_reference,
+            "course_of_conduct_flagged": subject.flagged,
+        },
+        "strength": suggestion["strength"],
+        "explanation": suggestion["explanation"],
+        "matched": suggestion["matched"],
+    }
+
+
+def triage_context(task: Any, case: Case) -> dict[str, Any]:
+    """Link proposals for the triage officer (a task-context builder for the triage node): for each incident
+    of the case without a subject, the recorded subjects it may be about. Five queries per such incident.
+    """
+    incidents = Incident.objects.filter(case=case, subject__isnull=True).order_by("occurred_at", "reference")
+    return {
+        "subject_suggestions": [
+            {"incident": incident.reference,
+             "suggestions": [suggestion_as_dict(s) for s in subject_suggestions(incident)]}
+            for incident in incidents
+        ]
+    }
+

@@ -181,21 +181,25 @@ def escalation_signals_noticed(*, subject: Subject) -> QuerySet[EscalationSignal
 
 
 # Police escalation triggers ---------------------------------------------------------------------
-def police_trigger_suggestions(case: Case) -> list[dict[str, Any]]:
-    """Operation Ford triggers the log shows for this case, to suggest on its assessment task.
-
-    Looks at all the subject's incidents (a course of conduct can span cases), or at the case's own
-    incidents when no subject is linked. Each suggestion names the decision-table question it bears on;
-    the assessor decides. Three queries.
-    """
+def case_records(case: Case) -> tuple[list[patterns.IncidentRecord], str]:
+    """The records to judge a case by, and the subject's name: all the subject's incidents (a course of
+    conduct can span cases), or the case's own when no subject is linked. Two queries."""
     if case.subject_id:
         subject = Subject.objects.get(pk=case.subject_id)
-        records = incident_records(Incident.objects.filter(subject=subject))
-        name = subject.full_name
-    else:
-        records = incident_records(Incident.objects.filter(case=case))
-        name = ""
-    triggers = patterns.police_triggers(records, subject_name=name, threat_phrases=threat_phrases())
+        return incident_records(Incident.objects.filter(subject=subject)), subject.full_name
+    return incident_records(Incident.objects.filter(case=case)), ""
+
+
+def police_trigger_suggestions(case: Case, *, records: list[patterns.IncidentRecord] | None = None,
+                               subject_name: str = "") -> list[dict[str, Any]]:
+    """Operation Ford triggers the log shows for this case, to suggest on its assessment task.
+
+    Each suggestion names the decision-table question it bears on, with ``suggested_answer: true``;
+    the assessor decides. Three queries (``records``, from :func:`case_records`, saves two).
+    """
+    if records is None:
+        records, subject_name = case_records(case)
+    triggers = patterns.police_triggers(records, subject_name=subject_name, threat_phrases=threat_phrases())
     if not triggers:
         return []
     questions = dict(
@@ -211,11 +215,42 @@ def police_trigger_suggestions(case: Case) -> list[dict[str, Any]]:
             "question": t.question,
             "question_text": questions.get(t.question, ""),
             "suggested_answer": True,
-            "incidents": [
-                {"id": str(r.id), "reference": r.reference, "occurred_at": r.occurred_at.isoformat(),
-                 "case": r.case_reference, "in_this_case": r.case_id == case.pk}
-                for r in t.incidents
-            ],
+            "incidents": record_refs(t.incidents, case),
         }
         for t in triggers
     ]
+
+
+def record_refs(records: Any, case: Case) -> list[dict[str, Any]]:
+    return [{"id": str(r.id), "reference": r.reference, "occurred_at": r.occurred_at.isoformat(),
+             "case": r.case_reference, "in_this_case": r.case_id == case.pk} for r in records]
+
+
+def flag_as_dict(flag: CourseOfConductFlag) -> dict[str, Any]:
+    return {
+        "id": str(flag.pk),
+        "councillor": {"id": str(flag.councillor_id), "name": get_adapter().display_name(flag.councillor)},
+        "case": flag.case.reference,
+        "raised_at": flag.raised_at.isoformat(),
+        "incident_count": flag.incident_count,
+        "reason": flag.reason,
+        "incidents": [i.reference for i in flag.incidents.all()],
+    }
+
+
+def assess_context(task: Any, case: Case) -> dict[str, Any]:
+    """What the assessor should see beside the questionnaire (a task-context builder for the assess node):
+    the police escalation triggers to consider, the case's course-of-conduct flags with their reasons, and
+    the subject's escalation signals, each explained with its incidents. Six queries.
+    """
+    records, name = case_records(case)
+    signals = patterns.escalation_signals(records, subject_name=name, **escalation_options())
+    return {
+        "police_trigger_suggestions": police_trigger_suggestions(case, records=records, subject_name=name),
+        "course_of_conduct_flags": [flag_as_dict(f) for f in conduct_flags_for_case(case)],
+        "escalation_signals": [
+            {"kind": s.kind, "title": s.title, "explanation": s.explanation,
+             "incidents": record_refs(s.incidents, case)}
+            for s in signals
+        ],
+    }

@@ -63,11 +63,6 @@ class ReferralQuerySerializer(PageQuerySerializer):
 
 
 # Output ------------------------------------------------------------------------------------------
-class CountSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    label = serializers.CharField()
-
-
 class TrendsSerializer(serializers.Serializer):
     locals()["from"] = serializers.DateField(allow_null=True)
     to = serializers.DateField(allow_null=True)

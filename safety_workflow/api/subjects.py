@@ -220,7 +220,7 @@ class SuggestionSerializer(serializers.Serializer):
 
 
 # Input -------------------------------------------------------------------------------------------
-class HandleInputSerializer(serializers.Serializer):
+class ContactHandleInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ContactHandle.Kind.choices)
     value = serializers.CharField(max_length=300)
     platform = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
@@ -240,7 +240,7 @@ class SubjectInputSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
     date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
     aliases = serializers.ListField(child=serializers.CharField(max_length=200), required=False, default=list)
-    handles = HandleInputSerializer(many=True, required=False, default=list)
+    handles = ContactHandleInputSerializer(many=True, required=False, default=list)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not (attrs["full_name"].strip() or attrs["description"].strip() or attrs["aliases"] or attrs["handles"]):
@@ -314,11 +314,11 @@ class SubjectViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
             self._log(AccessLogEntry.Action.CHANGE, subject, purpose="Alias added")
         return self._detail(subject, status.HTTP_201_CREATED)
 
-    @extend_schema(request=HandleInputSerializer, responses={201: SubjectDetailSerializer})
+    @extend_schema(request=ContactHandleInputSerializer, responses={201: SubjectDetailSerializer})
     @action(detail=True, methods=["post"])
     def handles(self, request: Request, pk: Any = None) -> Response:
         subject = self._get(pk)
-        data = HandleInputSerializer(data=request.data)
+        data = ContactHandleInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         with transaction.atomic():
             subject_add_details(subject=subject, handles=[data.validated_data])

@@ -86,7 +86,7 @@ def test_assess_task_context_gathers_triggers_flags_and_signals(people, decision
 
     history = slow_burn(people)
     conduct_flags_update(subject=history.subject, actor=None)
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(5):
         context = assess_context(None, history.cases[1])
     assert [t["trigger"] for t in context["police_trigger_suggestions"]] == ["threatening_language",
                                                                             "repeated_contact"]

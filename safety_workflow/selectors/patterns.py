@@ -241,7 +241,7 @@ def flag_as_dict(flag: CourseOfConductFlag) -> dict[str, Any]:
 def assess_context(task: Any, case: Case) -> dict[str, Any]:
     """What the assessor should see beside the questionnaire (a task-context builder for the assess node):
     the police escalation triggers to consider, the case's course-of-conduct flags with their reasons, and
-    the subject's escalation signals, each explained with its incidents. Six queries.
+    the subject's escalation signals, each explained with its incidents. Five queries.
     """
     records, name = case_records(case)
     signals = patterns.escalation_signals(records, subject_name=name, **escalation_options())

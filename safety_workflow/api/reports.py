@@ -20,13 +20,9 @@ from viewflow.workflow.models import Task
 from ..adapter import get_adapter
 from ..errors import Forbidden
 from ..models import PoliceReferral
-from ..roles import CASE_OFFICER_ROLES, roles_for
 from ..selectors import reports
+from ..selectors.reports import may_read_reports
 from .base import Pagination, SafetyAPIMixin
-
-
-def may_read_reports(user: Any) -> bool:
-    return bool(roles_for(user) & CASE_OFFICER_ROLES)
 
 
 # Input -------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from ..models import (
     LiaisonMeeting,
     PoliceReferral,
 )
-from ..roles import CASE_OFFICER_ROLES, Role, roles_for
+from ..roles import CASE_OFFICER_ROLES, Role, has_role
 from .patterns import incidents_with_level
 from .reports import Period, open_tasks
 
@@ -30,11 +30,11 @@ MEETING_RECORDERS = frozenset({Role.MONITORING_OFFICER, Role.MEMBERS_SERVICES})
 
 
 def may_read_meetings(user: Any) -> bool:
-    return bool(roles_for(user) & CASE_OFFICER_ROLES)
+    return has_role(user, *CASE_OFFICER_ROLES)
 
 
 def may_record_meetings(user: Any) -> bool:
-    return bool(roles_for(user) & MEETING_RECORDERS)
+    return has_role(user, *MEETING_RECORDERS)
 
 
 def meetings_visible_to(user: Any) -> QuerySet[LiaisonMeeting]:

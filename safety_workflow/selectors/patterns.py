@@ -30,13 +30,13 @@ from ..models import (
     Incident,
     Subject,
 )
-from ..roles import CASE_OFFICER_ROLES, roles_for
+from ..roles import CASE_OFFICER_ROLES, has_role
 
 
 # Visibility ----------------------------------------------------------------------------------
 def may_see_subjects(user: Any) -> bool:
     """Subjects are for the case officers (members services, health and safety, the monitoring officer)."""
-    return bool(roles_for(user) & CASE_OFFICER_ROLES)
+    return has_role(user, *CASE_OFFICER_ROLES)
 
 
 def subjects_visible_to(user: Any) -> QuerySet[Subject]:

@@ -17,6 +17,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from ..models import Assessment, Incident, Level, PoliceReferral
+from ..roles import CASE_OFFICER_ROLES, has_role
 
 #: A task is open until it is done or cancelled.
 OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
@@ -24,6 +25,11 @@ OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 MAX_FILLED_MONTHS = 240
 NO_WARD = "No ward recorded"
 NOT_ASSESSED = "Not yet assessed"
+
+
+def may_read_reports(user: Any) -> bool:
+    """Reports are for the case officers (members services, health and safety, the monitoring officer)."""
+    return has_role(user, *CASE_OFFICER_ROLES)
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,17 @@ DEFAULTS: dict[str, Any] = {
     "RUNNER": "safety_workflow.runner.SyncRunner",
     # How long an Idempotency-Key is remembered, in hours.
     "IDEMPOTENCY_KEY_TTL_HOURS": 72,
+    # Patterns in the log (docs/patterns.md). The course-of-conduct threshold (two occasions) is the
+    # Protection from Harassment Act's own, so it is not a setting.
+    # "Incidents are becoming more frequent": needs this many incidents, and the recent gaps between
+    # them at most this fraction of the earlier gaps.
+    "ESCALATION_FREQUENCY_MIN_INCIDENTS": 4,
+    "ESCALATION_FREQUENCY_RATIO": 0.5,
+    # "Several councillors targeted by the same subject": from this many councillors.
+    "ESCALATION_COUNCILLORS_THRESHOLD": 2,
+    # Words suggesting threatening or excessively abusive language (an Operation Ford trigger), matched
+    # as whole words; None means the shipped list, safety_workflow.patterns.DEFAULT_THREAT_PHRASES.
+    "POLICE_TRIGGER_PHRASES": None,
 }
 
 #: Options given as dotted paths, imported on first use.

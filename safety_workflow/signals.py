@@ -11,7 +11,8 @@ receiver never sees a change that was rolled back. Arguments are keyword-only:
 - ``register_entry_changed(entry, change: str)``: proposed, approved, rejected, notified, review_due,
   review_reset, renewed, removed, changed, erased
 - ``bundle_ready(bundle)``
-- ``course_of_conduct_flagged(flag)``
+- ``course_of_conduct_flagged(flag)``: a subject reached two incidents against one councillor (a CourseOfConductFlag)
+- ``escalation_signal_noticed(escalation)``: an escalation signal was noticed for the first time (an EscalationSignal)
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ task_overdue = Signal()
 register_entry_changed = Signal()
 bundle_ready = Signal()
 course_of_conduct_flagged = Signal()
+escalation_signal_noticed = Signal()
 
 
 def send_on_commit(signal: Signal, **kwargs: Any) -> None:

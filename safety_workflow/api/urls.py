@@ -7,6 +7,9 @@ from . import audit, reference, register, support
 from .cases import CaseViewSet, ReferralViewSet
 from .incidents import IncidentViewSet
 from .tasks import TaskViewSet
+from .meetings import MeetingViewSet
+from .reports import ReportViewSet
+from .subjects import SubjectViewSet
 
 app_name = "safety_workflow"
 
@@ -21,6 +24,9 @@ router.register("support/priority-flags", support.PriorityFlagViewSet, basename=
 router.register("support/employee-assistance", support.EmployeeAssistanceViewSet,
                 basename="support-employee-assistance")
 router.register("support/induction-training", support.InductionViewSet, basename="support-induction-training")
+router.register("subjects", SubjectViewSet, basename="subject")
+router.register("reports", ReportViewSet, basename="report")
+router.register("meetings", MeetingViewSet, basename="meeting")
 
 urlpatterns = [
     path("", include(router.urls)),

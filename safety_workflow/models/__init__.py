@@ -26,6 +26,7 @@ from .register import (
     RegisterMitigation,
     RegisterProcess,
 )
+from .patterns import CourseOfConductFlag, EscalationSignal, LiaisonMeeting
 from .subjects import ContactHandle, Subject, SubjectAlias
 from .support import (
     EmployeeAssistanceOffer,
@@ -45,16 +46,19 @@ __all__ = [
     "Case",
     "ContactHandle",
     "CouncilAction",
+    "CourseOfConductFlag",
     "DecisionQuestion",
     "DecisionRule",
     "DecisionTable",
     "EmployeeAssistanceOffer",
+    "EscalationSignal",
     "EvidenceFile",
     "HomeSecurityAssessment",
     "IdempotencyRecord",
     "Incident",
     "InductionTraining",
     "Level",
+    "LiaisonMeeting",
     "PoliceContact",
     "PoliceReferral",
     "PriorityAddressFlag",

@@ -145,7 +145,10 @@ class PoliceReferral(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="referrals")
-    contact = models.ForeignKey(PoliceContact, on_delete=models.PROTECT, related_name="referrals")
+    contact = models.ForeignKey(
+        PoliceContact, on_delete=models.PROTECT, related_name="referrals", null=True, blank=True,
+        help_text=_("Empty when no named contact was set up: the referral is made by phone (101 or 999)."),
+    )
     incidents = models.ManyToManyField(Incident, related_name="referrals")
     urgent = models.BooleanField(default=False, help_text=_("Immediate danger: referred before assessment."))
     reason = models.TextField()

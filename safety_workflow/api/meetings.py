@@ -1,0 +1,230 @@
+"""The meetings/ resource: the monitoring officer's liaison meetings, and what changed since the last one.
+
+Read by the case officers; recorded by the monitoring officer or members services. Anyone else gets
+403 on the collection and 404 on a meeting. Every brief read is in the access log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ..adapter import get_adapter
+from ..errors import Forbidden, NotFound
+from ..models import AccessLogEntry, LiaisonMeeting, PoliceContact
+from ..selectors.meetings import may_read_meetings, meeting_brief, meeting_last, meetings_visible_to
+from ..services.audit import access_log_record
+from ..services.meetings import liaison_meeting_record
+from .base import SafetyAPIMixin
+
+
+# Input -------------------------------------------------------------------------------------------
+class DateOrDateTimeField(serializers.DateTimeField):
+    """An ISO datetime, or a date meaning the start of that day (local time)."""
+
+    def to_internal_value(self, value: Any) -> dt.datetime:
+        if isinstance(value, str) and len(value.strip()) == 10:
+            day = serializers.DateField().to_internal_value(value.strip())
+            return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
+        return super().to_internal_value(value)
+
+
+class MeetingInputSerializer(serializers.Serializer):
+    held_at = serializers.DateTimeField()
+    attendees = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    police_contact = serializers.PrimaryKeyRelatedField(queryset=PoliceContact.objects.all(), required=False,
+                                                        allow_null=True, default=None)
+
+
+class BriefQuerySerializer(serializers.Serializer):
+    since = DateOrDateTimeField(required=False, help_text="Instead of the last meeting: a date or datetime.")
+
+    def validate_since(self, value: dt.datetime) -> dt.datetime:
+        if value > timezone.now():
+            raise serializers.ValidationError("This is in the future.")
+        return value
+
+
+# Output ------------------------------------------------------------------------------------------
+class MeetingSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    held_at = serializers.DateTimeField()
+    police_contact = serializers.CharField(source="police_contact.__str__", allow_null=True)
+    attendees = serializers.CharField()
+    notes = serializers.CharField()
+    recorded_by = serializers.SerializerMethodField()
+    recorded_at = serializers.DateTimeField()
+
+    def get_recorded_by(self, meeting: LiaisonMeeting) -> str:
+        return get_adapter().display_name(meeting.recorded_by)
+
+
+_subject = inline_serializer("BriefSubject", {"id": serializers.CharField(), "name": serializers.CharField()},
+                             allow_null=True)
+
+
+class BriefIncidentSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    reference = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
+    reported_at = serializers.DateTimeField()
+    channel = serializers.CharField()
+    channel_label = serializers.CharField()
+    ward = serializers.CharField()
+    councillor = serializers.CharField()
+    subject = _subject
+    level = serializers.CharField()
+    case = serializers.CharField()
+    immediate_danger = serializers.BooleanField()
+    hate_element = serializers.BooleanField()
+
+
+class BriefCaseSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    reference = serializers.CharField()
+    subject = _subject
+    state = serializers.CharField()
+    level = serializers.CharField()
+    route = serializers.CharField()
+    opened_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    outcome_summary = serializers.CharField()
+
+
+class BriefReferralSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    case = serializers.CharField()
+    referred_at = serializers.DateTimeField()
+    urgent = serializers.BooleanField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    crime_reference = serializers.CharField()
+    incident_count = serializers.IntegerField()
+    contact = serializers.CharField()
+    outcome_recorded_at = serializers.DateTimeField(allow_null=True)
+    outcome_notes = serializers.CharField()
+
+
+class BriefFlagSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    subject = _subject
+    councillor = serializers.CharField()
+    case = serializers.CharField()
+    raised_at = serializers.DateTimeField()
+    incident_count = serializers.IntegerField()
+    reason = serializers.CharField()
+    incidents = serializers.ListField(child=serializers.CharField())
+
+
+class BriefSignalSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    subject = _subject
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    case = serializers.CharField()
+    noticed_at = serializers.DateTimeField()
+    explanation = serializers.CharField()
+    incidents = serializers.ListField(child=serializers.CharField())
+
+
+class MeetingBriefSerializer(serializers.Serializer):
+    since = serializers.DateTimeField(allow_null=True, help_text="null: from the start of the log")
+    until = serializers.DateTimeField()
+    last_meeting = inline_serializer("BriefMeeting", {
+        "id": serializers.CharField(), "held_at": serializers.DateTimeField(),
+        "attendees": serializers.CharField()}, allow_null=True)
+    incidents = inline_serializer("BriefIncidents", {
+        "count": serializers.IntegerField(),
+        "by_channel": inline_serializer("BriefChannelCount", {
+            "channel": serializers.CharField(), "label": serializers.CharField(),
+            "count": serializers.IntegerField()}, many=True),
+        "items": BriefIncidentSerializer(many=True)})
+    cases = inline_serializer("BriefCases", {
+        "opened": BriefCaseSerializer(many=True), "closed": BriefCaseSerializer(many=True),
+        "merged": BriefCaseSerializer(many=True)})
+    referrals = inline_serializer("BriefReferrals", {
+        "made": BriefReferralSerializer(many=True), "outcomes": BriefReferralSerializer(many=True),
+        "open_now": serializers.IntegerField()})
+    course_of_conduct_flags = BriefFlagSerializer(many=True)
+    escalation_signals = BriefSignalSerializer(many=True)
+    tasks = inline_serializer("BriefTasks", {"overdue_now": serializers.IntegerField()})
+
+
+# Views -------------------------------------------------------------------------------------------
+class MeetingViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
+    """Liaison meetings, and the brief of what changed since the last one."""
+
+    serializer_class = MeetingSerializer
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self) -> Any:
+        return meetings_visible_to(self.request.user)
+
+    def _require_reader(self) -> None:
+        if not may_read_meetings(self.request.user):
+            raise Forbidden("Liaison meetings are for the case officers only.")
+
+    def _get(self, pk: Any) -> LiaisonMeeting:
+        try:
+            return self.get_queryset().get(pk=pk)
+        except (LiaisonMeeting.DoesNotExist, ValueError, TypeError, DjangoValidationError):
+            raise NotFound() from None
+
+    def _brief(self, *, since: dt.datetime | None, until: dt.datetime | None,
+               last_meeting: LiaisonMeeting | None) -> Response:
+        brief = meeting_brief(since=since, until=until, last_meeting=last_meeting)
+        access_log_record(
+            actor=self.request.user, action=AccessLogEntry.Action.VIEW, object_type="meeting_brief",
+            object_id=last_meeting.pk if last_meeting else "", purpose="Liaison meeting brief",
+            request=self.request,
+            data={"since": since.isoformat() if since else None, "until": brief["until"].isoformat()},
+        )
+        return Response(MeetingBriefSerializer(brief).data)
+
+    @extend_schema(responses=MeetingSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        self._require_reader()
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(MeetingSerializer(page, many=True).data)
+
+    @extend_schema(request=MeetingInputSerializer, responses={201: MeetingSerializer})
+    def create(self, request: Request) -> Response:
+        self._require_reader()
+        data = MeetingInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        meeting = liaison_meeting_record(actor=request.user, **data.validated_data)
+        return Response(MeetingSerializer(meeting).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=MeetingSerializer)
+    def retrieve(self, request: Request, pk: Any = None) -> Response:
+        return Response(MeetingSerializer(self._get(pk)).data)
+
+    @extend_schema(parameters=[BriefQuerySerializer], responses=MeetingBriefSerializer,
+                   operation_id="safety_meetings_brief_since_last")
+    @action(detail=False, methods=["get"])
+    def brief(self, request: Request) -> Response:
+        """What changed since the last meeting (or since ``?since=``), up to now."""
+        self._require_reader()
+        query = BriefQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        last = meeting_last()
+        since = query.validated_data.get("since") or (last.held_at if last else None)
+        return self._brief(since=since, until=None, last_meeting=last)
+
+    @extend_schema(responses=MeetingBriefSerializer, operation_id="safety_meetings_brief_for_meeting")
+    @action(detail=True, methods=["get"], url_path="brief", url_name="detail-brief")
+    def meeting_brief(self, request: Request, pk: Any = None) -> Response:
+        """What changed between the meeting before this one and this one: what this meeting had to discuss."""
+        meeting = self._get(pk)
+        previous = meeting_last(before=meeting.held_at)
+        return self._brief(since=previous.held_at if previous else None, until=meeting.held_at,
+                           last_meeting=previous)

@@ -1,0 +1,209 @@
+"""The reports/ resource: incident trends, open and overdue tasks, police referrals and their outcomes.
+
+For the case officers (members services, health and safety, the monitoring officer); anyone else gets
+403. Every figure is computed in the database, filterable by a date range (``?from=`` and ``?to=``,
+local dates, both inclusive); lists are paginated and come with a summary of the whole filtered set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from viewflow.workflow.models import Task
+
+from ..adapter import get_adapter
+from ..errors import Forbidden
+from ..models import PoliceReferral
+from ..selectors import reports
+from ..selectors.reports import may_read_reports
+from .base import Pagination, SafetyAPIMixin
+
+
+# Input -------------------------------------------------------------------------------------------
+class PeriodQuerySerializer(serializers.Serializer):
+    # "from" is a Python keyword: declared through the class namespace.
+    locals()["from"] = serializers.DateField(required=False, help_text="First day (YYYY-MM-DD), inclusive.")
+    to = serializers.DateField(required=False, help_text="Last day (YYYY-MM-DD), inclusive.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
+            raise serializers.ValidationError({"to": ["The end of the range is before its start."]})
+        return attrs
+
+    @property
+    def period(self) -> reports.Period:
+        return reports.Period(start=self.validated_data.get("from"), end=self.validated_data.get("to"))
+
+
+class PageQuerySerializer(PeriodQuerySerializer):
+    page = serializers.IntegerField(required=False, min_value=1, help_text="A page number.")
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=Pagination.max_page_size,
+                                         help_text="Results per page.")
+
+
+class TaskQuerySerializer(PageQuerySerializer):
+    overdue = serializers.BooleanField(required=False, default=False, help_text="Only tasks past their due time.")
+    task = serializers.CharField(required=False, allow_blank=True, default="",
+                                 help_text="Only this task, by name (triage, assess, ...).")
+
+
+class ReferralQuerySerializer(PageQuerySerializer):
+    status = serializers.ChoiceField(choices=PoliceReferral.Status.choices, required=False, allow_blank=True,
+                                     default="")
+
+
+# Output ------------------------------------------------------------------------------------------
+class TrendsSerializer(serializers.Serializer):
+    locals()["from"] = serializers.DateField(allow_null=True)
+    to = serializers.DateField(allow_null=True)
+    total = serializers.IntegerField()
+    by_month = inline_serializer("MonthCount", {"month": serializers.CharField(help_text="YYYY-MM"),
+                                                "count": serializers.IntegerField()}, many=True)
+    by_channel = inline_serializer("ChannelCount", {"channel": serializers.CharField(),
+                                                    "label": serializers.CharField(),
+                                                    "count": serializers.IntegerField()}, many=True)
+    by_level = inline_serializer("LevelCount", {"level": serializers.CharField(help_text='"" = not yet assessed'),
+                                                "label": serializers.CharField(),
+                                                "count": serializers.IntegerField()}, many=True)
+    by_ward = inline_serializer("WardCount", {"ward": serializers.CharField(), "label": serializers.CharField(),
+                                              "count": serializers.IntegerField()}, many=True)
+
+
+class OpenTaskSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    task = serializers.SerializerMethodField()
+    title = serializers.SerializerMethodField()
+    status = serializers.CharField()
+    case = serializers.CharField(source="case_reference", allow_null=True)
+    created = serializers.DateTimeField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    overdue = serializers.SerializerMethodField()
+    claimed_by = serializers.SerializerMethodField()
+
+    def get_task(self, task: Task) -> str:
+        return reports.task_name(task.flow_task)
+
+    def get_title(self, task: Task) -> str:
+        return reports.task_title(task.flow_task)
+
+    def get_overdue(self, task: Task) -> bool:
+        return task.due_at is not None and task.due_at < self.context["now"]
+
+    def get_claimed_by(self, task: Task) -> str | None:
+        return get_adapter().display_name(task.owner) if task.owner_id else None
+
+
+class TaskSummarySerializer(serializers.Serializer):
+    open = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    by_task = inline_serializer("TaskCount", {
+        "task": serializers.CharField(), "title": serializers.CharField(), "open": serializers.IntegerField(),
+        "overdue": serializers.IntegerField(), "claimed": serializers.IntegerField()}, many=True)
+
+
+class ReferralRowSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    case = serializers.CharField(source="case.reference")
+    referred_at = serializers.DateTimeField()
+    urgent = serializers.BooleanField()
+    status = serializers.CharField()
+    status_label = serializers.CharField(source="get_status_display")
+    crime_reference = serializers.CharField()
+    contact = serializers.CharField(source="contact.__str__", allow_null=True)
+    incident_count = serializers.IntegerField()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    outcome_recorded_at = serializers.DateTimeField(allow_null=True)
+
+
+class ReferralSummarySerializer(serializers.Serializer):
+    locals()["from"] = serializers.DateField(allow_null=True)
+    to = serializers.DateField(allow_null=True)
+    total = serializers.IntegerField()
+    urgent = serializers.IntegerField()
+    open = serializers.IntegerField()
+    acknowledged = serializers.IntegerField()
+    with_crime_reference = serializers.IntegerField()
+    by_status = inline_serializer("StatusCount", {"status": serializers.CharField(), "label": serializers.CharField(),
+                                                  "count": serializers.IntegerField()}, many=True)
+
+
+def paginated_with_summary(name: str, summary: type[serializers.Serializer],
+                           row: type[serializers.Serializer]) -> serializers.Serializer:
+    return inline_serializer(name, {
+        "count": serializers.IntegerField(), "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True), "summary": summary(), "results": row(many=True),
+    })
+
+
+class SummaryPagination(Pagination):
+    """The usual page, with a summary of everything the filters matched (not only this page)."""
+
+    def get_paginated_response(self, data: Any, summary: Any = None) -> Response:
+        response = super().get_paginated_response(data)
+        response.data = {**{k: response.data[k] for k in ("count", "next", "previous")},
+                         "summary": summary, "results": response.data["results"]}
+        return response
+
+
+# Views -------------------------------------------------------------------------------------------
+class ReportViewSet(SafetyAPIMixin, viewsets.ViewSet):
+    """Reports for the people who run the process."""
+
+    pagination_class = SummaryPagination
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if not may_read_reports(request.user):
+            raise Forbidden("Reports are for the case officers only.")
+
+    def _query(self, serializer_class: type[PeriodQuerySerializer]) -> PeriodQuerySerializer:
+        query = serializer_class(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return query
+
+    def _page(self, queryset: Any, row: type[serializers.Serializer], summary: Any, context: dict) -> Response:
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        return paginator.get_paginated_response(row(page, many=True, context=context).data, summary=summary)
+
+    @extend_schema(responses=inline_serializer("ReportIndex", {
+        "sections": serializers.ListField(child=serializers.CharField())}))
+    def list(self, request: Request) -> Response:
+        # Register reviews due are added by the register (issue 4) when it is merged.
+        return Response({"sections": ["trends", "tasks", "referrals"]})
+
+    @extend_schema(parameters=[PeriodQuerySerializer], responses=TrendsSerializer)
+    @action(detail=False, methods=["get"])
+    def trends(self, request: Request) -> Response:
+        """Incidents (by when they happened) by month, channel, assessed level and ward."""
+        query = self._query(PeriodQuerySerializer)
+        return Response(TrendsSerializer(reports.incident_trends(period=query.period)).data)
+
+    @extend_schema(parameters=[TaskQuerySerializer],
+                   responses=paginated_with_summary("OpenTasksReport", TaskSummarySerializer, OpenTaskSerializer))
+    @action(detail=False, methods=["get"])
+    def tasks(self, request: Request) -> Response:
+        """Open tasks (created in the range), soonest due first, and how many are overdue."""
+        query = self._query(TaskQuerySerializer)
+        now = timezone.now()
+        tasks = reports.open_tasks(period=query.period, overdue_only=query.validated_data["overdue"],
+                                   task=query.validated_data["task"], now=now)
+        summary = reports.open_tasks_summary(tasks, now=now)
+        return self._page(tasks, OpenTaskSerializer, TaskSummarySerializer(summary).data, {"now": now})
+
+    @extend_schema(parameters=[ReferralQuerySerializer],
+                   responses=paginated_with_summary("ReferralsReport", ReferralSummarySerializer,
+                                                    ReferralRowSerializer))
+    @action(detail=False, methods=["get"])
+    def referrals(self, request: Request) -> Response:
+        """Police referrals made in the range, newest first, with their outcomes."""
+        query = self._query(ReferralQuerySerializer)
+        summary = reports.referrals_summary(period=query.period)
+        rows = reports.referrals_made(period=query.period, status=query.validated_data["status"])
+        return self._page(rows, ReferralRowSerializer, ReferralSummarySerializer(summary).data, {})

@@ -1,0 +1,350 @@
+"""The subjects/ resource: the people incidents are about, their aliases and contact handles, their course of
+conduct and escalation signals, and link proposals for an incident at triage.
+
+For the case officers only (members services, health and safety, the monitoring officer): anyone else
+gets 403 on the collection and 404 on a subject, exactly as for one that does not exist. Councillors
+never see subjects. Every read of a subject and every change is in the access log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Prefetch
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .. import patterns
+from ..adapter import get_adapter
+from ..errors import Forbidden
+from ..matching import normalise_handle
+from ..models import AccessLogEntry, Case, ContactHandle, CourseOfConductFlag, Incident, Subject
+from ..selectors.cases import incident_get
+from ..selectors.linking import subject_suggestions
+from ..selectors.patterns import may_see_subjects, subject_conduct, subject_get, subjects_listed
+from ..services.audit import access_log_record
+from ..services.subjects import subject_add_details, subject_create
+from .base import SafetyAPIMixin
+
+
+def person(user: Any) -> dict[str, str]:
+    return {"id": str(user.pk), "name": get_adapter().display_name(user)}
+
+
+# Output ------------------------------------------------------------------------------------------
+class PersonSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+
+
+class AliasSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class HandleSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    platform = serializers.CharField()
+    value = serializers.CharField()
+
+
+class ConductFlagSerializer(serializers.Serializer):
+    """A course-of-conduct flag with its reason. Prefetch ``incidents`` when serializing many."""
+
+    id = serializers.UUIDField()
+    subject = serializers.SerializerMethodField()
+    councillor = serializers.SerializerMethodField()
+    case = serializers.CharField(source="case.reference")
+    case_id = serializers.CharField()
+    incident_count = serializers.IntegerField()
+    incidents = serializers.SerializerMethodField()
+    reason = serializers.CharField()
+    raised_at = serializers.DateTimeField()
+
+    @extend_schema_field(PersonSerializer)
+    def get_subject(self, flag: CourseOfConductFlag) -> dict[str, str]:
+        return {"id": str(flag.subject_id), "name": str(flag.subject)}
+
+    @extend_schema_field(PersonSerializer)
+    def get_councillor(self, flag: CourseOfConductFlag) -> dict[str, str]:
+        return person(flag.councillor)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_incidents(self, flag: CourseOfConductFlag) -> list[str]:
+        return [i.reference for i in flag.incidents.all()]
+
+
+class SubjectListSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    full_name = serializers.CharField()
+    display_name = serializers.CharField(source="__str__")
+    identified = serializers.BooleanField(source="is_identified")
+    description = serializers.CharField()
+    aliases = serializers.SerializerMethodField()
+    incident_count = serializers.IntegerField()
+    open_case = serializers.CharField(source="open_case_reference", allow_null=True)
+    course_of_conduct_flagged = serializers.BooleanField(source="flagged")
+    created_at = serializers.DateTimeField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_aliases(self, subject: Subject) -> list[str]:
+        return [a.name for a in subject.aliases.all()]
+
+
+class SubjectCaseSerializer(serializers.Serializer):
+    id = serializers.CharField(source="pk")
+    reference = serializers.CharField()
+    state = serializers.CharField()
+    level = serializers.CharField()
+    incident_count = serializers.IntegerField()
+
+
+class SubjectDetailSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    full_name = serializers.CharField()
+    display_name = serializers.CharField(source="__str__")
+    identified = serializers.BooleanField(source="is_identified")
+    description = serializers.CharField()
+    date_of_birth = serializers.DateField(allow_null=True)
+    aliases = AliasSerializer(many=True, source="aliases.all")
+    handles = HandleSerializer(many=True, source="handles.all")
+    cases = SubjectCaseSerializer(many=True, source="cases.all")
+    course_of_conduct_flags = ConductFlagSerializer(many=True, source="conduct_flags.all")
+    created_at = serializers.DateTimeField()
+
+
+def subject_detail(subject_id: Any) -> Subject:
+    """The subject with everything the detail shows, in a fixed number of queries."""
+    return Subject.objects.prefetch_related(
+        "aliases", "handles",
+        Prefetch("cases", queryset=Case.objects.annotate(incident_count=Count("incidents")).order_by("created")),
+        Prefetch("conduct_flags", queryset=CourseOfConductFlag.objects.select_related("councillor", "case", "subject")
+                 .prefetch_related(Prefetch("incidents", queryset=Incident.objects.only("pk", "reference")))
+                 .order_by("raised_at")),
+    ).get(pk=subject_id)
+
+
+class IncidentRecordSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    reference = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
+    channel = serializers.CharField()
+    level = serializers.CharField(help_text="The level the incident was assessed at; empty if not assessed.")
+    councillor = serializers.SerializerMethodField()
+    case = serializers.CharField(source="case_reference")
+
+    @extend_schema_field(PersonSerializer)
+    def get_councillor(self, record: patterns.IncidentRecord) -> dict[str, str]:
+        return {"id": str(record.councillor_id), "name": record.councillor_name}
+
+
+class CourseOfConductSerializer(serializers.Serializer):
+    councillor = serializers.SerializerMethodField()
+    incident_count = serializers.IntegerField(source="count")
+    reaches_threshold = serializers.BooleanField()
+    first_occurred_at = serializers.DateTimeField(source="first.occurred_at")
+    last_occurred_at = serializers.DateTimeField(source="last.occurred_at")
+    explanation = serializers.CharField()
+    flag = serializers.SerializerMethodField()
+    incidents = IncidentRecordSerializer(many=True)
+
+    @extend_schema_field(PersonSerializer)
+    def get_councillor(self, group: patterns.CourseOfConduct) -> dict[str, str]:
+        return {"id": str(group.councillor_id), "name": group.councillor_name}
+
+    @extend_schema_field(ConductFlagSerializer(allow_null=True))
+    def get_flag(self, group: patterns.CourseOfConduct) -> dict[str, Any] | None:
+        flag = self.context["flags"].get(group.councillor_id)
+        return ConductFlagSerializer(flag).data if flag else None
+
+
+class SignalSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    explanation = serializers.CharField()
+    noticed_at = serializers.SerializerMethodField()
+    incidents = IncidentRecordSerializer(many=True)
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_noticed_at(self, signal: patterns.Signal) -> Any:
+        noticed = self.context["noticed"].get(signal.key)
+        return serializers.DateTimeField().to_representation(noticed.noticed_at) if noticed else None
+
+
+class NoticedSignalSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.CharField()
+    title = serializers.CharField(source="get_kind_display")
+    case = serializers.CharField(source="case.reference")
+    noticed_at = serializers.DateTimeField()
+    explanation = serializers.CharField()
+
+
+class ConductSerializer(serializers.Serializer):
+    subject = serializers.SerializerMethodField()
+    incident_count = serializers.SerializerMethodField()
+    course_of_conduct = CourseOfConductSerializer(many=True)
+    signals = SignalSerializer(many=True)
+    course_of_conduct_flags = ConductFlagSerializer(many=True, source="flags")
+    signals_noticed = NoticedSignalSerializer(many=True, source="noticed")
+
+    @extend_schema_field(PersonSerializer)
+    def get_subject(self, conduct: Any) -> dict[str, str]:
+        return {"id": str(conduct.subject.pk), "name": str(conduct.subject)}
+
+    def get_incident_count(self, conduct: Any) -> int:
+        return len(conduct.records)
+
+
+class MatchSerializer(serializers.Serializer):
+    on = serializers.CharField(help_text="name, alias, email, phone, social, address or other")
+    kind = serializers.CharField(help_text="exact or partial")
+    reported = serializers.CharField()
+    recorded = serializers.CharField()
+
+
+class SuggestionSerializer(serializers.Serializer):
+    """One of ``selectors.linking.subject_suggestions(incident)``: for the triage task to show."""
+
+    subject = SubjectListSerializer()
+    strength = serializers.CharField(help_text="strong (a contact handle or the exact full name) or possible")
+    explanation = serializers.CharField()
+    matched = MatchSerializer(many=True)
+    incident_count = serializers.IntegerField()
+    open_case = serializers.CharField()
+
+
+# Input -------------------------------------------------------------------------------------------
+class ContactHandleInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ContactHandle.Kind.choices)
+    value = serializers.CharField(max_length=300)
+    platform = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not normalise_handle(attrs["kind"], attrs["value"]):
+            raise serializers.ValidationError({"value": ["This is not a usable contact detail."]})
+        return attrs
+
+
+class AliasInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+
+
+class SubjectInputSerializer(serializers.Serializer):
+    full_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
+    aliases = serializers.ListField(child=serializers.CharField(max_length=200), required=False, default=list)
+    handles = ContactHandleInputSerializer(many=True, required=False, default=list)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not (attrs["full_name"].strip() or attrs["description"].strip() or attrs["aliases"] or attrs["handles"]):
+            raise serializers.ValidationError(
+                "Give a name, or describe the person (an alias, a contact handle or a description).")
+        return attrs
+
+
+class SuggestionQuerySerializer(serializers.Serializer):
+    incident = serializers.UUIDField(help_text="The incident being triaged.")
+
+
+class SubjectListQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, default="",
+                              help_text="Part of a name, alias, contact handle or description.")
+
+
+# Views -------------------------------------------------------------------------------------------
+class SubjectViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
+    """The people incidents are about. Case officers only."""
+
+    serializer_class = SubjectDetailSerializer
+    lookup_value_regex = "[^/]+"
+
+    def _require_officer(self) -> None:
+        if not may_see_subjects(self.request.user):
+            raise Forbidden("Subjects are for the case officers only.")
+
+    def _get(self, pk: Any) -> Subject:
+        return subject_get(self.request.user, pk)
+
+    def _log(self, action: str, subject: Subject, *, purpose: str = "", data: dict | None = None) -> None:
+        access_log_record(actor=self.request.user, action=action, object_type="subject", object_id=subject.pk,
+                          object_repr=str(subject), purpose=purpose, request=self.request, data=data)
+
+    def _detail(self, subject: Subject, status_code: int = status.HTTP_200_OK) -> Response:
+        return Response(SubjectDetailSerializer(subject_detail(subject.pk)).data, status=status_code)
+
+    @extend_schema(parameters=[SubjectListQuerySerializer], responses=SubjectListSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        self._require_officer()
+        query = SubjectListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        page = self.paginate_queryset(subjects_listed(request.user, search=query.validated_data["q"]))
+        return self.get_paginated_response(SubjectListSerializer(page, many=True).data)
+
+    @extend_schema(request=SubjectInputSerializer, responses={201: SubjectDetailSerializer})
+    def create(self, request: Request) -> Response:
+        self._require_officer()
+        data = SubjectInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with transaction.atomic():
+            subject = subject_create(actor=request.user, **data.validated_data)
+            self._log(AccessLogEntry.Action.CHANGE, subject, purpose="Subject recorded")
+        return self._detail(subject, status.HTTP_201_CREATED)
+
+    @extend_schema(responses=SubjectDetailSerializer)
+    def retrieve(self, request: Request, pk: Any = None) -> Response:
+        subject = self._get(pk)
+        self._log(AccessLogEntry.Action.VIEW, subject)
+        return self._detail(subject)
+
+    @extend_schema(request=AliasInputSerializer, responses={201: SubjectDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def aliases(self, request: Request, pk: Any = None) -> Response:
+        subject = self._get(pk)
+        data = AliasInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with transaction.atomic():
+            subject_add_details(subject=subject, aliases=[data.validated_data["name"]])
+            self._log(AccessLogEntry.Action.CHANGE, subject, purpose="Alias added")
+        return self._detail(subject, status.HTTP_201_CREATED)
+
+    @extend_schema(request=ContactHandleInputSerializer, responses={201: SubjectDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def handles(self, request: Request, pk: Any = None) -> Response:
+        subject = self._get(pk)
+        data = ContactHandleInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with transaction.atomic():
+            subject_add_details(subject=subject, handles=[data.validated_data])
+            self._log(AccessLogEntry.Action.CHANGE, subject, purpose="Contact handle added",
+                      data={"kind": data.validated_data["kind"]})
+        return self._detail(subject, status.HTTP_201_CREATED)
+
+    @extend_schema(responses=ConductSerializer)
+    @action(detail=True, methods=["get"])
+    def conduct(self, request: Request, pk: Any = None) -> Response:
+        """Course of conduct per councillor and escalation signals, each explained, with the incidents behind it."""
+        subject = self._get(pk)
+        conduct = subject_conduct(subject)
+        self._log(AccessLogEntry.Action.VIEW, subject, purpose="Course of conduct")
+        context = {
+            "flags": {flag.councillor_id: flag for flag in conduct.flags},
+            "noticed": {signal.key: signal for signal in conduct.noticed},
+        }
+        return Response(ConductSerializer(conduct, context=context).data)
+
+    @extend_schema(parameters=[SuggestionQuerySerializer], responses=SuggestionSerializer(many=True))
+    @action(detail=False, methods=["get"])
+    def suggestions(self, request: Request) -> Response:
+        """Subjects the incident may be about, from what the reporter knew: for the triage officer to decide."""
+        self._require_officer()
+        query = SuggestionQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        incident = incident_get(request.user, query.validated_data["incident"])
+        return Response(SuggestionSerializer(subject_suggestions(incident), many=True).data)

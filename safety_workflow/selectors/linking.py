@@ -1,0 +1,182 @@
+"""Proposing links between a new incident and subjects already recorded, for the triage task.
+
+Only proposals: linking is the triage officer's decision (``services.cases.case_link_subject``),
+never done silently. What the reporter knew of the person is in ``Incident.subject_details``::
+
+    {"full_name": "Jo Bloggs", "aliases": ["JB"], "description": "...",
+     "handles": [{"kind": "email", "value": "jo@example.com"}, {"kind": "social", "platform": "X", "value": "@jb"}],
+     "email": "...", "phone": "...", "social": "..."}   # the single-value keys are accepted too
+
+Contact handles are matched in the database on ``ContactHandle.normalised`` (indexed). Names and
+aliases are compared after ``matching.fold`` (accents, case and punctuation removed), which the
+database cannot do portably, so the recorded names are read in two queries and folded here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+
+from ..matching import fold, normalise_handle
+from ..models import Case, ContactHandle, CourseOfConductFlag, Incident, Subject, SubjectAlias
+
+HANDLE_KINDS = {c.value for c in ContactHandle.Kind}
+#: Single-value keys a reporter's form may use, and the handle kind each holds.
+DETAIL_KEYS = {
+    "email": "email", "emails": "email",
+    "phone": "phone", "phones": "phone",
+    "social": "social", "socials": "social", "social_media": "social",
+    "address": "address",
+}
+KIND_WORDS = {"email": "e-mail address", "phone": "phone number", "social": "social-media account",
+              "address": "postal address", "other": "contact detail"}
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value in (None, ""):
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def reported_names(details: dict[str, Any]) -> list[str]:
+    names = _as_list(details.get("full_name")) + _as_list(details.get("name")) + _as_list(details.get("aliases"))
+    return [n for n in (str(n).strip() for n in names) if n]
+
+
+def reported_handles(details: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """``(kind, value as reported, normalised)`` for every handle in the details."""
+    found: list[tuple[str, str]] = []
+    for item in _as_list(details.get("handles")):
+        if isinstance(item, dict) and item.get("kind") in HANDLE_KINDS and item.get("value"):
+            found.append((item["kind"], str(item["value"])))
+    for key, kind in DETAIL_KEYS.items():
+        found += [(kind, str(v)) for v in _as_list(details.get(key)) if v]
+    result, seen = [], set()
+    for kind, value in found:
+        normalised = normalise_handle(kind, value)
+        if normalised and (kind, normalised) not in seen:
+            seen.add((kind, normalised))
+            result.append((kind, value.strip(), normalised))
+    return result
+
+
+def name_match(reported: str, recorded: str) -> str | None:
+    """``"exact"``, ``"partial"`` (same first and last names, or the same names in another order) or None."""
+    a, b = fold(reported).split(), fold(recorded).split()
+    if not a or not b:
+        return None
+    if a == b:
+        return "exact"
+    if len(a) >= 2 and len(b) >= 2 and (sorted(a) == sorted(b) or (a[0] == b[0] and a[-1] == b[-1])):
+        return "partial"
+    return None
+
+
+def subject_suggestions(incident: Incident) -> list[dict[str, Any]]:
+    """Subjects whose names, aliases or contact handles match what was reported, strongest first.
+
+    Each suggestion: ``subject`` (the Subject), ``strength`` ("strong": a contact handle or the full
+    name matches exactly; otherwise "possible"), ``matched`` (what matched what), ``explanation``,
+    ``incident_count`` and ``open_case`` (reference). The subject carries the annotations of
+    ``selectors.patterns.subjects_listed``, so ``api.subjects.SuggestionSerializer`` can show it.
+    Five queries at most, whatever the register size.
+    """
+    details = incident.subject_details if isinstance(incident.subject_details, dict) else {}
+    names = reported_names(details)
+    handles = reported_handles(details)
+    matches: dict[Any, list[dict[str, str]]] = {}
+
+    if handles:
+        rule = Q()
+        for kind, _, normalised in handles:
+            rule |= Q(kind=kind, normalised=normalised)
+        reported_by_key = {(k, n): v for k, v, n in handles}
+        for row in ContactHandle.objects.filter(rule).values("subject_id", "kind", "value", "normalised"):
+            matches.setdefault(row["subject_id"], []).append({
+                "on": row["kind"], "kind": "exact",
+                "reported": reported_by_key[(row["kind"], row["normalised"])], "recorded": row["value"],
+            })
+
+    if names:
+        recorded = [(pk, "name", n) for pk, n in Subject.objects.exclude(full_name="").values_list("pk", "full_name")]
+        recorded += [(pk, "alias", n) for pk, n in SubjectAlias.objects.values_list("subject_id", "name")]
+        for pk, on, recorded_name in recorded:
+            for name in names:
+                how = name_match(name, recorded_name)
+                if how:
+                    matches.setdefault(pk, []).append(
+                        {"on": on, "kind": how, "reported": name, "recorded": recorded_name})
+                    break
+
+    matches.pop(incident.subject_id, None)  # already linked: nothing to propose
+    if not matches:
+        return []
+    subjects = Subject.objects.filter(pk__in=list(matches)).annotate(
+        incident_count=Count("incidents", distinct=True),
+        open_case_reference=Subquery(
+            Case.objects.filter(subject=OuterRef("pk"), state=Case.State.OPEN)
+            .order_by("created").values("reference")[:1]
+        ),
+        flagged=Exists(CourseOfConductFlag.objects.filter(subject=OuterRef("pk"))),
+    ).prefetch_related("aliases")
+    suggestions = []
+    for subject in subjects:
+        found = matches[subject.pk]
+        strong = any(m["on"] not in ("name", "alias") or (m["on"] == "name" and m["kind"] == "exact")
+                     for m in found)
+        suggestions.append({
+            "subject": subject,
+            "strength": "strong" if strong else "possible",
+            "matched": found,
+            "explanation": _explain(subject, found),
+            "incident_count": subject.incident_count,
+            "open_case": subject.open_case_reference or "",
+        })
+    handle_matches = lambda s: sum(m["on"] not in ("name", "alias") for m in s["matched"])  # noqa: E731
+    suggestions.sort(key=lambda s: (s["strength"] != "strong", -handle_matches(s), -len(s["matched"]),
+                                    -s["incident_count"], str(s["subject"])))
+    return suggestions
+
+
+def _explain(subject: Subject, found: list[dict[str, str]]) -> str:
+    parts = []
+    for m in found:
+        if m["on"] == "name":
+            parts.append(f"the name \"{m['reported']}\" matches {'exactly' if m['kind'] == 'exact' else 'in part'}")
+        elif m["on"] == "alias":
+            parts.append(f"the name \"{m['reported']}\" matches the alias \"{m['recorded']}\"")
+        else:
+            parts.append(f"the same {KIND_WORDS.get(m['on'], m['on'])} ({m['recorded']})")
+    return f"Possibly {subject}: " + "; ".join(parts) + "."
+
+
+def suggestion_as_dict(suggestion: dict[str, Any]) -> dict[str, Any]:
+    """A suggestion as plain data (what ``api.subjects.SuggestionSerializer`` gives, for task contexts)."""
+    subject = suggestion["subject"]
+    return {
+        "subject": {
+            "id": str(subject.pk), "full_name": subject.full_name, "display_name": str(subject),
+            "identified": subject.is_identified, "aliases": [a.name for a in subject.aliases.all()],
+            "incident_count": subject.incident_count, "open_case": subject.open_case_reference,
+            "course_of_conduct_flagged": subject.flagged,
+        },
+        "strength": suggestion["strength"],
+        "explanation": suggestion["explanation"],
+        "matched": suggestion["matched"],
+    }
+
+
+def triage_context(task: Any, case: Case) -> dict[str, Any]:
+    """Link proposals for the triage officer (a task-context builder for the triage node): for each incident
+    of the case without a subject, the recorded subjects it may be about. Five queries per such incident.
+    """
+    incidents = Incident.objects.filter(case=case, subject__isnull=True).order_by("occurred_at", "reference")
+    return {
+        "subject_suggestions": [
+            {"incident": incident.reference,
+             "suggestions": [suggestion_as_dict(s) for s in subject_suggestions(incident)]}
+            for incident in incidents
+        ]
+    }
+

@@ -1,0 +1,256 @@
+"""Reads behind the patterns: who may see subjects, a subject's incidents as plain records, its course of
+conduct and escalation signals, and the police escalation triggers to suggest on a case's assessment.
+
+The rules themselves are in ``safety_workflow.patterns`` (pure); this module only loads the records,
+in a fixed number of queries whatever the history's length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .. import patterns
+from ..adapter import get_adapter
+from ..conf import app_settings
+from ..errors import NotFound
+from ..matching import normalise_phone
+from ..models import (
+    Assessment,
+    Case,
+    CourseOfConductFlag,
+    DecisionQuestion,
+    DecisionTable,
+    EscalationSignal,
+    Incident,
+    Subject,
+)
+from ..roles import CASE_OFFICER_ROLES, has_role
+
+
+# Visibility ----------------------------------------------------------------------------------
+def may_see_subjects(user: Any) -> bool:
+    """Subjects are for the case officers (members services, health and safety, the monitoring officer)."""
+    return has_role(user, *CASE_OFFICER_ROLES)
+
+
+def subjects_visible_to(user: Any) -> QuerySet[Subject]:
+    if not may_see_subjects(user):
+        return Subject.objects.none()
+    return Subject.objects.all()
+
+
+def subjects_listed(user: Any, *, search: str = "") -> QuerySet[Subject]:
+    """The subjects list: with incident counts and whether a course of conduct is flagged, in one query."""
+    subjects = subjects_visible_to(user)
+    search = search.strip()
+    if search:
+        rule = (Q(full_name__icontains=search) | Q(aliases__name__icontains=search)
+                | Q(handles__value__icontains=search) | Q(description__icontains=search))
+        digits = normalise_phone(search)
+        if len(digits) >= 6:  # a phone number however it is spaced or prefixed
+            rule |= Q(handles__kind="phone", handles__normalised__contains=digits)
+        subjects = subjects.filter(rule).distinct()
+    return subjects.annotate(
+        incident_count=Count("incidents", distinct=True),
+        flagged=Exists(CourseOfConductFlag.objects.filter(subject=OuterRef("pk"))),
+        open_case_reference=Subquery(
+            Case.objects.filter(subject=OuterRef("pk"), state=Case.State.OPEN)
+            .order_by("created").values("reference")[:1]
+        ),
+    ).prefetch_related("aliases").order_by("full_name", "created_at")
+
+
+def subject_get(user: Any, subject_id: Any) -> Subject:
+    try:
+        return subjects_visible_to(user).get(pk=subject_id)
+    except (Subject.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise NotFound() from None
+
+
+# Records -------------------------------------------------------------------------------------
+def first_assessment(field: str) -> Subquery:
+    """``field`` of the first assessment that took the incident into account: the level it was assessed at."""
+    through = Assessment.incidents.through
+    return Subquery(
+        through.objects.filter(incident_id=OuterRef("pk"))
+        .order_by("assessment__assessed_at", "assessment_id")
+        .values(f"assessment__{field}")[:1]
+    )
+
+
+def incidents_with_level(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
+    """Annotate ``assessed_level``: the level of the first assessment that covered each incident, or ""."""
+    return incidents.annotate(assessed_level=Coalesce(first_assessment("level"), Value("")))
+
+
+def incident_records(incidents: QuerySet[Incident]) -> list[patterns.IncidentRecord]:
+    """The incidents as plain records for the pattern rules: one query."""
+    adapter = get_adapter()
+    rows = incidents_with_level(incidents).select_related("councillor", "case").order_by(
+        "occurred_at", "reported_at", "reference")
+    return [
+        patterns.IncidentRecord(
+            id=i.pk,
+            reference=i.reference,
+            occurred_at=timezone.localtime(i.occurred_at),
+            reported_at=timezone.localtime(i.reported_at),
+            councillor_id=i.councillor_id,
+            councillor_name=adapter.display_name(i.councillor),
+            channel=i.channel,
+            level=i.assessed_level,
+            case_id=i.case_id,
+            case_reference=i.case.reference if i.case_id else "",
+            hate_element=i.hate_element,
+            hate_categories=tuple(i.hate_categories or ()),
+            words_used=i.words_used,
+            account=i.account,
+        )
+        for i in rows
+    ]
+
+
+def subject_incident_records(subject: Subject) -> list[patterns.IncidentRecord]:
+    return incident_records(Incident.objects.filter(subject=subject))
+
+
+def escalation_options() -> dict[str, Any]:
+    return {
+        "frequency_min_incidents": app_settings.ESCALATION_FREQUENCY_MIN_INCIDENTS,
+        "frequency_ratio": app_settings.ESCALATION_FREQUENCY_RATIO,
+        "councillors_threshold": app_settings.ESCALATION_COUNCILLORS_THRESHOLD,
+    }
+
+
+def threat_phrases() -> tuple[str, ...]:
+    configured = app_settings.POLICE_TRIGGER_PHRASES
+    return tuple(patterns.DEFAULT_THREAT_PHRASES if configured is None else configured)
+
+
+# A subject's conduct ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SubjectConduct:
+    subject: Subject
+    records: list[patterns.IncidentRecord]
+    course_of_conduct: list[patterns.CourseOfConduct]
+    signals: list[patterns.Signal]
+    flags: list[CourseOfConductFlag]
+    noticed: list[EscalationSignal]
+
+
+def subject_conduct(subject: Subject) -> SubjectConduct:
+    """Course of conduct per councillor and escalation signals, live, with the flags and signals already noticed."""
+    records = subject_incident_records(subject)
+    return SubjectConduct(
+        subject=subject,
+        records=records,
+        course_of_conduct=patterns.course_of_conduct(records, subject_name=subject.full_name),
+        signals=patterns.escalation_signals(records, subject_name=subject.full_name, **escalation_options()),
+        flags=list(conduct_flags(subject=subject)),
+        noticed=list(escalation_signals_noticed(subject=subject)),
+    )
+
+
+def conduct_flags(*, subject: Subject) -> QuerySet[CourseOfConductFlag]:
+    return (CourseOfConductFlag.objects.filter(subject=subject).select_related("councillor", "case", "subject")
+            .prefetch_related(Prefetch("incidents", queryset=Incident.objects.only("pk", "reference")))
+            .order_by("raised_at"))
+
+
+def conduct_flags_for_case(case: Case) -> QuerySet[CourseOfConductFlag]:
+    """The flags to show on a case: its subject's course of conduct against a councillor in the case.
+
+    A flag raised on an earlier case still shows on the subject's later cases about the same councillor.
+    Ready for ``api.subjects.ConductFlagSerializer``: two queries.
+    """
+    rule = Q(case=case)
+    if case.subject_id is not None:
+        rule |= Q(subject_id=case.subject_id, councillor__in=Incident.objects.filter(case=case).values("councillor"))
+    return (CourseOfConductFlag.objects.filter(rule).select_related("councillor", "case", "subject")
+            .prefetch_related(Prefetch("incidents", queryset=Incident.objects.only("pk", "reference")))
+            .order_by("raised_at"))
+
+
+def escalation_signals_noticed(*, subject: Subject) -> QuerySet[EscalationSignal]:
+    return EscalationSignal.objects.filter(subject=subject).select_related("case").order_by("noticed_at")
+
+
+# Police escalation triggers ---------------------------------------------------------------------
+def case_records(case: Case) -> tuple[list[patterns.IncidentRecord], str]:
+    """The records to judge a case by, and the subject's name: all the subject's incidents (a course of
+    conduct can span cases), or the case's own when no subject is linked. Two queries."""
+    if case.subject_id:
+        subject = Subject.objects.get(pk=case.subject_id)
+        return incident_records(Incident.objects.filter(subject=subject)), subject.full_name
+    return incident_records(Incident.objects.filter(case=case)), ""
+
+
+def police_trigger_suggestions(case: Case, *, records: list[patterns.IncidentRecord] | None = None,
+                               subject_name: str = "") -> list[dict[str, Any]]:
+    """Operation Ford triggers the log shows for this case, to suggest on its assessment task.
+
+    Each suggestion names the decision-table question it bears on, with ``suggested_answer: true``;
+    the assessor decides. Three queries (``records``, from :func:`case_records`, saves two).
+    """
+    if records is None:
+        records, subject_name = case_records(case)
+    triggers = patterns.police_triggers(records, subject_name=subject_name, threat_phrases=threat_phrases())
+    if not triggers:
+        return []
+    questions = dict(
+        DecisionQuestion.objects.filter(
+            table__status=DecisionTable.Status.PUBLISHED, key__in=[t.question for t in triggers]
+        ).order_by("key", F("table__version").asc()).values_list("key", "text")
+    )  # later versions overwrite earlier ones in the dict
+    return [
+        {
+            "trigger": t.trigger,
+            "title": t.title,
+            "explanation": t.explanation,
+            "question": t.question,
+            "question_text": questions.get(t.question, ""),
+            "suggested_answer": True,
+            "incidents": record_refs(t.incidents, case),
+        }
+        for t in triggers
+    ]
+
+
+def record_refs(records: Any, case: Case) -> list[dict[str, Any]]:
+    return [{"id": str(r.id), "reference": r.reference, "occurred_at": r.occurred_at.isoformat(),
+             "case": r.case_reference, "in_this_case": r.case_id == case.pk} for r in records]
+
+
+def flag_as_dict(flag: CourseOfConductFlag) -> dict[str, Any]:
+    return {
+        "id": str(flag.pk),
+        "councillor": {"id": str(flag.councillor_id), "name": get_adapter().display_name(flag.councillor)},
+        "case": flag.case.reference,
+        "raised_at": flag.raised_at.isoformat(),
+        "incident_count": flag.incident_count,
+        "reason": flag.reason,
+        "incidents": [i.reference for i in flag.incidents.all()],
+    }
+
+
+def assess_context(task: Any, case: Case) -> dict[str, Any]:
+    """What the assessor should see beside the questionnaire (a task-context builder for the assess node):
+    the police escalation triggers to consider, the case's course-of-conduct flags with their reasons, and
+    the subject's escalation signals, each explained with its incidents. Five queries.
+    """
+    records, name = case_records(case)
+    signals = patterns.escalation_signals(records, subject_name=name, **escalation_options())
+    return {
+        "police_trigger_suggestions": police_trigger_suggestions(case, records=records, subject_name=name),
+        "course_of_conduct_flags": [flag_as_dict(f) for f in conduct_flags_for_case(case)],
+        "escalation_signals": [
+            {"kind": s.kind, "title": s.title, "explanation": s.explanation,
+             "incidents": record_refs(s.incidents, case)}
+            for s in signals
+        ],
+    }

@@ -4,6 +4,7 @@ it installs into a clean virtual environment where `python -m django check` pass
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -25,7 +26,11 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)],
+    # Build from a clean copy: a stale build/ folder in the working tree must not leak into the wheel.
+    source = tmp_path_factory.mktemp("src") / "safety-workflow"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", ".tox", "build", "dist", "*.egg-info", "__pycache__", "*.sqlite3", "media", "sent-mail"))
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(source)],
                    check=True, capture_output=True, timeout=300)
     (built,) = out.glob("safety_workflow-*.whl")
     return built

@@ -84,7 +84,7 @@ def test_reports_are_for_case_officers(people, client_for, who):
 
 def test_report_index_lists_the_sections(people, client_for):
     assert client_for(people.monitoring).get("/api/safety/reports/").json() == {
-        "sections": ["trends", "tasks", "referrals"]}
+        "sections": ["trends", "tasks", "referrals", "register-reviews"]}
 
 
 def test_trend_report_takes_the_same_four_queries_for_10_or_200_incidents(

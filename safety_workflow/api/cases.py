@@ -16,6 +16,7 @@ from ..errors import Forbidden, NotFound
 from ..models import Assessment, Case, CouncilAction, PoliceReferral
 from ..roles import CASE_OFFICER_ROLES, Role, roles_for
 from ..selectors.cases import case_get, cases_visible_to, incidents_visible_to, sees_whole_case
+from ..selectors.patterns import conduct_flags_for_case, flag_as_dict
 from ..selectors.tasks import task_queue
 from ..services.audit import access_log_record
 from ..services.police import police_referral_update
@@ -81,11 +82,18 @@ class CaseDetailOutput(CaseOutput):
     council_actions = serializers.SerializerMethodField()
     referrals = serializers.SerializerMethodField()
     open_tasks = serializers.SerializerMethodField()
+    course_of_conduct = serializers.SerializerMethodField()
     outcome_summary = serializers.CharField()
 
     class Meta(CaseOutput.Meta):
         fields = [*CaseOutput.Meta.fields, "outcome_summary", "incidents", "assessments", "council_actions",
-                  "referrals", "open_tasks"]
+                  "referrals", "open_tasks", "course_of_conduct"]
+
+    def get_course_of_conduct(self, case: Case) -> list[dict[str, Any]]:
+        """Course-of-conduct flags (two or more incidents by the subject against one councillor)."""
+        if not self.context["roles"] & SUBJECT_ROLES:
+            return []
+        return [flag_as_dict(flag) for flag in conduct_flags_for_case(case)]
 
     def _officer(self, case: Case) -> bool:
         return sees_whole_case(self.context["request"].user, case)

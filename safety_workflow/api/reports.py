@@ -19,9 +19,10 @@ from viewflow.workflow.models import Task
 
 from ..adapter import get_adapter
 from ..errors import Forbidden
-from ..models import PoliceReferral
+from ..models import AccessLogEntry, PoliceReferral
 from ..selectors import reports
 from ..selectors.reports import may_read_reports
+from ..services.audit import access_log_record
 from .base import Pagination, SafetyAPIMixin
 
 
@@ -133,6 +134,20 @@ class ReferralSummarySerializer(serializers.Serializer):
                                                   "count": serializers.IntegerField()}, many=True)
 
 
+class RegisterReviewRowSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    reference = serializers.CharField()
+    subject = serializers.CharField(source="subject.full_name")
+    state = serializers.CharField()
+    review_due_on = serializers.DateField()
+    overdue = serializers.BooleanField()
+
+
+class RegisterReviewSummarySerializer(serializers.Serializer):
+    due = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+
+
 def paginated_with_summary(name: str, summary: type[serializers.Serializer],
                            row: type[serializers.Serializer]) -> serializers.Serializer:
     return inline_serializer(name, {
@@ -175,8 +190,7 @@ class ReportViewSet(SafetyAPIMixin, viewsets.ViewSet):
     @extend_schema(responses=inline_serializer("ReportIndex", {
         "sections": serializers.ListField(child=serializers.CharField())}))
     def list(self, request: Request) -> Response:
-        # Register reviews due are added by the register (issue 4) when it is merged.
-        return Response({"sections": ["trends", "tasks", "referrals"]})
+        return Response({"sections": ["trends", "tasks", "referrals", "register-reviews"]})
 
     @extend_schema(parameters=[PeriodQuerySerializer], responses=TrendsSerializer)
     @action(detail=False, methods=["get"])
@@ -207,3 +221,23 @@ class ReportViewSet(SafetyAPIMixin, viewsets.ViewSet):
         summary = reports.referrals_summary(period=query.period)
         rows = reports.referrals_made(period=query.period, status=query.validated_data["status"])
         return self._page(rows, ReferralRowSerializer, ReferralSummarySerializer(summary).data, {})
+
+    @extend_schema(parameters=[PageQuerySerializer],
+                   responses=paginated_with_summary("RegisterReviewsReport", RegisterReviewSummarySerializer,
+                                                    RegisterReviewRowSerializer))
+    @action(detail=False, methods=["get"], url_path="register-reviews")
+    def register_reviews(self, request: Request) -> Response:
+        """Register entries you may see whose review falls in the range (soonest first), and which are overdue.
+
+        Only entries the caller may read are listed or counted; the read is logged like any list of entries.
+        """
+        query = self._query(PageQuerySerializer)
+        entries = reports.register_reviews(user=request.user, period=query.period).select_related("subject")
+        summary = reports.register_reviews_summary(entries)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(entries, request, view=self)
+        access_log_record(actor=request.user, action=AccessLogEntry.Action.LIST, object_type="register_entry",
+                          purpose="register reviews report", result=str(len(page)), request=request,
+                          data={"entries": [str(e.pk) for e in page], "period": query.period.as_dict()})
+        return paginator.get_paginated_response(RegisterReviewRowSerializer(page, many=True).data,
+                                                summary=RegisterReviewSummarySerializer(summary).data)

@@ -6,10 +6,10 @@ from rest_framework.routers import SimpleRouter
 from . import audit, reference, register, support
 from .cases import CaseViewSet, ReferralViewSet
 from .incidents import IncidentViewSet
-from .tasks import TaskViewSet
 from .meetings import MeetingViewSet
 from .reports import ReportViewSet
 from .subjects import SubjectViewSet
+from .tasks import TaskViewSet
 
 app_name = "safety_workflow"
 

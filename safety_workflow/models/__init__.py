@@ -14,6 +14,7 @@ from .cases import (
     ReferenceSequence,
     Route,
 )
+from .patterns import CourseOfConductFlag, EscalationSignal, LiaisonMeeting
 from .register import (
     RegisterAddress,
     RegisterAlias,
@@ -26,7 +27,6 @@ from .register import (
     RegisterMitigation,
     RegisterProcess,
 )
-from .patterns import CourseOfConductFlag, EscalationSignal, LiaisonMeeting
 from .subjects import ContactHandle, Subject, SubjectAlias
 from .support import (
     EmployeeAssistanceOffer,

@@ -200,3 +200,28 @@ def referrals_summary(*, period: Period) -> dict[str, Any]:
         "by_status": [{"status": value, "label": str(label), "count": by_status.get(value, 0)}
                       for value, label in PoliceReferral.Status.choices],
     }
+
+
+# Register reviews -------------------------------------------------------------------------------
+def register_reviews(*, user: Any, period: Period, now: dt.datetime | None = None) -> QuerySet:
+    """Register entries in force that the user may see, with a review date in the period (soonest first),
+    each marked ``overdue`` when its review task is late or its review date passed without one."""
+    from ..models import RegisterEntry
+    from .register import register_entries_visible_to, register_reviews_overdue
+
+    now = now or timezone.now()
+    entries = register_entries_visible_to(user).filter(
+        state__in=(RegisterEntry.State.APPROVED, RegisterEntry.State.ACTIVE, RegisterEntry.State.REVIEW_DUE),
+        review_due_on__isnull=False,
+    )
+    if period.start:
+        entries = entries.filter(review_due_on__gte=period.start)
+    if period.end:
+        entries = entries.filter(review_due_on__lte=period.end)
+    overdue = register_reviews_overdue(now=now).filter(pk=OuterRef("pk"))
+    return entries.annotate(overdue=Exists(overdue)).order_by("review_due_on", "reference")
+
+
+def register_reviews_summary(entries: QuerySet) -> dict[str, int]:
+    # Two counts: a FILTER over the nested EXISTS annotation is not resolved the same way in an aggregate.
+    return {"due": entries.count(), "overdue": entries.filter(overdue=True).count()}

@@ -11,6 +11,8 @@ from ..errors import Conflict
 from ..models import AdviceTemplate, Case, PoliceReferral
 from ..services.case_tasks import decision_table_current
 from .cases import incidents_visible_to
+from .linking import triage_context
+from .patterns import assess_context
 
 
 def _incidents(case: Case, user: Any) -> list[dict[str, Any]]:
@@ -73,7 +75,8 @@ def _police(task: Task, case: Case) -> dict[str, Any]:
 
 #: Node name -> extra context. Other modules add their own entries (e.g. linking suggestions).
 CONTEXT_BUILDERS: dict[str, list[Callable[[Task, Case], dict[str, Any]]]] = {
-    "assess": [_assess],
+    "triage": [triage_context],
+    "assess": [_assess, assess_context],
     "advise": [_advise],
     "police_acknowledge": [_police],
     "police_outcome": [_police],

@@ -116,6 +116,10 @@ def assess(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
         data={"computed_level": result.level, "override_level": override, "assessment": str(item.pk)},
         shared_with_councillor=True,
     )
+    if case.subject_id:  # levels feed "severity rising"
+        from .patterns import conduct_flags_update
+
+        conduct_flags_update(subject=case.subject, actor=user)
     signals.send_on_commit(signals.case_routed, case=case, assessment=item)
 
 

@@ -22,12 +22,16 @@ def subject_incidents_linked(*, subject: Subject, incidents: list[Incident], act
     """Incidents have just been tied to ``subject``: what that changes elsewhere.
 
     The subject's register entry is reviewed a full interval after the newest incident (Durham:
-    12 months, reset by a new incident).
+    12 months, reset by a new incident), and the subject's course of conduct and escalation are
+    looked at again (the assessor is told of a new flag once).
     """
+    from .patterns import conduct_flags_update
     from .register import register_review_reset_for_subject
 
     for incident in sorted(incidents, key=lambda i: i.occurred_at):
         register_review_reset_for_subject(subject=subject, incident=incident)
+    if incidents:
+        conduct_flags_update(subject=subject, actor=actor)
 
 
 def case_open(*, case: Case, incident: Incident) -> Case:

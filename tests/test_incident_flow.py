@@ -229,3 +229,12 @@ def test_support_tasks_run_beside_the_main_line(clients, decision_table, people)
     assert assessment.measures.count() == 2 and assessment.councillor == people.councillor
     assert PriorityAddressFlag.objects.get(case=case).postcode == "RV1 2AB"
     assert EmployeeAssistanceOffer.objects.get(case=case).accepted is True
+
+
+def test_referral_without_a_named_contact_still_goes_ahead(people, client_for, decision_table):
+    """A council that has not set up its police contact must not block a referral: it is made by phone."""
+    incident = report(client_for(people.councillor), immediate_danger=True)
+    referral = PoliceReferral.objects.get(case_id=incident["case"]["id"])
+    assert referral.contact is None and referral.urgent
+    timeline = client_for(people.members).get(f"{API}/incidents/{incident['id']}/timeline/").json()["results"]
+    assert any("phone 101 or 999" in e["summary"] for e in timeline)

@@ -20,8 +20,8 @@ from ..models import (
     AdviceGiven,
     AdviceTemplate,
     Bundle,
-    Case,
     ContactHandle,
+    ContactMethod,
     CouncilAction,
     Level,
     SecurityMeasure,
@@ -149,7 +149,7 @@ class PoliceOutcomeInput(serializers.Serializer):
 class CloseInput(serializers.Serializer):
     outcome_summary = serializers.CharField(help_text=_("The outcome as told to the councillor."))
     councillor_informed = serializers.BooleanField()
-    informed_by = serializers.ChoiceField(choices=Case._meta.get_field("councillor_informed_by").choices)
+    informed_by = serializers.ChoiceField(choices=ContactMethod.choices)
 
 
 class RegisterProposalInput(serializers.Serializer):

@@ -7,6 +7,7 @@ from .bundles import Bundle
 from .cases import (
     LEVEL_ORDER,
     Case,
+    ContactMethod,
     EvidenceFile,
     IdempotencyRecord,
     Incident,
@@ -45,6 +46,7 @@ __all__ = [
     "Bundle",
     "Case",
     "ContactHandle",
+    "ContactMethod",
     "CouncilAction",
     "CourseOfConductFlag",
     "DecisionQuestion",

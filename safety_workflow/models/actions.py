@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .cases import Case, Incident
+from .cases import Case, ContactMethod, Incident
 
 
 class AdviceTemplate(models.Model):
@@ -39,11 +39,7 @@ class AdviceTemplate(models.Model):
 class AdviceGiven(models.Model):
     """Advice given to a councillor, with the text as it was given (templates may change later)."""
 
-    class Method(models.TextChoices):
-        EMAIL = "email", _("E-mail")
-        PHONE = "phone", _("Phone")
-        MEETING = "meeting", _("In person")
-        LETTER = "letter", _("Letter")
+    Method = ContactMethod
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="advice", null=True, blank=True)

@@ -23,6 +23,15 @@ class Level(models.TextChoices):
 LEVEL_ORDER = {Level.LOW: 0, Level.MEDIUM: 1, Level.SERIOUS: 2}
 
 
+class ContactMethod(models.TextChoices):
+    """How a councillor was told something (advice, the outcome of their case)."""
+
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone")
+    MEETING = "meeting", _("In person")
+    LETTER = "letter", _("Letter")
+
+
 class Route(models.TextChoices):
     ADVICE = "advice", _("Logged, with advice to the councillor")
     COUNCIL_ACTION = "council_action", _("Council action")
@@ -58,9 +67,7 @@ class Case(Process):
     outcome_summary = models.TextField(_("outcome told to the councillor"), blank=True)
     councillor_informed_at = models.DateTimeField(null=True, blank=True)
     councillor_informed_by = models.CharField(
-        _("how the councillor was told"), max_length=20, blank=True,
-        choices=[("email", _("E-mail")), ("phone", _("Phone")), ("meeting", _("In person")),
-                 ("letter", _("Letter"))],
+        _("how the councillor was told"), max_length=20, blank=True, choices=ContactMethod.choices,
     )
 
     class Meta:

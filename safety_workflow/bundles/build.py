@@ -48,7 +48,8 @@ class Progress:
     def __call__(self, stage: str, done: float, total: float, step: str, *, force: bool = False) -> None:
         low, high = STAGES[stage]
         fraction = min(max(done / total, 0.0), 1.0) if total else 1.0
-        percent = int(low + (high - low) * fraction)
+        # Never backwards: WeasyPrint lays some pages out twice (when a page number in the index changes).
+        percent = max(int(low + (high - low) * fraction), self.last[0])
         now = time.monotonic()
         if not force and (percent, step) == self.last:
             return

@@ -447,8 +447,8 @@ def assemble(
 ) -> AssemblyResult:
     """Write the bundle to ``target`` page by page, then hash it.
 
-    ``slots`` lists the bundle's pages in order; each source is opened once, while its pages are
-    copied, and closed afterwards, so a slot list should keep a source's pages together.
+    ``slots`` lists the bundle's pages in order. An exhibit's pages come in one run: it is opened
+    for that run and closed after it, so only one exhibit is ever in memory.
     """
     slots = list(slots)
     total = len(slots)
@@ -464,29 +464,38 @@ def assemble(
         writer.write_raw_stream(open_num, b"q\n")
         page_nums = [writer.allocate() for _ in slots]
         tops: list[float] = [0.0] * total
-        # Source page object numbers -> bundle page object numbers, filled when a source is opened.
         resources_cache: dict[Any, int] = {}
+        # A source with pages in several runs (the rendered document, between exhibits) stays open,
+        # with one copier, so its shared objects (fonts, images) are written once; an exhibit is
+        # opened for its one run and closed after it.
+        runs: dict[int, int] = {}
+        for n, slot in enumerate(slots):
+            if n == 0 or slots[n - 1].source != slot.source:
+                runs[slot.source] = runs.get(slot.source, 0) + 1
+        kept: dict[int, tuple[BinaryIO, _SourceCopier]] = {}
         position = 0
-        while position < total:
-            source_index = slots[position].source
-            run_end = position
-            while run_end < total and slots[run_end].source == source_index:
-                run_end += 1
-            source = sources[source_index]
-            with source.open() as handle:
+        try:
+            while position < total:
+                source_index = slots[position].source
+                run_end = position
+                while run_end < total and slots[run_end].source == source_index:
+                    run_end += 1
+                keep = runs[source_index] > 1
+                if source_index in kept:
+                    handle, copier = kept[source_index]
+                else:
+                    handle = sources[source_index].open()
+                    try:
+                        copier = _open_copier(writer, handle, sources[source_index], source_index, slots,
+                                              page_nums, resources_cache, font_num)
+                    except Exception:
+                        handle.close()
+                        raise
+                    if keep:
+                        kept[source_index] = (handle, copier)
                 try:
-                    reader = _open_reader(handle)
-                    page_map: dict[int, int] = {}
                     for n in range(position, run_end):
-                        ref = reader.pages[slots[n].index].indirect_reference
-                        if ref is not None:
-                            page_map[ref.idnum] = page_nums[n]
-                    # Links may also point at pages of this source copied in another run.
-                    copier = _SourceCopier(writer, reader, page_map, source.keep_links, resources_cache, font_num)
-                    if source.keep_links:
-                        _map_all_pages(copier, reader, slots, page_nums, source_index)
-                    for n in range(position, run_end):
-                        tops[n] = _page_top(reader, slots[n].index)
+                        tops[n] = _page_top(copier.reader, slots[n].index)
                         copier.copy_page(slots[n].index, page_nums[n], pages_num, f"Page {n + 1} of {total}",
                                          open_num)
                         if progress is not None:
@@ -495,8 +504,14 @@ def assemble(
                     raise
                 except Exception as exc:
                     raise AssemblyError(f"Could not copy pages from source {source_index}: {exc}") from exc
-                del reader, copier
-            position = run_end
+                finally:
+                    if not keep:
+                        handle.close()
+                        del copier
+                position = run_end
+        finally:
+            for handle, _ in kept.values():
+                handle.close()
 
         writer.write_object(pages_num, {
             "/Type": NameObject("/Pages"), "/Kids": [OwnRef(n) for n in page_nums], "/Count": total,
@@ -533,13 +548,23 @@ def assemble(
     return AssemblyResult(page_count=total, sha256=digest.hexdigest(), size=size)
 
 
-def _map_all_pages(copier: _SourceCopier, reader: PdfReader, slots: list[PageSlot], page_nums: list[int],
-                   source_index: int) -> None:
-    for n, slot in enumerate(slots):
-        if slot.source == source_index:
-            ref = reader.pages[slot.index].indirect_reference
-            if ref is not None:
-                copier.page_numbers.setdefault(ref.idnum, page_nums[n])
+def _open_copier(writer: PdfStreamWriter, handle: BinaryIO, source: SourcePages, source_index: int,
+                 slots: list[PageSlot], page_nums: list[int], resources_cache: dict[Any, int],
+                 font_num: int) -> _SourceCopier:
+    """Open a source and map every one of its pages in the bundle to the bundle's page object."""
+    try:
+        reader = _open_reader(handle)
+        page_map: dict[int, int] = {}
+        for n, slot in enumerate(slots):
+            if slot.source == source_index:
+                ref = reader.pages[slot.index].indirect_reference
+                if ref is not None:
+                    page_map[ref.idnum] = page_nums[n]
+    except AssemblyError:
+        raise
+    except Exception as exc:
+        raise AssemblyError(f"Could not open source {source_index}: {exc}") from exc
+    return _SourceCopier(writer, reader, page_map, source.keep_links, resources_cache, font_num)
 
 
 def count_pages(handle: BinaryIO) -> list[tuple[float, float, int]]:

@@ -85,8 +85,10 @@ def build(bundle: Bundle, folder: str, progress: Progress) -> tuple[str, Any, li
     from .render import make_fetcher, render_html, render_pdf
 
     log: list[dict[str, Any]] = []
+    clock = _Clock()
     composition: Composition = compose(bundle)
     progress("collect", 1, 1, "Records collected", force=True)
+    clock.lap("collect")
 
     redactor = Redactor(composition.redactions)
     total_exhibits = len(composition.exhibits)
@@ -94,6 +96,7 @@ def build(bundle: Bundle, folder: str, progress: Progress) -> tuple[str, Any, li
         composition.exhibits, composition.evidence, folder, redactor,
         progress=lambda n, t: progress("exhibits", n, t, f"Checked exhibit {n} of {t}"),
     )
+    clock.lap("exhibits")
     # Redact everything the templates will see: titles, contexts and the exhibits' own text.
     for doc in composition.documents:
         doc.title = redactor.text(doc.title)
@@ -107,6 +110,7 @@ def build(bundle: Bundle, folder: str, progress: Progress) -> tuple[str, Any, li
                                  "title": composition.title, "generated_at": timezone.localtime().isoformat()}}
     html = render_html(composition, bundle_context=bundle_context,
                        progress=lambda n, t: progress("compose", n, t, f"Composed document {n} of {t}"))
+    clock.lap("compose")
     estimate = max(len(composition.documents), 1) * 1.3
     rendered_path = os.path.join(folder, "rendered.pdf")
     fetcher = make_fetcher(composition.exhibits)
@@ -115,6 +119,7 @@ def build(bundle: Bundle, folder: str, progress: Progress) -> tuple[str, Any, li
         on_layout_page=lambda page: progress("render", min(page, estimate), estimate, f"Laying out page {page}"),
     )
     progress("render", 1, 1, "Rendered", force=True)
+    clock.lap("render")
 
     # The bundle's pages: each rendered page, except that a placeholder becomes its exhibit's pages.
     placeholders = {e.placeholder: (n + 1, e) for n, e in enumerate(composition.exhibits) if e.kind == "pdf"}
@@ -155,6 +160,7 @@ def build(bundle: Bundle, folder: str, progress: Progress) -> tuple[str, Any, li
         producer=f"safety_workflow {__version__}",
         progress=lambda n, t: progress("assemble", n, t, f"Assembled page {n} of {t}"),
     )
+    clock.lap("assemble")
     log.extend(_log("note", message=note) for note in notes)
     if result.refused:
         log.append(_log("fetch_refused", count=len(result.refused)))
@@ -164,7 +170,21 @@ def build(bundle: Bundle, folder: str, progress: Progress) -> tuple[str, Any, li
                     embedded=sum(e.kind == "image" for e in composition.exhibits),
                     listed=sum(e.kind == "listed" for e in composition.exhibits),
                     withheld=sum(e.kind == "withheld" for e in composition.exhibits)))
+    log.append(_log("timings", **clock.laps))
     return output, assembled, log
+
+
+class _Clock:
+    """Seconds spent in each stage, for the bundle's log (and the benchmark)."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self.last, 3)
+        self.last = now
 
 
 def _publish(bundle: Bundle, attempt: int, path: str, assembled: Any, log: list[dict[str, Any]]) -> bool:

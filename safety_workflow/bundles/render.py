@@ -110,12 +110,13 @@ class _LayoutProgress(logging.Handler):
 
 _progress_lock = threading.Lock()
 _progress_users = 0
+_progress_saved: tuple[int, bool] = (logging.NOTSET, True)
 
 
 def render_pdf(html: str, target: str, *, fetcher: Any, dpi: int | None = None,
                on_layout_page: Callable[[int], None] | None = None) -> RenderResult:
     """Lay out ``html`` with WeasyPrint and write the PDF to ``target``."""
-    global _progress_users
+    global _progress_users, _progress_saved
     from weasyprint import HTML
     from weasyprint.logger import PROGRESS_LOGGER
 
@@ -123,14 +124,17 @@ def render_pdf(html: str, target: str, *, fetcher: Any, dpi: int | None = None,
     if on_layout_page is not None:
         handler = _LayoutProgress(threading.get_ident(), on_layout_page)
         with _progress_lock:
+            if not _progress_users:
+                _progress_saved = (PROGRESS_LOGGER.level, PROGRESS_LOGGER.propagate)
             _progress_users += 1
             PROGRESS_LOGGER.addHandler(handler)
             PROGRESS_LOGGER.setLevel(logging.INFO)
             PROGRESS_LOGGER.propagate = False  # progress lines are for us, not for the host's logs
     try:
-        document = HTML(string=html, base_url=None, url_fetcher=fetcher).render()
-        anchors = [list(page.anchors) for page in document.pages]
         options = {"dpi": dpi} if dpi else {}
+        # The options go to render() too: images are prepared (and resampled to ``dpi``) as they load.
+        document = HTML(string=html, base_url=None, url_fetcher=fetcher).render(**options)
+        anchors = [list(page.anchors) for page in document.pages]
         document.write_pdf(target, **options)
         del document
     finally:
@@ -139,6 +143,6 @@ def render_pdf(html: str, target: str, *, fetcher: Any, dpi: int | None = None,
                 PROGRESS_LOGGER.removeHandler(handler)
                 _progress_users -= 1
                 if not _progress_users:
-                    PROGRESS_LOGGER.setLevel(logging.NOTSET)
-                    PROGRESS_LOGGER.propagate = True
+                    PROGRESS_LOGGER.setLevel(_progress_saved[0])
+                    PROGRESS_LOGGER.propagate = _progress_saved[1]
     return RenderResult(anchors=anchors, refused=list(getattr(fetcher, "refused", [])))

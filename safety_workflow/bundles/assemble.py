@@ -193,11 +193,20 @@ def _display_box(page: DictionaryObject) -> tuple[float, float, float, float]:
     return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
 
 
+def _rotation(page: DictionaryObject) -> int:
+    value = page.get("/Rotate", 0)
+    try:
+        value = value.get_object() if isinstance(value, IndirectObject) else value
+        return int(value or 0) % 360
+    except (TypeError, ValueError):
+        return 0
+
+
 def stamp_content(page: DictionaryObject, text: str) -> bytes:
     """Content that restores the page's graphics state and prints ``text`` centred at the bottom
     of the page as it is displayed (after /Rotate), upright."""
     x0, y0, x1, y1 = _display_box(page)
-    rotate = int(page.get("/Rotate", 0) or 0) % 360
+    rotate = _rotation(page)
     width, height = x1 - x0, y1 - y0
     display_width = height if rotate in (90, 270) else width
     # Display coordinates (u right, v up) -> user space, per rotation.
@@ -574,7 +583,7 @@ def count_pages(handle: BinaryIO) -> list[tuple[float, float, int]]:
         result = []
         for page in reader.pages:
             x0, y0, x1, y1 = _display_box(page)
-            result.append((x1 - x0, y1 - y0, int(page.get("/Rotate", 0) or 0) % 360))
+            result.append((x1 - x0, y1 - y0, _rotation(page)))
     except AssemblyError:
         raise
     except Exception as exc:

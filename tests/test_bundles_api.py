@@ -181,6 +181,17 @@ def test_a_request_is_built_and_can_be_followed_and_downloaded(people, cases, cl
         assert response.status_code == 404 and response.json()["code"] == "not_found"
     assert AccessLogEntry.objects.filter(action="download").count() == 1
 
+    # IncidentFlow's prepare_bundle task accepts it for this case (it checks kind, status and scope["case"]).
+    from types import SimpleNamespace
+
+    from safety_workflow.models import CouncilAction
+    from safety_workflow.services import case_tasks
+
+    case_tasks.prepare_bundle(activation=SimpleNamespace(process=cases["council"]), user=people.legal,
+                              data={"bundle": Bundle.objects.get(pk=bundle_id), "claim_number": "K00NT123"})
+    action = CouncilAction.objects.get(case=cases["council"])
+    assert (str(action.bundle_id), action.claim_number) == (bundle_id, "K00NT123")
+
 
 @pytest.mark.django_db
 def test_listing_shows_only_what_the_caller_may_see(people, cases, client_for):

@@ -250,3 +250,48 @@ def test_subject_access_export_redacts_other_people(people, decision_table, clie
     assert "[Councillor A]" in text
     log = Bundle.objects.get(pk=bundle_id).log
     assert any(e["event"] == "redaction" and e["source"] == "automatic" and e["occurrences"] for e in log)
+
+
+@pytest.mark.django_db
+def test_unreadable_and_password_protected_pdfs_are_listed_with_their_hash(people, decision_table, client_for,
+                                                                            django_capture_on_commit_callbacks):
+    from pypdf import PdfWriter
+
+    case = injunction_case(people, decision_table, count=1)
+    incident = case.incidents.get()
+    locked = io.BytesIO()
+    writer = PdfWriter(clone_from=io.BytesIO(pdf_bytes([(595, 842, 0, "Locked content")])))
+    writer.encrypt(user_password="secret", owner_password="owner")
+    writer.write(locked)
+    broken = add_evidence(incident, name="broken.pdf", content=b"%PDF-1.4 this is not really a PDF",
+                          content_type="application/pdf", uploaded_by=people.members)
+    protected = add_evidence(incident, name="locked.pdf", content=locked.getvalue(),
+                             content_type="application/pdf", uploaded_by=people.members)
+    client = client_for(people.legal)
+    bundle_id = request_bundle(client, django_capture_on_commit_callbacks,
+                               {"kind": "injunction", "scope": {"case": case.pk}})
+    assert Bundle.objects.get(pk=bundle_id).status == Bundle.Status.READY
+    text = re.sub(r"\s+", " ", "\n".join(page_texts(PdfReader(io.BytesIO(download(client, bundle_id))))))
+    assert "Locked content" not in text
+    assert "The PDF is password-protected. Listed with its hash; not merged." in text
+    assert "The PDF cannot be read" in text
+    for item in (broken, protected):
+        assert f"SHA-256 {item.sha256}" in text
+    assert text.count("Listed only") == 2
+
+
+@pytest.mark.django_db
+def test_a_council_can_override_one_template(people, decision_table, client_for, settings, tmp_path,
+                                             django_capture_on_commit_callbacks):
+    folder = tmp_path / "safety_workflow" / "bundles" / "injunction"
+    folder.mkdir(parents=True)
+    (folder / "cover.html").write_text("<h1>Northshire County Council bundle</h1><p>{{ subject }}</p>")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path)]}]
+    case = injunction_case(people, decision_table, count=1, subject=SubjectFactory(full_name="Ova Ride"))
+    client = client_for(people.legal)
+    bundle_id = request_bundle(client, django_capture_on_commit_callbacks,
+                               {"kind": "injunction", "scope": {"case": case.pk}})
+    texts = page_texts(PdfReader(io.BytesIO(download(client, bundle_id))))
+    assert "Northshire County Council bundle" in texts[0] and "Ova Ride" in texts[0]
+    assert "Hearing bundle" not in texts[0]
+    assert texts[1].startswith("Index")  # the rest is the package's own templates

@@ -19,15 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from pypdf import PdfReader
-from pypdf.generic import (
-    ArrayObject,
-    DictionaryObject,
-    IndirectObject,
-    NameObject,
-    PdfObject,
-    StreamObject,
-    TextStringObject,
-)
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject, TextStringObject
+
+from .pdfwriter import OwnRef, PdfStreamWriter, no_remap
 
 #: Page keys copied to the bundle; the rest (/Parent, /AA actions, structure, thumbnails) are dropped.
 PAGE_KEYS = ("/MediaBox", "/CropBox", "/BleedBox", "/TrimBox", "/ArtBox", "/Rotate", "/UserUnit", "/Group")
@@ -45,16 +39,6 @@ _HELVETICA_WIDTHS = {**{str(d): 556 for d in range(10)}, " ": 278, "P": 667, "a"
 
 class AssemblyError(Exception):
     """An exhibit or rendered PDF could not be copied into the bundle."""
-
-
-@dataclass
-class OwnRef:
-    """A reference to an object of the bundle being written (never remapped)."""
-
-    num: int
-
-    def write(self, out: BinaryIO) -> None:
-        out.write(b"%d 0 R" % self.num)
 
 
 @dataclass
@@ -87,95 +71,6 @@ class AssemblyResult:
     page_count: int
     sha256: str
     size: int
-
-
-def _serialize(value: Any, out: BinaryIO, remap: Callable[[IndirectObject], int | None]) -> None:
-    """Write a direct PDF value, turning the source's references into references of the bundle.
-
-    Takes pypdf objects (from a source) and plain Python values (our own objects): dict with
-    name keys, list, bool, int, float, None, :class:`OwnRef`.
-    """
-    if isinstance(value, OwnRef):
-        value.write(out)
-    elif isinstance(value, IndirectObject):
-        num = remap(value)
-        out.write(b"null" if num is None else b"%d 0 R" % num)
-    elif isinstance(value, dict):
-        is_stream = isinstance(value, StreamObject)
-        out.write(b"<<")
-        for key, item in value.items():
-            if is_stream and key == "/Length":
-                continue
-            out.write(b"\n")
-            NameObject(key).write_to_stream(out)
-            out.write(b" ")
-            _serialize(item, out, remap)
-        if is_stream:
-            out.write(b"\n/Length %d" % len(value._data))
-        out.write(b"\n>>")
-    elif isinstance(value, list):
-        out.write(b"[")
-        for item in value:
-            out.write(b" ")
-            _serialize(item, out, remap)
-        out.write(b" ]")
-    elif value is None:
-        out.write(b"null")
-    elif isinstance(value, PdfObject):
-        value.write_to_stream(out)
-    elif isinstance(value, bool):
-        out.write(b"true" if value else b"false")
-    elif isinstance(value, int):
-        out.write(b"%d" % value)
-    elif isinstance(value, float):
-        out.write((f"{value:.4f}".rstrip("0").rstrip(".") or "0").encode())
-    else:
-        raise TypeError(f"Cannot write {type(value).__name__} to a PDF")
-
-
-class PdfStreamWriter:
-    """A PDF written object by object; only the cross-reference offsets stay in memory."""
-
-    def __init__(self, out: BinaryIO) -> None:
-        self.out = out
-        self.offsets: list[int] = [0]
-        out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-
-    def allocate(self) -> int:
-        self.offsets.append(-1)
-        return len(self.offsets) - 1
-
-    def write_object(self, num: int, value: Any, remap: Callable[[IndirectObject], int | None]) -> None:
-        self.offsets[num] = self.out.tell()
-        self.out.write(b"%d 0 obj\n" % num)
-        _serialize(value, self.out, remap)
-        if isinstance(value, StreamObject):
-            self.out.write(b"\nstream\n")
-            self.out.write(value._data)
-            self.out.write(b"\nendstream")
-        self.out.write(b"\nendobj\n")
-
-    def write_raw_stream(self, num: int, data: bytes, extra: bytes = b"") -> None:
-        self.offsets[num] = self.out.tell()
-        self.out.write(b"%d 0 obj\n<< /Length %d %s>>\nstream\n" % (num, len(data), extra))
-        self.out.write(data)
-        self.out.write(b"\nendstream\nendobj\n")
-
-    def finish(self, *, root: int, info: int, file_id: bytes) -> None:
-        for num, offset in enumerate(self.offsets):
-            if num and offset < 0:  # allocated but never written (a dropped reference): make it null
-                self.offsets[num] = self.out.tell()
-                self.out.write(b"%d 0 obj\nnull\nendobj\n" % num)
-        xref = self.out.tell()
-        self.out.write(b"xref\n0 %d\n" % len(self.offsets))
-        self.out.write(b"0000000000 65535 f\r\n")
-        for offset in self.offsets[1:]:
-            self.out.write(b"%010d 00000 n\r\n" % offset)
-        hex_id = file_id.hex().encode()
-        self.out.write(
-            b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n"
-            % (len(self.offsets), root, info, hex_id, hex_id, xref)
-        )
 
 
 def _pdf_text(text: str) -> bytes:
@@ -416,17 +311,13 @@ def _write_outline(writer: PdfStreamWriter, bookmarks: list[Bookmark], page_nums
                 entry["/First"] = OwnRef(child_first)
                 entry["/Last"] = OwnRef(child_last)
                 entry["/Count"] = child_count
-            writer.write_object(num, entry, _no_remap)
+            writer.write_object(num, entry, no_remap)
         return nums[0], nums[-1], total
 
     first, last, count = write_level(bookmarks, root)
     writer.write_object(root, {"/Type": NameObject("/Outlines"), "/First": OwnRef(first),
-                               "/Last": OwnRef(last), "/Count": count}, _no_remap)
+                               "/Last": OwnRef(last), "/Count": count}, no_remap)
     return root
-
-
-def _no_remap(ref: IndirectObject) -> int | None:  # our own objects hold no source references
-    return None
 
 
 def _page_top(reader: PdfReader, index: int) -> float:
@@ -468,7 +359,7 @@ def assemble(
         writer.write_object(font_num, {
             "/Type": NameObject("/Font"), "/Subtype": NameObject("/Type1"),
             "/BaseFont": NameObject("/Helvetica"), "/Encoding": NameObject("/WinAnsiEncoding"),
-        }, _no_remap)
+        }, no_remap)
         open_num = writer.allocate()
         writer.write_raw_stream(open_num, b"q\n")
         page_nums = [writer.allocate() for _ in slots]
@@ -524,11 +415,11 @@ def assemble(
 
         writer.write_object(pages_num, {
             "/Type": NameObject("/Pages"), "/Kids": [OwnRef(n) for n in page_nums], "/Count": total,
-        }, _no_remap)
+        }, no_remap)
         outline = _write_outline(writer, bookmarks, page_nums, tops)
         labels = writer.allocate()
         # Page labels 1..M: viewers show the same numbers as the stamps.
-        writer.write_object(labels, {"/Nums": [0, {"/S": NameObject("/D")}]}, _no_remap)
+        writer.write_object(labels, {"/Nums": [0, {"/S": NameObject("/D")}]}, no_remap)
         catalog: dict[str, Any] = {
             "/Type": NameObject("/Catalog"),
             "/Pages": OwnRef(pages_num),
@@ -543,10 +434,10 @@ def assemble(
             catalog["/Outlines"] = OwnRef(outline)
             catalog["/PageMode"] = NameObject("/UseOutlines")
         root = writer.allocate()
-        writer.write_object(root, catalog, _no_remap)
+        writer.write_object(root, catalog, no_remap)
         info = writer.allocate()
         writer.write_object(info, {"/Title": TextStringObject(title), "/Producer": TextStringObject(producer)},
-                            _no_remap)
+                            no_remap)
         writer.finish(root=root, info=info, file_id=os.urandom(16))
     digest = hashlib.sha256()
     size = 0

@@ -9,6 +9,8 @@
 | safety_workflow.E005 | an SLA entry is not a positive number of hours or working days |
 | safety_workflow.E006 | ADAPTER or RUNNER cannot be imported |
 | safety_workflow.E007 | "viewflow.workflow" or "guardian" is missing from INSTALLED_APPS |
+| safety_workflow.E008 | PDF export is on but pypdf cannot be imported, or WeasyPrint is older than 68 (no URLFetcher) |
+| safety_workflow.E009 | RUNNER is the CeleryRunner but Celery cannot be imported |
 | safety_workflow.W001 | viewflow's base app "viewflow" is installed: it edits the host's MIDDLEWARE |
 """
 
@@ -52,6 +54,57 @@ def check_pdf_export(app_configs: Any = None, **kwargs: Any) -> list:
                 hint='Install the "pdf" extra (pip install safety-workflow[pdf]) and Pango, '
                 'or set SAFETY_WORKFLOW["PDF_EXPORT"] = False.',
                 id="safety_workflow.E002",
+            )
+        ]
+    return []
+
+
+@register()
+def check_pdf_libraries(app_configs: Any = None, **kwargs: Any) -> list:
+    """Bundles need pypdf, and a WeasyPrint whose URL fetcher can be replaced (68 and later)."""
+    if not app_settings.PDF_EXPORT:
+        return []
+    problems = []
+    try:
+        import pypdf  # noqa: F401
+    except Exception as exc:
+        problems.append(f"pypdf cannot be imported ({exc.__class__.__name__}: {exc})")
+    try:
+        from weasyprint.urls import URLFetcher  # noqa: F401
+    except ImportError as exc:
+        if "URLFetcher" in str(exc):
+            problems.append("WeasyPrint is older than 68: bundles need its URLFetcher class")
+    except Exception:
+        pass  # WeasyPrint not importable at all: E002 says so
+    return [
+        Error(
+            f"PDF export is on but {problem}.",
+            hint='Install the "pdf" extra (pip install safety-workflow[pdf]), or set '
+            'SAFETY_WORKFLOW["PDF_EXPORT"] = False.',
+            id="safety_workflow.E008",
+        )
+        for problem in problems
+    ]
+
+
+@register()
+def check_celery_runner(app_configs: Any = None, **kwargs: Any) -> list:
+    try:
+        runner = app_settings.RUNNER
+    except ImportError:
+        return []  # E006
+    from .runner import CeleryRunner
+
+    if not (isinstance(runner, type) and issubclass(runner, CeleryRunner)):
+        return []
+    try:
+        import celery  # noqa: F401
+    except Exception as exc:
+        return [
+            Error(
+                f"RUNNER is the CeleryRunner but Celery cannot be imported ({exc.__class__.__name__}).",
+                hint='Install the "celery" extra (pip install safety-workflow[celery]) or use the SyncRunner.',
+                id="safety_workflow.E009",
             )
         ]
     return []

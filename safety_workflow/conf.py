@@ -91,6 +91,13 @@ DEFAULTS: dict[str, Any] = {
     # Bundles and PDF export.
     "PDF_EXPORT": True,
     "BUNDLE_UPLOAD_PATH": "safety_workflow/bundles",
+    # The council's name on bundle cover sheets and draft witness statements ("" prints "the Council").
+    "COUNCIL_NAME": "",
+    # A queued or running bundle build with no sign of life for this many seconds counts as dead
+    # (a killed worker) and may be retried through the API.
+    "BUNDLE_STALE_AFTER_SECONDS": 900,
+    # Evidence images are resampled to at most this resolution in bundles (judiciary guidance: 300 dpi).
+    "BUNDLE_IMAGE_DPI": 300,
     # Background work: dotted path to a runner class (runner.py).
     "RUNNER": "safety_workflow.runner.SyncRunner",
     # How long an Idempotency-Key is remembered, in hours.

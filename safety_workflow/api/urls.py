@@ -10,6 +10,7 @@ from .meetings import MeetingViewSet
 from .reports import ReportViewSet
 from .subjects import SubjectViewSet
 from .tasks import TaskViewSet
+from .bundles import BundleViewSet
 
 app_name = "safety_workflow"
 
@@ -27,6 +28,7 @@ router.register("support/induction-training", support.InductionViewSet, basename
 router.register("subjects", SubjectViewSet, basename="subject")
 router.register("reports", ReportViewSet, basename="report")
 router.register("meetings", MeetingViewSet, basename="meeting")
+router.register("bundles", BundleViewSet, basename="bundle")
 
 urlpatterns = [
     path("", include(router.urls)),

@@ -1,4 +1,9 @@
-"""Exported case bundles and packs, built in the background."""
+"""Exported case bundles and packs, built in the background.
+
+A bundle row is the job and its result. The file, its SHA-256, its size and its page count are
+set together with status READY in one transaction at the end of a build: a bundle that is not
+READY has no file, so a failed or killed build never leaves anything downloadable.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,8 @@ from django.utils.translation import gettext_lazy as _
 def bundle_upload_to(instance: Bundle, filename: str) -> str:
     from ..conf import app_settings
 
-    return f"{app_settings.BUNDLE_UPLOAD_PATH}/{instance.id}.pdf"
+    # Never a name from user text; the attempt number keeps a retried build from reusing a name.
+    return f"{app_settings.BUNDLE_UPLOAD_PATH}/{instance.id}-{instance.attempts}.pdf"
 
 
 class Bundle(models.Model):
@@ -34,10 +40,22 @@ class Bundle(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     scope = models.JSONField(default=dict)
     redactions = models.JSONField(default=list, blank=True)
+    case = models.ForeignKey(
+        "safety_workflow.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="bundles",
+        help_text=_("The case the bundle was built for, when its scope is one case."),
+    )
+    subject = models.ForeignKey(
+        "safety_workflow.Subject", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text=_("The subject the bundle is about, when its scope names one."),
+    )
+    purpose = models.TextField(_("why it was requested"), blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Last sign of life from the build; a stale one may be retried."),
+    )
     progress = models.PositiveSmallIntegerField(default=0)
     step = models.CharField(max_length=200, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -54,3 +72,13 @@ class Bundle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.id}"
+
+    def is_stale(self, now=None) -> bool:
+        """A queued or running build that has shown no sign of life for too long (a dead worker)."""
+        from ..conf import app_settings
+
+        if self.status not in (self.Status.QUEUED, self.Status.RUNNING):
+            return False
+        last = self.heartbeat_at or self.started_at or self.requested_at
+        age = ((now or timezone.now()) - last).total_seconds()
+        return age > app_settings.BUNDLE_STALE_AFTER_SECONDS

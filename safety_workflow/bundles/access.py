@@ -1,0 +1,186 @@
+"""The subject-access export: everything held about one person, other people's personal data redacted.
+
+Nothing is withheld by category (UK GDPR; the ICO's position on warning markers): every record
+about the subject is listed. Other people are named only by a label ("Councillor A", "a council
+officer"); their names, e-mail addresses and home addresses are redacted wherever they appear in
+the text, and the witnesses recorded on an incident are withheld. Information governance adds
+anything else to redact (e.g. a third party named in an account) when requesting the export.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from ..models import AdviceGiven, Assessment, Bundle, CouncilAction, Incident, PoliceReferral, Subject
+from ..roles import Role, roles_for
+from .compose import (
+    TEMPLATE_DIR,
+    Composition,
+    CompositionError,
+    Document,
+    council_name,
+    fmt_date,
+    fmt_datetime,
+    home_address_redactions,
+    incident_level,
+    level_label,
+    person,
+    requested_redactions,
+    subject_name,
+    with_index,
+)
+from .redact import Redaction, Verbatim
+
+WITHHELD = "[withheld: other people's personal data]"
+
+
+def subject_access_register_entries(subject: Subject) -> list[dict[str, Any]]:
+    """The subject's entries on the Potentially Violent Persons Register, as plain rows.
+
+    The register does not exist yet on this branch (issue 4); at merge this returns
+    ``{"status", "reason", "since", "review_due", "mitigations", "notified"}`` rows.
+    """
+    return []
+
+
+class _People:
+    """Labels for everyone other than the subject, and the redactions that hide their names."""
+
+    def __init__(self) -> None:
+        self.labels: dict[Any, str] = {}
+        self.councillors = 0
+        self.users: dict[Any, Any] = {}
+
+    def label(self, user: Any) -> str:
+        if user is None:
+            return ""
+        if user.pk not in self.labels:
+            if Role.COUNCILLOR in roles_for(user):
+                self.councillors += 1
+                self.labels[user.pk] = f"Councillor {_letters(self.councillors)}"
+            else:
+                self.labels[user.pk] = "a council officer"
+            self.users[user.pk] = user
+        return self.labels[user.pk]
+
+    def redactions(self) -> list[Redaction]:
+        items = []
+        for pk, user in self.users.items():
+            label = f"[{self.labels[pk]}]"
+            names = {person(user), getattr(user, "email", "") or "", user.get_username()}
+            full = getattr(user, "get_full_name", lambda: "")() or ""
+            names.add(full)
+            names.update(part for part in full.split() if len(part) >= 4 and part.lower() not in {"cllr"})
+            for name in names:
+                if len(" ".join(name.split())) >= 3:
+                    items.append(Redaction(text=name, replacement=label, reason="Another person's name or e-mail",
+                                           source="automatic"))
+        return items
+
+
+def _letters(n: int) -> str:
+    out = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def compose_subject_access(bundle: Bundle) -> Composition:
+    try:
+        subject = Subject.objects.prefetch_related("aliases", "handles").get(pk=bundle.scope["subject"])
+    except (Subject.DoesNotExist, KeyError, ValueError) as exc:
+        raise CompositionError("The subject no longer exists.") from exc
+    people = _People()
+    incidents = list(Incident.objects.filter(subject=subject)
+                     .select_related("case", "councillor", "reported_by")
+                     .prefetch_related("assessments", "evidence").order_by("occurred_at"))
+    case_ids = {i.case_id for i in incidents if i.case_id} | set(subject.cases.values_list("pk", flat=True))
+    assessments = list(Assessment.objects.filter(case_id__in=case_ids).select_related("case").order_by("assessed_at"))
+    actions = list(CouncilAction.objects.filter(case_id__in=case_ids).select_related("case").order_by("decided_at"))
+    referrals = list(PoliceReferral.objects.filter(case_id__in=case_ids).select_related("case")
+                     .order_by("referred_at"))
+    advice = AdviceGiven.objects.filter(case_id__in=case_ids).count()
+
+    incident_rows = []
+    evidence_rows = []
+    for incident in incidents:
+        incident_rows.append({
+            "reference": Verbatim(incident.reference),
+            "occurred_at": fmt_datetime(incident.occurred_at),
+            "reported_at": fmt_datetime(incident.reported_at),
+            "councillor": people.label(incident.councillor),
+            "reported_by": people.label(incident.reported_by),
+            "channel": str(incident.get_channel_display()),
+            "location": incident.location,
+            "ward": incident.ward,
+            "account": incident.account,
+            "words_used": incident.words_used,
+            "hate_element": incident.hate_element,
+            "immediate_danger": incident.immediate_danger,
+            "witnesses": WITHHELD if incident.witnesses.strip() else "",
+            "police_reference": incident.police_reference,
+            "level": level_label(incident_level(incident)),
+            "subject_details": [(str(k).replace("_", " "), str(v))
+                                for k, v in sorted(incident.subject_details.items())
+                                if isinstance(v, (str, int, float)) and str(v).strip()],
+        })
+        for item in incident.evidence.all():
+            evidence_rows.append({
+                "incident": Verbatim(incident.reference), "description": item.description or "(no description)",
+                "content_type": Verbatim(item.content_type), "size": item.size,
+                "uploaded_at": fmt_datetime(item.uploaded_at), "sha256": Verbatim(item.sha256),
+            })
+    councillor_ids = {i.councillor_id for i in incidents}
+    docs = [
+        Document(anchor="cover", title="About this export", template=f"{TEMPLATE_DIR}/access/cover.html", context={
+            "council": council_name(), "subject": subject_name(subject), "prepared_on": fmt_date(timezone.now()),
+            "prepared_by": person(bundle.requested_by), "purpose": bundle.purpose,
+        }),
+        Document(anchor="details", title="Personal details held", template=f"{TEMPLATE_DIR}/access/details.html",
+                 context={"subject": {
+                     "name": subject.full_name, "date_of_birth": fmt_date(subject.date_of_birth),
+                     "description": subject.description, "recorded_on": fmt_date(subject.created_at),
+                     "aliases": [a.name for a in subject.aliases.all()],
+                     "handles": [{"kind": str(h.get_kind_display()), "platform": h.platform, "value": h.value}
+                                 for h in subject.handles.all()],
+                 }}),
+        Document(anchor="incidents", title="Incidents recorded", template=f"{TEMPLATE_DIR}/access/incidents.html",
+                 context={"incidents": incident_rows}),
+        Document(anchor="decisions", title="Assessments and decisions",
+                 template=f"{TEMPLATE_DIR}/access/decisions.html", context={
+                     "assessments": [{"case": Verbatim(a.case.reference), "assessed_at": fmt_date(a.assessed_at),
+                                      "level": level_label(a.level), "route": str(a.get_route_display()),
+                                      "override_reason": a.override_reason} for a in assessments],
+                     "actions": [{"case": Verbatim(a.case.reference), "decided_at": fmt_date(a.decided_at),
+                                  "kind": str(a.get_kind_display()), "reason": a.reason,
+                                  "letter_sent_on": fmt_date(a.letter_sent_on),
+                                  "outcome": str(a.get_outcome_display()) if a.outcome else ""} for a in actions],
+                     "referrals": [{"case": Verbatim(r.case.reference), "referred_at": fmt_date(r.referred_at),
+                                    "status": str(r.get_status_display()), "crime_reference": r.crime_reference,
+                                    "reason": r.reason} for r in referrals],
+                     "advice_count": advice,
+                 }),
+        Document(anchor="evidence", title="Evidence held", template=f"{TEMPLATE_DIR}/access/evidence.html",
+                 context={"evidence": evidence_rows}),
+        Document(anchor="register", title="Potentially Violent Persons Register",
+                 template=f"{TEMPLATE_DIR}/access/register.html",
+                 context={"entries": subject_access_register_entries(subject)}),
+    ]
+    redactions = [
+        *people.redactions(),
+        *home_address_redactions(councillor_ids, "automatic"),
+        *requested_redactions(bundle, councillor_ids),
+    ]
+    docs.append(Document(anchor="redactions", title="What was redacted and why",
+                         template=f"{TEMPLATE_DIR}/access/redactions.html",
+                         context={"withheld_witnesses": any(r["witnesses"] for r in incident_rows),
+                                  "people": len(people.users), "requested": len(bundle.redactions or [])}))
+    return Composition(
+        kind=bundle.kind,
+        title="Subject-access export",
+        documents=with_index(docs),
+        redactions=redactions,
+    )

@@ -1,0 +1,265 @@
+"""The bundle build job: compose, render, assemble, hash, publish; with progress, atomically.
+
+Run through the runner as ``safety_workflow.bundle_build`` with ``bundle_id`` and ``attempt``.
+The job claims the bundle only if it is still queued for that attempt, so a stale message or a
+build superseded by a retry does nothing. Everything is built in a private temporary folder; the
+file is stored, and the row set to READY with its SHA-256, size and page count, in one transaction
+at the very end. Any failure marks the bundle FAILED with nothing downloadable; a worker killed
+mid-build leaves it RUNNING with an old heartbeat, which the API reports as stale and lets retry.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import time
+from typing import Any
+
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from .. import __version__, signals
+from ..conf import app_settings
+from ..models import Bundle
+from .compose import Composition, CompositionError, compose
+from .redact import Redactor
+
+logger = logging.getLogger("safety_workflow")
+
+JOB_NAME = "safety_workflow.bundle_build"
+#: Share of the progress bar for each stage (they add up to 100).
+STAGES = {"collect": (0, 5), "exhibits": (5, 15), "compose": (15, 25), "render": (25, 75),
+          "assemble": (75, 97), "publish": (97, 100)}
+
+
+class Progress:
+    """Writes percentage and step to the bundle row as the build goes, at most twice a second."""
+
+    def __init__(self, bundle_id: Any, attempt: int) -> None:
+        self.bundle_id = bundle_id
+        self.attempt = attempt
+        self.last_write = 0.0
+        self.last = (-1, "")
+
+    def __call__(self, stage: str, done: float, total: float, step: str, *, force: bool = False) -> None:
+        low, high = STAGES[stage]
+        fraction = min(max(done / total, 0.0), 1.0) if total else 1.0
+        # Never backwards: WeasyPrint lays some pages out twice (when a page number in the index changes).
+        percent = max(int(low + (high - low) * fraction), self.last[0])
+        now = time.monotonic()
+        if not force and (percent, step) == self.last:
+            return
+        if not force and now - self.last_write < 0.5:
+            return
+        self.last_write, self.last = now, (percent, step)
+        Bundle.objects.filter(pk=self.bundle_id, attempts=self.attempt, status=Bundle.Status.RUNNING).update(
+            progress=percent, step=step[:200], heartbeat_at=timezone.now())
+
+
+def _claim(bundle_id: Any, attempt: int) -> Bundle | None:
+    with transaction.atomic():
+        bundle = (Bundle.objects.select_for_update().select_related("requested_by")
+                  .filter(pk=bundle_id).first())
+        if bundle is None or bundle.attempts != attempt or bundle.status != Bundle.Status.QUEUED:
+            return None
+        now = timezone.now()
+        bundle.status = Bundle.Status.RUNNING
+        bundle.started_at = bundle.heartbeat_at = now
+        bundle.progress, bundle.step, bundle.error = 0, "Collecting the records", ""
+        bundle.save(update_fields=["status", "started_at", "heartbeat_at", "progress", "step", "error"])
+    return bundle
+
+
+def _log(event: str, **data: Any) -> dict[str, Any]:
+    return {"at": timezone.now().isoformat(), "event": event, **data}
+
+
+def build(bundle: Bundle, folder: str, progress: Progress) -> tuple[str, Any, list[dict[str, Any]]]:
+    """Build the PDF in ``folder``. Returns its path, the assembly result and log entries."""
+    from . import exhibits as exhibit_prep
+    from .assemble import Bookmark, PageSlot, SourcePages, assemble
+    from .render import make_fetcher, render_html, render_pdf
+
+    log: list[dict[str, Any]] = []
+    clock = _Clock()
+    composition: Composition = compose(bundle)
+    progress("collect", 1, 1, "Records collected", force=True)
+    clock.lap("collect")
+
+    redactor = Redactor(composition.redactions)
+    total_exhibits = len(composition.exhibits)
+    notes = exhibit_prep.prepare(
+        composition.exhibits, composition.evidence, folder, redactor,
+        progress=lambda n, t: progress("exhibits", n, t, f"Checked exhibit {n} of {t}"),
+    )
+    clock.lap("exhibits")
+    # Redact everything the templates will see: titles, contexts and the exhibits' own text.
+    for doc in composition.documents:
+        doc.title = redactor.text(doc.title)
+        doc.context = redactor.tree(doc.context)
+    for exhibit in composition.exhibits:
+        for name in ("description", "original_name", "witness", "note"):
+            setattr(exhibit, name, redactor.text(getattr(exhibit, name)))
+    composition.title = redactor.text(composition.title)
+
+    bundle_context = {"bundle": {"id": str(bundle.pk), "kind": bundle.get_kind_display(), "code": bundle.kind,
+                                 "title": composition.title, "generated_at": timezone.localtime().isoformat()}}
+    html = render_html(composition, bundle_context=bundle_context,
+                       progress=lambda n, t: progress("compose", n, t, f"Composed document {n} of {t}"))
+    clock.lap("compose")
+    estimate = max(len(composition.documents), 1) * 1.3
+    rendered_path = os.path.join(folder, "rendered.pdf")
+    fetcher = make_fetcher(composition.exhibits)
+    result = render_pdf(
+        html, rendered_path, fetcher=fetcher, dpi=app_settings.BUNDLE_IMAGE_DPI,
+        on_layout_page=lambda page: progress("render", min(page, estimate), estimate, f"Laying out page {page}"),
+    )
+    progress("render", 1, 1, "Rendered", force=True)
+    clock.lap("render")
+
+    # The bundle's pages: each rendered page, except that a placeholder becomes its exhibit's pages.
+    placeholders = {e.placeholder: (n + 1, e) for n, e in enumerate(composition.exhibits) if e.kind == "pdf"}
+    sources = [SourcePages(open=lambda: open(rendered_path, "rb"), pages=[], keep_links=True)]
+    for exhibit in composition.exhibits:
+        path = exhibit.path
+        sources.append(SourcePages(open=lambda path=path: open(path, "rb"), pages=[]))
+    slots: list[PageSlot] = []
+    first_page: dict[str, int] = {}
+    for index, anchors in enumerate(result.anchors):
+        placeholder = next((placeholders[a] for a in anchors if a in placeholders), None)
+        for anchor in anchors:
+            first_page.setdefault(anchor, len(slots) + 1)
+        if placeholder is None:
+            slots.append(PageSlot(source=0, index=index))
+        else:
+            source, exhibit = placeholder
+            slots.extend(PageSlot(source=source, index=p) for p in range(exhibit.pages))
+
+    bookmarks: list[Bookmark] = []
+    groups: dict[str, Bookmark] = {}
+    for doc in composition.documents:
+        page = first_page.get(doc.anchor)
+        if page is None:
+            raise RuntimeError(f"Document {doc.anchor} was not laid out.")
+        mark = Bookmark(title=doc.title, page=page)
+        if doc.group:
+            if doc.group not in groups:
+                groups[doc.group] = Bookmark(title=doc.group, page=page)
+                bookmarks.append(groups[doc.group])
+            groups[doc.group].children.append(mark)
+        else:
+            bookmarks.append(mark)
+
+    output = os.path.join(folder, "bundle.pdf")
+    assembled = assemble(
+        target=output, sources=sources, slots=slots, bookmarks=bookmarks, title=composition.title,
+        producer=f"safety_workflow {__version__}",
+        progress=lambda n, t: progress("assemble", n, t, f"Assembled page {n} of {t}"),
+    )
+    clock.lap("assemble")
+    log.extend(_log("note", message=note) for note in notes)
+    if result.refused:
+        log.append(_log("fetch_refused", count=len(result.refused)))
+    for entry in redactor.log():
+        log.append(_log("redaction", **entry))
+    log.append(_log("exhibits", count=total_exhibits, merged=sum(e.kind == "pdf" for e in composition.exhibits),
+                    embedded=sum(e.kind == "image" for e in composition.exhibits),
+                    listed=sum(e.kind == "listed" for e in composition.exhibits),
+                    withheld=sum(e.kind == "withheld" for e in composition.exhibits)))
+    log.append(_log("timings", **clock.laps))
+    return output, assembled, log
+
+
+class _Clock:
+    """Seconds spent in each stage, for the bundle's log (and the benchmark)."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self.last, 3)
+        self.last = now
+
+
+def _publish(bundle: Bundle, attempt: int, path: str, assembled: Any, log: list[dict[str, Any]]) -> bool:
+    """Store the file and mark the bundle READY in one go; False if the attempt was superseded."""
+    name = None
+    try:
+        with transaction.atomic():
+            current = Bundle.objects.select_for_update().get(pk=bundle.pk)
+            if current.attempts != attempt or current.status != Bundle.Status.RUNNING:
+                return False
+            with open(path, "rb") as handle:
+                current.file.save(f"{bundle.pk}.pdf", File(handle), save=False)
+            name = current.file.name
+            current.status = Bundle.Status.READY
+            current.sha256 = assembled.sha256
+            current.size = assembled.size
+            current.page_count = assembled.page_count
+            current.progress, current.step = 100, "Ready"
+            current.finished_at = current.heartbeat_at = timezone.now()
+            current.log = [*current.log, *log, _log("ready", sha256=assembled.sha256, pages=assembled.page_count,
+                                                    attempt=attempt)]
+            current.save(update_fields=["file", "status", "sha256", "size", "page_count", "progress", "step",
+                                        "finished_at", "heartbeat_at", "log"])
+            _timeline(current, "bundle_ready",
+                      f"{current.get_kind_display()} ready ({assembled.page_count} pages, "
+                      f"SHA-256 {assembled.sha256[:12]}...).")
+            signals.send_on_commit(signals.bundle_ready, bundle=current)
+    except Exception:
+        if name:
+            default_storage.delete(name)  # never leave a stored file that no READY row points to
+        raise
+    return True
+
+
+def _timeline(bundle: Bundle, action: str, summary: str) -> None:
+    if bundle.case_id:
+        from ..services.audit import timeline_record
+
+        timeline_record(case=bundle.case, action=action, summary=summary, data={"bundle": str(bundle.pk)})
+
+
+def _fail(bundle_id: Any, attempt: int, message: str) -> None:
+    with transaction.atomic():
+        current = Bundle.objects.select_for_update().filter(pk=bundle_id).first()
+        if current is None or current.attempts != attempt or current.status != Bundle.Status.RUNNING:
+            return
+        current.status = Bundle.Status.FAILED
+        current.error = message[:2000]
+        current.finished_at = current.heartbeat_at = timezone.now()
+        current.step = "Failed"
+        current.log = [*current.log, _log("failed", message=message[:500], attempt=attempt)]
+        current.save(update_fields=["status", "error", "finished_at", "heartbeat_at", "step", "log"])
+
+
+def bundle_build_job(*, bundle_id: str, attempt: int) -> str:
+    """The job the runner calls. Returns the bundle's final status for this attempt."""
+    bundle = _claim(bundle_id, attempt)
+    if bundle is None:
+        return "skipped"
+    progress = Progress(bundle.pk, attempt)
+    folder = tempfile.mkdtemp(prefix="sw-bundle-")
+    try:
+        path, assembled, log = build(bundle, folder, progress)
+        progress("publish", 0, 1, "Storing the bundle", force=True)
+        return "ready" if _publish(bundle, attempt, path, assembled, log) else "superseded"
+    except (CompositionError, Exception) as exc:  # everything ends as FAILED, with nothing downloadable
+        from .exhibits import EvidenceIntegrityError
+
+        if isinstance(exc, (CompositionError, EvidenceIntegrityError)):
+            message = str(exc)
+        else:
+            logger.exception("safety_workflow: bundle %s failed", bundle_id)
+            message = f"The bundle could not be built ({exc.__class__.__name__}). Retry, or ask an administrator " \
+                      "to look at the server log."
+        _fail(bundle.pk, attempt, message)
+        return "failed"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,398 @@
+"""What goes into each kind of bundle: documents, in order, as plain data for the templates.
+
+``compose(bundle)`` reads the records through the selectors, as the person who requested the
+bundle may see them, and returns a :class:`Composition`: the documents (each with a template,
+a bookmark title and a context of plain strings and lists), the exhibits, and the redactions to
+apply. Nothing here renders or writes.
+
+The liaison meeting pack takes two lists from modules built elsewhere:
+:func:`liaison_escalations` and :func:`liaison_register_changes`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import formats, timezone
+
+from ..adapter import get_adapter
+from ..conf import app_settings
+from ..models import (
+    LEVEL_ORDER,
+    Assessment,
+    Bundle,
+    EvidenceFile,
+    Incident,
+    Level,
+    PoliceReferral,
+    PriorityAddressFlag,
+    Subject,
+)
+from .redact import Redaction, Verbatim
+
+TEMPLATE_DIR = "safety_workflow/bundles"
+
+
+class CompositionError(Exception):
+    """The bundle cannot be composed (e.g. the requester can no longer see its scope)."""
+
+
+@dataclass
+class Exhibit:
+    evidence_id: str
+    mark: str
+    number: int
+    witness: str
+    incident_reference: str
+    description: str
+    original_name: str
+    content_type: str
+    size: int
+    sha256: Verbatim
+    uploaded_at: str
+    #: Set when the exhibit is prepared: "image" (embedded), "pdf" (merged), "listed" (hash only),
+    #: or "withheld" (it holds text a redaction covers).
+    kind: str = "listed"
+    note: str = ""
+    pages: int = 0
+    landscape: bool = False
+    path: str = ""
+    anchor: str = ""
+    placeholder: str = ""
+
+
+@dataclass
+class Document:
+    anchor: str
+    title: str
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    group: str = ""
+    exhibit: Exhibit | None = None
+
+
+@dataclass
+class Composition:
+    kind: str
+    title: str
+    documents: list[Document]
+    exhibits: list[Exhibit] = field(default_factory=list)
+    evidence: dict[str, EvidenceFile] = field(default_factory=dict)
+    redactions: list[Redaction] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+# Formatting ---------------------------------------------------------------------------------
+
+def fmt_datetime(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    return formats.date_format(timezone.localtime(value), "l j F Y, H:i")
+
+
+def fmt_date(value: dt.date | dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value).date()
+    return formats.date_format(value, "j F Y")
+
+
+def person(user: Any) -> str:
+    return get_adapter().display_name(user) if user is not None else ""
+
+
+def council_name() -> str:
+    return app_settings.COUNCIL_NAME or "the Council"
+
+
+def subject_name(subject: Subject | None) -> str:
+    if subject is None:
+        return "Persons unknown"
+    return subject.full_name or f"Unidentified person ({subject.description[:80] or 'no description'})"
+
+
+def incident_level(incident: Incident) -> str:
+    """The level of the latest assessment that covered the incident ("" if never assessed)."""
+    assessed = sorted(incident.assessments.all(), key=lambda a: a.assessed_at)
+    return assessed[-1].level if assessed else ""
+
+
+def level_label(level: str) -> str:
+    return str(Level(level).label) if level in Level.values else "Not assessed"
+
+
+def incident_context(incident: Incident, marks: list[str] | None = None) -> dict[str, Any]:
+    """Every recorded field of an incident, formatted for the incident record template."""
+    level = incident_level(incident)
+    return {
+        "reference": Verbatim(incident.reference),
+        "case_reference": Verbatim(incident.case.reference if incident.case else ""),
+        "occurred_at": fmt_datetime(incident.occurred_at),
+        "reported_at": fmt_datetime(incident.reported_at),
+        "reported_by": person(incident.reported_by),
+        "councillor": person(incident.councillor),
+        "channel": str(incident.get_channel_display()),
+        "location": incident.location,
+        "ward": incident.ward,
+        "account": incident.account,
+        "words_used": incident.words_used,
+        "hate_element": incident.hate_element,
+        "hate_categories": [str(Incident.HateCategory(c).label) for c in incident.hate_categories
+                            if c in Incident.HateCategory.values],
+        "immediate_danger": incident.immediate_danger,
+        "injury": incident.injury,
+        "witnesses": incident.witnesses,
+        "police_already_informed": incident.police_already_informed,
+        "police_reference": incident.police_reference,
+        "subject": subject_name(incident.subject) if incident.subject_id else "",
+        "subject_details": [(str(k).replace("_", " "), str(v)) for k, v in sorted(incident.subject_details.items())
+                            if isinstance(v, (str, int, float)) and str(v).strip()],
+        "level": level_label(level) if level else "Not assessed",
+        "exhibits": marks or [],
+    }
+
+
+def incidents_for_bundle(queryset: Any) -> list[Incident]:
+    return list(
+        queryset.select_related("case", "subject", "councillor", "reported_by")
+        .prefetch_related("assessments", "evidence")
+        .order_by("occurred_at", "reported_at", "reference")
+    )
+
+
+def make_exhibit(evidence: EvidenceFile, *, mark: str, number: int, witness: str, incident: Incident) -> Exhibit:
+    return Exhibit(
+        evidence_id=str(evidence.pk),
+        mark=mark,
+        number=number,
+        witness=witness,
+        incident_reference=Verbatim(incident.reference),
+        description=evidence.description or evidence.original_name,
+        original_name=evidence.original_name,
+        content_type=Verbatim(evidence.content_type),
+        size=evidence.size,
+        sha256=Verbatim(evidence.sha256),
+        uploaded_at=fmt_datetime(evidence.uploaded_at),
+    )
+
+
+def exhibit_documents(exhibits: list[Exhibit], group: str) -> list[Document]:
+    docs = []
+    for exhibit in exhibits:
+        exhibit.anchor = f"exhibit-{exhibit.number}"
+        exhibit.placeholder = f"exhibit-pages-{exhibit.number}"
+        docs.append(Document(anchor=exhibit.anchor, title=f"Exhibit {exhibit.mark}: {exhibit.description}",
+                             template=f"{TEMPLATE_DIR}/exhibit.html", group=group, exhibit=exhibit))
+    return docs
+
+
+def with_index(documents: list[Document], *, position: int = 1) -> list[Document]:
+    """Insert the index (every entry a link to its document) at ``position``."""
+    index = Document(anchor="index", title="Index", template=f"{TEMPLATE_DIR}/index.html")
+    documents = [*documents[:position], index, *documents[position:]]
+    entries: list[dict[str, Any]] = []
+    for doc in documents:
+        entries.append({"anchor": doc.anchor, "title": doc.title, "group": doc.group})
+    index.context = {"entries": entries}
+    return documents
+
+
+def home_address_redactions(councillor_ids: set[Any], source: str) -> list[Redaction]:
+    flags = PriorityAddressFlag.objects.filter(councillor_id__in=councillor_ids)
+    items: list[Redaction] = []
+    for flag in flags:
+        for text in (flag.address, flag.postcode):
+            text = " ".join((text or "").split())
+            if len(text) >= 3:
+                items.append(Redaction(text=text, replacement="[redacted: councillor's home address]",
+                                       reason="Councillor's home address", source=source))
+            # Each line of a multi-line address on its own too, in case it is quoted in part.
+        for line in (flag.address or "").splitlines():
+            line = " ".join(line.split()).strip(" ,")
+            if len(line) >= 6:
+                items.append(Redaction(text=line, replacement="[redacted: councillor's home address]",
+                                       reason="Councillor's home address", source=source))
+    return items
+
+
+def requested_redactions(bundle: Bundle, councillor_ids: set[Any]) -> list[Redaction]:
+    items: list[Redaction] = []
+    for item in bundle.redactions or []:
+        if item.get("preset") == "councillor_home_addresses":
+            items.extend(home_address_redactions(councillor_ids, "councillor_home_addresses"))
+        elif item.get("text"):
+            reason = item.get("reason") or "Redacted at the requester's instruction"
+            items.append(Redaction(text=item["text"], replacement=f"[redacted: {reason}]", reason=reason,
+                                   source="requested"))
+    return items
+
+
+# Dispatch -------------------------------------------------------------------------------------
+
+def compose(bundle: Bundle) -> Composition:
+    from . import access, court
+
+    builders = {
+        Bundle.Kind.INJUNCTION: court.compose_injunction,
+        Bundle.Kind.POLICE_REFERRAL: court.compose_police_referral,
+        Bundle.Kind.LIAISON_MEETING: compose_liaison_meeting,
+        Bundle.Kind.SUBJECT_ACCESS: access.compose_subject_access,
+    }
+    return builders[bundle.kind](bundle)
+
+
+# Liaison meeting pack ------------------------------------------------------------------------
+
+def _period(since: dt.date, until: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(since, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    return start, end
+
+
+def liaison_escalations(since: dt.date, until: dt.date) -> list[dict[str, Any]]:
+    """Subjects whose conduct is escalating in the period, as plain rows for the pack.
+
+    For now, with what exists on this branch: a subject with two or more incidents against the
+    same councillor in the period (a course of conduct under the Protection from Harassment Act
+    1997), and a subject whose assessed level rose in the period. The patterns module (issue 6)
+    replaces this at merge; the template takes the same rows:
+    ``{"subject", "subject_id", "reason", "councillor", "incidents", "levels"}``.
+    """
+    start, end = _period(since, until)
+    rows: list[dict[str, Any]] = []
+    counts: dict[tuple[Any, Any], list[Incident]] = defaultdict(list)
+    incidents = (Incident.objects.filter(occurred_at__gte=start, occurred_at__lt=end, subject__isnull=False)
+                 .select_related("subject", "councillor").order_by("occurred_at"))
+    for incident in incidents:
+        counts[(incident.subject_id, incident.councillor_id)].append(incident)
+    for items in counts.values():
+        if len(items) >= 2:
+            rows.append({
+                "subject": subject_name(items[0].subject),
+                "subject_id": Verbatim(str(items[0].subject_id)),
+                "reason": "Two or more incidents against the same councillor (course of conduct)",
+                "councillor": person(items[0].councillor),
+                "incidents": len(items),
+                "levels": "",
+            })
+    assessments = (Assessment.objects.filter(case__subject__isnull=False)
+                   .select_related("case__subject").order_by("assessed_at"))
+    history: dict[Any, list[Assessment]] = defaultdict(list)
+    for item in assessments:
+        history[item.case.subject_id].append(item)
+    for items in history.values():
+        for before, after in zip(items, items[1:], strict=False):
+            if start <= after.assessed_at < end and LEVEL_ORDER.get(after.level, 0) > LEVEL_ORDER.get(before.level, 0):
+                rows.append({
+                    "subject": subject_name(after.case.subject),
+                    "subject_id": Verbatim(str(after.case.subject_id)),
+                    "reason": "Assessed level rose",
+                    "councillor": "",
+                    "incidents": "",
+                    "levels": f"{level_label(before.level)} to {level_label(after.level)}",
+                })
+                break
+    return sorted(rows, key=lambda r: (r["subject"], r["reason"]))
+
+
+def liaison_register_changes(since: dt.date, until: dt.date) -> list[dict[str, Any]]:
+    """Changes to the Potentially Violent Persons Register in the period, as plain rows.
+
+    The register does not exist yet on this branch (it is issue 4): this returns no rows and the
+    pack says so. At merge it returns ``{"date", "subject", "change", "by"}`` rows from the register.
+    """
+    return []
+
+
+def incidents_by_month_and_level(incidents: list[Incident]) -> dict[str, Any]:
+    """Counts per month and level, and the geometry of a stacked bar chart (inline SVG)."""
+    levels = [*Level.values, ""]
+    months: dict[str, dict[str, int]] = {}
+    for incident in incidents:
+        local = timezone.localtime(incident.occurred_at)
+        key = f"{local.year:04d}-{local.month:02d}"
+        months.setdefault(key, dict.fromkeys(levels, 0))
+        months[key][incident_level(incident)] += 1
+    rows = []
+    for key in sorted(months):
+        year, month = (int(p) for p in key.split("-"))
+        counts = months[key]
+        rows.append({"month": formats.date_format(dt.date(year, month, 1), "M Y"),
+                     "counts": [counts[level] for level in levels], "total": sum(counts.values())})
+    peak = max((r["total"] for r in rows), default=0) or 1
+    width, height, left, bottom = 640, 240, 40, 30
+    bar = max(8, min(48, (width - left) // max(len(rows), 1) - 8))
+    colours = {"low": "#8fbf8f", "medium": "#e0b050", "serious": "#c05050", "": "#a0a0a0"}
+    bars = []
+    for n, row in enumerate(rows):
+        x = left + 8 + n * (bar + 8)
+        y = height - bottom
+        for level, count in zip(levels, row["counts"], strict=True):
+            if not count:
+                continue
+            h = round(count * (height - bottom - 20) / peak, 1)
+            y -= h
+            bars.append({"x": x, "y": round(y, 1), "w": bar, "h": h, "fill": colours[level],
+                         "label": f"{row['month']}: {count} {level_label(level).lower()}"})
+    ticks = [{"x": left + 8 + n * (bar + 8) + bar / 2, "label": row["month"]} for n, row in enumerate(rows)]
+    return {
+        "levels": [level_label(level) for level in levels],
+        "colours": [colours[level] for level in levels],
+        "rows": rows,
+        "svg": {"width": width, "height": height, "bars": bars, "ticks": ticks, "peak": peak,
+                "axis_y": height - bottom, "left": left},
+    }
+
+
+def compose_liaison_meeting(bundle: Bundle) -> Composition:
+    since = dt.date.fromisoformat(bundle.scope["since"])
+    until = dt.date.fromisoformat(bundle.scope["until"])
+    start, end = _period(since, until)
+    from ..selectors.cases import incidents_visible_to
+
+    incidents = incidents_for_bundle(incidents_visible_to(bundle.requested_by)
+                                     .filter(occurred_at__gte=start, occurred_at__lt=end))
+    referrals = (PoliceReferral.objects.filter(status__in=PoliceReferral.OPEN_STATUSES)
+                 .select_related("case__subject", "contact").order_by("referred_at"))
+    period = f"{fmt_date(since)} to {fmt_date(until)}"
+    docs = [
+        Document(anchor="cover", title="Cover sheet", template=f"{TEMPLATE_DIR}/liaison/cover.html",
+                 context={"period": period, "council": council_name(), "prepared_by": person(bundle.requested_by),
+                          "prepared_on": fmt_date(timezone.now()), "incident_count": len(incidents),
+                          "referral_count": len(referrals)}),
+        Document(anchor="incidents", title="Incidents since the last meeting",
+                 template=f"{TEMPLATE_DIR}/liaison/incidents.html",
+                 context={"period": period, "incidents": [
+                     {"occurred_at": fmt_datetime(i.occurred_at), "reference": Verbatim(i.reference),
+                      "councillor": person(i.councillor), "subject": subject_name(i.subject) if i.subject_id else "",
+                      "channel": str(i.get_channel_display()), "level": level_label(incident_level(i)),
+                      "ward": i.ward, "hate": i.hate_element, "danger": i.immediate_danger}
+                     for i in incidents]}),
+        Document(anchor="referrals", title="Open police referrals", template=f"{TEMPLATE_DIR}/liaison/referrals.html",
+                 context={"referrals": [
+                     {"case": Verbatim(r.case.reference), "subject": subject_name(r.case.subject),
+                      "referred_at": fmt_date(r.referred_at), "status": str(r.get_status_display()),
+                      "crime_reference": r.crime_reference, "urgent": r.urgent,
+                      "contact": str(r.contact) if r.contact_id else "",
+                      "days_open": (timezone.now() - r.referred_at).days}
+                     for r in referrals]}),
+        Document(anchor="escalations", title="Subjects whose conduct is escalating",
+                 template=f"{TEMPLATE_DIR}/liaison/escalations.html",
+                 context={"rows": liaison_escalations(since, until)}),
+        Document(anchor="register", title="Register changes", template=f"{TEMPLATE_DIR}/liaison/register.html",
+                 context={"rows": liaison_register_changes(since, until)}),
+        Document(anchor="chart", title="Incidents by month and level", template=f"{TEMPLATE_DIR}/liaison/chart.html",
+                 context={"chart": incidents_by_month_and_level(incidents), "period": period}),
+    ]
+    councillors = {i.councillor_id for i in incidents}
+    return Composition(
+        kind=bundle.kind,
+        title=f"Liaison meeting pack, {period}",
+        documents=with_index(docs),
+        redactions=requested_redactions(bundle, councillors),
+    )

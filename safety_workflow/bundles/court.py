@@ -1,0 +1,278 @@
+"""The injunction bundle (judiciary's guidance on electronic bundles; CPR PD32) and the police referral pack."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.utils import timezone
+
+from ..models import Bundle, CouncilAction, Incident
+from ..selectors.cases import case_get, incidents_visible_to
+from .compose import (
+    TEMPLATE_DIR,
+    Composition,
+    CompositionError,
+    Document,
+    Exhibit,
+    council_name,
+    exhibit_documents,
+    fmt_date,
+    fmt_datetime,
+    incident_context,
+    incidents_for_bundle,
+    level_label,
+    make_exhibit,
+    person,
+    requested_redactions,
+    subject_name,
+    with_index,
+)
+from .redact import Verbatim
+
+#: The statement of truth for a witness statement, in its wording since 6 April 2020 (CPR PD22 para 2.1).
+STATEMENT_OF_TRUTH = (
+    "I believe that the facts stated in this witness statement are true. I understand that proceedings for "
+    "contempt of court may be brought against anyone who makes, or causes to be made, a false statement in a "
+    "document verified by a statement of truth without an honest belief in its truth."
+)
+HONORIFICS = {"cllr", "councillor", "mr", "mrs", "ms", "miss", "dr", "prof", "sir", "dame", "rev"}
+
+
+def witness_initials(name: str, taken: set[str]) -> str:
+    """Initials that mark a witness's exhibits (e.g. "CA/1"), unique within the bundle."""
+    words = [w for w in re.findall(r"[A-Za-z]+", name) if w.lower() not in HONORIFICS] or ["W"]
+    base = (words[0][0] + (words[-1][0] if len(words) > 1 else "")).upper()
+    initials, n = base, 1
+    while initials in taken:
+        n += 1
+        initials = f"{base}{n}"
+    taken.add(initials)
+    return initials
+
+
+def _injunction_incidents(bundle: Bundle) -> tuple[list[Incident], str]:
+    user = bundle.requested_by
+    scope = bundle.scope
+    try:
+        if "case" in scope:
+            case = case_get(user, scope["case"])
+            incidents = incidents_for_bundle(incidents_visible_to(user).filter(case=case))
+            return incidents, f"Case {case.reference}"
+        tz = timezone.get_current_timezone()
+        start = dt.datetime.combine(dt.date.fromisoformat(scope["date_from"]), dt.time.min, tzinfo=tz)
+        end = dt.datetime.combine(dt.date.fromisoformat(scope["date_to"]) + dt.timedelta(days=1), dt.time.min,
+                                  tzinfo=tz)
+        incidents = incidents_for_bundle(incidents_visible_to(user).filter(
+            subject_id=scope["subject"], occurred_at__gte=start, occurred_at__lt=end))
+        return incidents, f"Incidents from {fmt_date(start)} to {fmt_date(end - dt.timedelta(days=1))}"
+    except Exception as exc:
+        raise CompositionError("The requester can no longer see what this bundle covers.") from exc
+
+
+def _statement_paragraphs(councillor_name: str, subject: str, basis: str, incidents: list[Incident],
+                          exhibits_by_incident: dict[Any, list[Exhibit]]) -> list[str]:
+    council = council_name()
+    paragraphs = [
+        f"I am {councillor_name}, an elected member of {council}. I make this statement in support of "
+        f"{council}'s application for an injunction against {subject}{f' under the {basis}' if basis else ''}.",
+        "The facts in this statement are within my own knowledge unless I say otherwise. Where they are not, "
+        "I say where they come from, and I believe them to be true.",
+        f"I reported each incident below to {council} at the time. The references in brackets are to the "
+        "council's log of incidents.",
+    ]
+    for incident in incidents:
+        when = fmt_datetime(incident.occurred_at)
+        where = f" at {incident.location}" if incident.location else ""
+        text = (f"On {when} ({incident.get_channel_display().lower()}{where}) [{incident.reference}], "
+                f"the following happened. I reported it in these words: \u201c{incident.account}\u201d")
+        paragraphs.append(text)
+        if incident.words_used:
+            paragraphs.append(f"The words used were: \u201c{incident.words_used}\u201d")
+        if incident.witnesses:
+            paragraphs.append(f"Others who saw or heard it: {incident.witnesses}")
+        if incident.immediate_danger or incident.injury:
+            feelings = []
+            if incident.immediate_danger:
+                feelings.append("I felt I was in immediate danger")
+            if incident.injury:
+                feelings.append("I was injured")
+            paragraphs.append(f"On that occasion {' and '.join(feelings)}.")
+        for exhibit in exhibits_by_incident.get(incident.pk, []):
+            paragraphs.append(f"I produce a copy of {exhibit.description}, marked \u201c{exhibit.mark}\u201d.")
+    paragraphs.append(f"I support {council}'s application so that this conduct towards me stops.")
+    return paragraphs
+
+
+def compose_injunction(bundle: Bundle) -> Composition:
+    incidents, scope_label = _injunction_incidents(bundle)
+    if not incidents:
+        raise CompositionError("There are no incidents in this bundle's scope.")
+    subjects = {i.subject for i in incidents if i.subject_id}
+    subject = subject_name(next(iter(subjects))) if len(subjects) == 1 else (
+        "; ".join(sorted(subject_name(s) for s in subjects)) or "Persons unknown")
+    cases = sorted({i.case.reference for i in incidents if i.case_id})
+    action = (CouncilAction.objects.filter(case_id__in={i.case_id for i in incidents},
+                                           kind=CouncilAction.Kind.INJUNCTION)
+              .order_by("-decided_at").first())
+    basis = str(action.get_basis_display()) if action and action.basis else ""
+
+    # Witnesses in order of their first incident; exhibits numbered consecutively per witness.
+    witnesses: dict[Any, dict[str, Any]] = {}
+    taken: set[str] = set()
+    for incident in incidents:
+        if incident.councillor_id not in witnesses:
+            name = person(incident.councillor)
+            witnesses[incident.councillor_id] = {"name": name, "initials": witness_initials(name, taken),
+                                                 "incidents": []}
+        witnesses[incident.councillor_id]["incidents"].append(incident)
+    exhibits: list[Exhibit] = []
+    evidence = {}
+    by_incident: dict[Any, list[Exhibit]] = {}
+    for witness in witnesses.values():
+        count = 0
+        for incident in witness["incidents"]:
+            for item in sorted(incident.evidence.all(), key=lambda e: (e.uploaded_at, str(e.pk))):
+                count += 1
+                exhibit = make_exhibit(item, mark=f"{witness['initials']}/{count}", number=len(exhibits) + 1,
+                                       witness=witness["name"], incident=incident)
+                exhibits.append(exhibit)
+                evidence[exhibit.evidence_id] = item
+                by_incident.setdefault(incident.pk, []).append(exhibit)
+        witness["exhibits"] = [e for e in exhibits if e.witness == witness["name"]]
+
+    today = fmt_date(timezone.now())
+    docs = [Document(
+        anchor="cover", title="Cover sheet", template=f"{TEMPLATE_DIR}/injunction/cover.html",
+        context={"council": council_name(), "subject": subject, "basis": basis, "cases": [Verbatim(c) for c in cases],
+                 "scope": scope_label, "prepared_by": person(bundle.requested_by), "prepared_on": today,
+                 "incident_count": len(incidents), "exhibit_count": len(exhibits),
+                 "witnesses": [w["name"] for w in witnesses.values()],
+                 "claim_number": action.claim_number if action else "", "court": action.court if action else ""},
+    )]
+    docs.append(Document(
+        anchor="chronology", title="Chronology of incidents", template=f"{TEMPLATE_DIR}/injunction/chronology.html",
+        context={"rows": [{
+            "occurred_at": fmt_datetime(i.occurred_at), "reference": Verbatim(i.reference),
+            "anchor": f"incident-{n}", "councillor": person(i.councillor), "channel": str(i.get_channel_display()),
+            "summary": i.account if len(i.account) <= 300 else i.account[:297].rstrip() + "...",
+            "exhibits": [e.mark for e in by_incident.get(i.pk, [])],
+        } for n, i in enumerate(incidents, 1)]},
+    ))
+    for n, witness in enumerate(witnesses.values(), 1):
+        marks = [e.mark for e in witness["exhibits"]]
+        docs.append(Document(
+            anchor=f"statement-{n}", group="Witness statements",
+            title=f"Draft witness statement of {witness['name']}",
+            template=f"{TEMPLATE_DIR}/injunction/statement.html",
+            context={"witness": witness["name"], "initials": witness["initials"], "council": council_name(),
+                     "subject": subject, "exhibit_range": f"{marks[0]} to {marks[-1]}" if marks else "None",
+                     "paragraphs": _statement_paragraphs(witness["name"], subject, basis, witness["incidents"],
+                                                         by_incident),
+                     "statement_of_truth": STATEMENT_OF_TRUTH},
+        ))
+    for n, incident in enumerate(incidents, 1):
+        docs.append(Document(
+            anchor=f"incident-{n}", group="Incident records", title=f"Incident record {incident.reference}",
+            template=f"{TEMPLATE_DIR}/incident.html",
+            context={"incident": incident_context(incident, [e.mark for e in by_incident.get(incident.pk, [])])},
+        ))
+    docs.extend(exhibit_documents(exhibits, "Exhibits"))
+    docs.append(Document(anchor="manifest", title="Exhibit manifest (SHA-256)",
+                         template=f"{TEMPLATE_DIR}/manifest.html", context={"exhibits": exhibits}))
+    return Composition(
+        kind=bundle.kind,
+        title=f"Injunction bundle: {subject}" if len(cases) != 1 else f"Injunction bundle {cases[0]}",
+        documents=with_index(docs),
+        exhibits=exhibits,
+        evidence=evidence,
+        redactions=requested_redactions(bundle, {i.councillor_id for i in incidents}),
+    )
+
+
+def compose_police_referral(bundle: Bundle) -> Composition:
+    user = bundle.requested_by
+    try:
+        case = case_get(user, bundle.scope["case"])
+    except Exception as exc:
+        raise CompositionError("The requester can no longer see this case.") from exc
+    referrals = list(case.referrals.select_related("contact", "referred_by").order_by("referred_at"))
+    if not referrals:
+        raise CompositionError("This case has not been referred to the police.")
+    latest = referrals[-1]
+    referred = incidents_visible_to(user).filter(case=case, referrals__case=case).distinct()
+    incidents = incidents_for_bundle(incidents_visible_to(user).filter(pk__in=referred.values("pk")))
+    subject = case.subject
+    assessments = list(case.assessments.select_related("assessed_by", "decision_table").order_by("assessed_at"))
+
+    exhibits: list[Exhibit] = []
+    evidence = {}
+    marks: dict[Any, list[str]] = {}
+    for incident in incidents:
+        for item in sorted(incident.evidence.all(), key=lambda e: (e.uploaded_at, str(e.pk))):
+            exhibit = make_exhibit(item, mark=f"EX/{len(exhibits) + 1}", number=len(exhibits) + 1,
+                                   witness=person(incident.councillor), incident=incident)
+            exhibits.append(exhibit)
+            evidence[exhibit.evidence_id] = item
+            marks.setdefault(incident.pk, []).append(exhibit.mark)
+
+    contact = latest.contact
+    docs = [
+        Document(anchor="cover", title="Cover sheet", template=f"{TEMPLATE_DIR}/police/cover.html", context={
+            "council": council_name(), "case": Verbatim(case.reference), "subject": subject_name(subject),
+            "urgent": latest.urgent, "referred_at": fmt_datetime(latest.referred_at),
+            "status": str(latest.get_status_display()), "reason": latest.reason,
+            "level": level_label(case.level) if case.level else "Not assessed",
+            "prepared_by": person(user), "prepared_on": fmt_date(timezone.now()),
+            "incident_count": len(incidents), "exhibit_count": len(exhibits),
+        }),
+        Document(anchor="contact", title="Named police contact and crime reference",
+                 template=f"{TEMPLATE_DIR}/police/contact.html", context={
+                     "contact": {"name": contact.name, "force": contact.force, "role": contact.role_title,
+                                 "email": contact.email, "phone": contact.phone} if contact else None,
+                     "crime_reference": latest.crime_reference,
+                     "referrals": [{"referred_at": fmt_datetime(r.referred_at), "status": str(r.get_status_display()),
+                                    "crime_reference": r.crime_reference, "urgent": r.urgent,
+                                    "outcome_notes": r.outcome_notes} for r in referrals],
+                 }),
+        Document(anchor="subject", title="The subject", template=f"{TEMPLATE_DIR}/police/subject.html", context={
+            "subject": _subject_context(subject),
+        }),
+        Document(anchor="assessment", title="Threat assessment", template=f"{TEMPLATE_DIR}/police/assessment.html",
+                 context={"assessments": [{
+                     "assessed_at": fmt_datetime(a.assessed_at), "level": level_label(a.level),
+                     "computed_level": level_label(a.computed_level), "override_reason": a.override_reason,
+                     "route": str(a.get_route_display()), "table": f"v{a.decision_table.version}",
+                     "rules": [r.get("description", "") for r in (a.matched_rules or []) if isinstance(r, dict)],
+                     "assessed_by": person(a.assessed_by), "notes": a.notes,
+                 } for a in assessments]}),
+    ]
+    for n, incident in enumerate(incidents, 1):
+        docs.append(Document(anchor=f"incident-{n}", group="Incidents, in order",
+                             title=f"Incident {incident.reference}", template=f"{TEMPLATE_DIR}/incident.html",
+                             context={"incident": incident_context(incident, marks.get(incident.pk, []))}))
+    docs.extend(exhibit_documents(exhibits, "Evidence"))
+    docs.append(Document(anchor="manifest", title="Evidence manifest (SHA-256)",
+                         template=f"{TEMPLATE_DIR}/manifest.html", context={"exhibits": exhibits}))
+    return Composition(
+        kind=bundle.kind,
+        title=f"Police referral pack {case.reference}",
+        documents=with_index(docs),
+        exhibits=exhibits,
+        evidence=evidence,
+        redactions=requested_redactions(bundle, {i.councillor_id for i in incidents}),
+    )
+
+
+def _subject_context(subject: Any) -> dict[str, Any] | None:
+    if subject is None:
+        return None
+    return {
+        "name": subject_name(subject),
+        "date_of_birth": fmt_date(subject.date_of_birth),
+        "description": subject.description,
+        "aliases": [a.name for a in subject.aliases.all()],
+        "handles": [{"kind": str(h.get_kind_display()), "platform": h.platform, "value": h.value}
+                    for h in subject.handles.all()],
+    }

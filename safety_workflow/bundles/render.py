@@ -1,0 +1,148 @@
+"""Rendering a composition to HTML (Django templates) and to PDF (WeasyPrint), safely.
+
+Safety: every piece of user text reaches the HTML through Django's auto-escaping, and WeasyPrint
+gets :class:`EvidenceOnlyFetcher`, which refuses every URL (file, http(s), ftp, data, anything)
+except ``sw-evidence:<uuid>`` for an exhibit of this bundle, resolved by id to the verified copy
+of the evidence file. There is no base URL, so a relative URL resolves to nothing.
+
+Page numbers: a merged PDF exhibit is stood in for by one placeholder page whose named page adds
+the exhibit's page count to the page counter, so ``target-counter()`` in the index gives the page
+each document will have once the exhibit's pages replace the placeholder.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+
+from .compose import TEMPLATE_DIR, Composition, Exhibit
+
+EVIDENCE_URL = re.compile(r"sw-evidence:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
+LAYOUT_PAGE = re.compile(r"Step 5 - Creating layout - Page (\d+)")
+
+
+def evidence_url(exhibit: Exhibit) -> str:
+    return f"sw-evidence:{exhibit.evidence_id}"
+
+
+def make_fetcher(exhibits: list[Exhibit]) -> Any:
+    """A WeasyPrint URL fetcher that serves only this bundle's image exhibits, by id."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    allowed = {e.evidence_id: e for e in exhibits if e.kind == "image" and e.path}
+
+    class EvidenceOnlyFetcher(URLFetcher):
+        def __init__(self) -> None:
+            super().__init__(timeout=1, allowed_protocols=("sw-evidence",), allow_redirects=False)
+            self.handlers = []  # no urllib handler is ever used: fetch() below is the only way in
+            self.refused: list[str] = []
+            self.served: list[str] = []
+
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            match = EVIDENCE_URL.fullmatch(url or "")
+            exhibit = allowed.get(match[1]) if match else None
+            if exhibit is None:
+                self.refused.append((url or "")[:120])
+                raise ValueError("safety_workflow bundles fetch nothing but their own evidence images")
+            self.served.append(exhibit.evidence_id)
+            with open(exhibit.path, "rb") as handle:
+                data = handle.read()
+            return URLFetcherResponse(url, body=data, headers={"Content-Type": exhibit.content_type})
+
+        def open(self, url: Any, data: Any = None, timeout: Any = None) -> URLFetcherResponse:
+            return self.fetch(getattr(url, "full_url", url))
+
+        def __call__(self, url: str) -> URLFetcherResponse:
+            return self.fetch(url)
+
+    return EvidenceOnlyFetcher()
+
+
+def render_html(composition: Composition, *, bundle_context: dict[str, Any],
+                progress: Callable[[int, int], None] | None = None) -> str:
+    """The bundle's HTML: each document rendered from its own template, then the page around them."""
+    parts = []
+    total = len(composition.documents)
+    for n, doc in enumerate(composition.documents, 1):
+        context = {**bundle_context, **doc.context, "doc": doc, "exhibit": doc.exhibit}
+        if doc.exhibit is not None:
+            context["evidence_url"] = evidence_url(doc.exhibit)
+        parts.append({"doc": doc, "html": mark_safe(render_to_string(doc.template, context))})  # noqa: S308
+        if progress is not None:
+            progress(n, total)
+    page_counts = sorted({e.pages for e in composition.exhibits if e.kind == "pdf" and e.pages})
+    return render_to_string(f"{TEMPLATE_DIR}/base.html", {
+        **bundle_context,
+        "title": composition.title,
+        "documents": parts,
+        # Our own integers only: one named page per distinct exhibit length.
+        "placeholder_pages": page_counts,
+    })
+
+
+@dataclass
+class RenderResult:
+    #: For each rendered page, the ids of the elements that start on it.
+    anchors: list[list[str]]
+    refused: list[str] = field(default_factory=list)
+
+
+class _LayoutProgress(logging.Handler):
+    def __init__(self, thread: int, callback: Callable[[int], None]) -> None:
+        super().__init__(logging.INFO)
+        self.thread = thread
+        self.callback = callback
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread != self.thread:
+            return
+        match = LAYOUT_PAGE.match(record.getMessage())
+        if match:
+            self.callback(int(match[1]))
+
+
+_progress_lock = threading.Lock()
+_progress_users = 0
+_progress_saved: tuple[int, bool] = (logging.NOTSET, True)
+
+
+def render_pdf(html: str, target: str, *, fetcher: Any, dpi: int | None = None,
+               on_layout_page: Callable[[int], None] | None = None) -> RenderResult:
+    """Lay out ``html`` with WeasyPrint and write the PDF to ``target``."""
+    global _progress_users, _progress_saved
+    from weasyprint import HTML
+    from weasyprint.logger import PROGRESS_LOGGER
+
+    handler = None
+    if on_layout_page is not None:
+        handler = _LayoutProgress(threading.get_ident(), on_layout_page)
+        with _progress_lock:
+            if not _progress_users:
+                _progress_saved = (PROGRESS_LOGGER.level, PROGRESS_LOGGER.propagate)
+            _progress_users += 1
+            PROGRESS_LOGGER.addHandler(handler)
+            PROGRESS_LOGGER.setLevel(logging.INFO)
+            PROGRESS_LOGGER.propagate = False  # progress lines are for us, not for the host's logs
+    try:
+        options = {"dpi": dpi} if dpi else {}
+        # The options go to render() too: images are prepared (and resampled to ``dpi``) as they load.
+        document = HTML(string=html, base_url=None, url_fetcher=fetcher).render(**options)
+        anchors = [list(page.anchors) for page in document.pages]
+        document.write_pdf(target, **options)
+        del document
+    finally:
+        if handler is not None:
+            with _progress_lock:
+                PROGRESS_LOGGER.removeHandler(handler)
+                _progress_users -= 1
+                if not _progress_users:
+                    PROGRESS_LOGGER.setLevel(_progress_saved[0])
+                    PROGRESS_LOGGER.propagate = _progress_saved[1]
+    return RenderResult(anchors=anchors, refused=list(getattr(fetcher, "refused", [])))

@@ -1,0 +1,251 @@
+"""Requesting, retrying and downloading bundles. The build itself is ``bundles.build`` (a background job)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from typing import IO, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..conf import app_settings
+from ..errors import Conflict, InvalidInput, NotFound, SafetyWorkflowError
+from ..models import Bundle, Case, PoliceReferral
+from ..runner import get_runner
+from ..selectors.bundles import bundle_kinds_for
+from ..selectors.cases import case_get, incidents_visible_to
+from .audit import access_log_record, timeline_record
+
+BUILD_JOB = "safety_workflow.bundle_build"
+MAX_PERIOD_DAYS = 3 * 366
+
+
+class ExportUnavailable(SafetyWorkflowError):
+    """PDF export is switched off (``SAFETY_WORKFLOW["PDF_EXPORT"] = False``) or its libraries are missing."""
+
+    status_code = 503
+    code = "pdf_export_off"
+    default_message = "PDF export is not available on this server."
+
+
+def _date(scope: dict[str, Any], key: str, errors: dict[str, list[str]]) -> dt.date | None:
+    value = scope.get(key)
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        pass
+    errors[key] = ["Give a date as YYYY-MM-DD."]
+    return None
+
+
+def _check_keys(scope: dict[str, Any], allowed: set[str], required: set[str]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for key in sorted(set(scope) - allowed):
+        errors[key] = ["Not part of this kind of bundle's scope."]
+    for key in sorted(required - set(scope)):
+        errors[key] = ["This field is required."]
+    return errors
+
+
+def _period(scope: dict[str, Any], start: str, end: str, errors: dict[str, list[str]]) -> tuple[dt.date, dt.date]:
+    first, last = _date(scope, start, errors), _date(scope, end, errors)
+    if first and last:
+        if first > last:
+            errors[end] = ["Must not be before the start of the period."]
+        elif (last - first).days > MAX_PERIOD_DAYS:
+            errors[end] = ["The period may be at most three years."]
+    return first, last  # type: ignore[return-value]
+
+
+def _uuid(value: Any, key: str, errors: dict[str, list[str]]) -> str | None:
+    try:
+        return str(uuid.UUID(str(value)))
+    except (ValueError, TypeError, AttributeError):
+        errors[key] = ["Not a valid identifier."]
+        return None
+
+
+def _invalid(errors: dict[str, list[str]]) -> InvalidInput:
+    return InvalidInput("The scope is not valid for this kind of bundle.", code="invalid_scope",
+                        errors={"scope": errors})
+
+
+def bundle_scope_resolve(*, user: Any, kind: str, scope: Any) -> tuple[dict[str, Any], Case | None, Any]:
+    """Check the scope's shape, then that the user may see it. Returns (canonical scope, case, subject id).
+
+    A scope the user cannot see is ``not_found``, exactly as one that does not exist.
+    """
+    if not isinstance(scope, dict):
+        raise _invalid({"non_field_errors": ["Give the scope as an object."]})
+    errors: dict[str, list[str]] = {}
+    if kind in (Bundle.Kind.INJUNCTION, Bundle.Kind.POLICE_REFERRAL) and "case" in scope:
+        errors = _check_keys(scope, {"case"}, {"case"})
+        case_id = scope.get("case")
+        if isinstance(case_id, bool) or not isinstance(case_id, (int, str)) or not str(case_id).isdigit():
+            errors["case"] = ["Give the case's id."]
+        if errors:
+            raise _invalid(errors)
+        case = case_get(user, int(case_id))
+        if kind == Bundle.Kind.POLICE_REFERRAL and not PoliceReferral.objects.filter(case=case).exists():
+            raise Conflict("This case has not been referred to the police.", code="case_not_referred")
+        return {"case": case.pk}, case, case.subject_id
+    if kind == Bundle.Kind.INJUNCTION:
+        errors = _check_keys(scope, {"subject", "date_from", "date_to"}, {"subject", "date_from", "date_to"})
+        subject = _uuid(scope.get("subject"), "subject", errors) if "subject" in scope else None
+        first, last = _period(scope, "date_from", "date_to", errors)
+        if errors:
+            raise _invalid(errors)
+        visible = incidents_visible_to(user).filter(subject_id=subject)
+        if not visible.exists():
+            raise NotFound()
+        if not visible.filter(occurred_at__date__gte=first, occurred_at__date__lte=last).exists():
+            raise InvalidInput("No incidents about this subject fall in the period.", code="empty_scope")
+        return {"subject": subject, "date_from": first.isoformat(), "date_to": last.isoformat()}, None, subject
+    if kind == Bundle.Kind.POLICE_REFERRAL:
+        raise _invalid({"case": ["This field is required."]})
+    if kind == Bundle.Kind.LIAISON_MEETING:
+        errors = _check_keys(scope, {"since", "until"}, {"since", "until"})
+        first, last = _period(scope, "since", "until", errors)
+        if errors:
+            raise _invalid(errors)
+        return {"since": first.isoformat(), "until": last.isoformat()}, None, None
+    if kind == Bundle.Kind.SUBJECT_ACCESS:
+        from ..models import Subject
+
+        errors = _check_keys(scope, {"subject"}, {"subject"})
+        subject = _uuid(scope.get("subject"), "subject", errors) if "subject" in scope else None
+        if errors:
+            raise _invalid(errors)
+        if not Subject.objects.filter(pk=subject).exists():
+            raise NotFound()
+        return {"subject": subject}, None, subject
+    raise InvalidInput(errors={"kind": ["Not a kind of bundle."]})
+
+
+def bundle_redactions_clean(items: Any) -> list[dict[str, str]]:
+    """Validate the redactions asked for: phrases with a reason, or a named preset."""
+    from ..bundles.redact import MAX_ITEMS, MAX_LENGTH, MIN_LENGTH, PRESETS, normalise
+
+    if items in (None, ""):
+        return []
+    if not isinstance(items, list) or len(items) > MAX_ITEMS:
+        raise InvalidInput(errors={"redactions": [f"Give a list of at most {MAX_ITEMS} redactions."]},
+                           code="invalid_redactions")
+    cleaned: list[dict[str, str]] = []
+    errors: dict[str, list[str]] = {}
+    for n, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors[str(n)] = ["Give {\"text\": ..., \"reason\": ...} or {\"preset\": ...}."]
+            continue
+        if "preset" in item:
+            if set(item) != {"preset"} or item["preset"] not in PRESETS:
+                errors[str(n)] = [f"Presets are: {', '.join(sorted(PRESETS))}."]
+            else:
+                cleaned.append({"preset": item["preset"]})
+            continue
+        text = normalise(item.get("text") or "") if isinstance(item.get("text"), str) else ""
+        reason = normalise(item.get("reason") or "") if isinstance(item.get("reason", ""), str) else None
+        if set(item) - {"text", "reason"}:
+            errors[str(n)] = ["Only \"text\" and \"reason\" are allowed."]
+        elif not MIN_LENGTH <= len(text) <= MAX_LENGTH:
+            errors[str(n)] = [f"The text to redact must be {MIN_LENGTH} to {MAX_LENGTH} characters."]
+        elif reason is None or len(reason) > 200:
+            errors[str(n)] = ["The reason must be text of at most 200 characters."]
+        elif reason and text.lower() in reason.lower():
+            errors[str(n)] = ["The reason must not repeat the text it redacts."]
+        else:
+            cleaned.append({"text": text, "reason": reason or "Redacted at the requester's instruction"})
+    if errors:
+        raise InvalidInput("Some redactions are not valid.", code="invalid_redactions", errors={"redactions": errors})
+    return cleaned
+
+
+def _check_available() -> None:
+    if not app_settings.PDF_EXPORT:
+        raise ExportUnavailable()
+
+
+def bundle_request(*, user: Any, kind: str, scope: Any, redactions: Any = None, purpose: str = "",
+                   request: Any = None) -> Bundle:
+    """Ask for a bundle. It is built in the background (after this transaction commits)."""
+    if kind not in Bundle.Kind.values:
+        raise InvalidInput(errors={"kind": ["Not a kind of bundle."]})
+    if kind not in bundle_kinds_for(user):
+        raise NotFound()
+    _check_available()
+    canonical, case, subject_id = bundle_scope_resolve(user=user, kind=kind, scope=scope)
+    cleaned = bundle_redactions_clean(redactions)
+    with transaction.atomic():
+        bundle = Bundle.objects.create(
+            kind=kind, scope=canonical, redactions=cleaned, case=case, subject_id=subject_id,
+            purpose=purpose or "", requested_by=user, attempts=1, heartbeat_at=timezone.now(),
+            log=[{"at": timezone.now().isoformat(), "event": "requested", "by": str(user.pk),
+                  "redactions": len(cleaned)}],
+        )
+        access_log_record(actor=user, action="export", object_type="bundle", object_id=bundle.pk,
+                          object_repr=str(bundle), purpose=purpose or "", result="requested", request=request,
+                          data={"kind": kind, "scope": canonical, "redactions": len(cleaned)})
+        if case is not None:
+            timeline_record(case=case, actor=user, action="bundle_requested",
+                            summary=f"{bundle.get_kind_display()} requested.", data={"bundle": str(bundle.pk)})
+        get_runner().enqueue(BUILD_JOB, bundle_id=str(bundle.pk), attempt=bundle.attempts)
+    bundle.refresh_from_db()
+    return bundle
+
+
+def bundle_retry(*, user: Any, bundle: Bundle, request: Any = None) -> Bundle:
+    """Build a failed bundle again, or one whose build died (no sign of life for too long)."""
+    _check_available()
+    with transaction.atomic():
+        current = Bundle.objects.select_for_update().get(pk=bundle.pk)
+        if current.status == Bundle.Status.READY:
+            raise Conflict("This bundle is ready; request a new one to rebuild it.", code="bundle_ready")
+        if current.status != Bundle.Status.FAILED and not current.is_stale():
+            raise Conflict("This bundle is still being built.", code="bundle_in_progress")
+        now = timezone.now()
+        current.attempts += 1
+        current.status = Bundle.Status.QUEUED
+        current.progress, current.step, current.error = 0, "", ""
+        current.started_at = current.finished_at = None
+        current.heartbeat_at = now
+        current.log = [*current.log, {"at": now.isoformat(), "event": "retry", "by": str(user.pk),
+                                      "attempt": current.attempts}]
+        current.save(update_fields=["attempts", "status", "progress", "step", "error", "started_at", "finished_at",
+                                    "heartbeat_at", "log"])
+        access_log_record(actor=user, action="export", object_type="bundle", object_id=current.pk,
+                          object_repr=str(current), result="retry", request=request,
+                          data={"kind": current.kind, "attempt": current.attempts})
+        get_runner().enqueue(BUILD_JOB, bundle_id=str(current.pk), attempt=current.attempts)
+    current.refresh_from_db()
+    return current
+
+
+def bundle_file_sha256(bundle: Bundle) -> str:
+    digest = hashlib.sha256()
+    with bundle.file.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def bundle_download(*, user: Any, bundle: Bundle, request: Any = None) -> IO[bytes]:
+    """Open a ready bundle for download, after checking the stored file still matches its SHA-256.
+
+    Every download, and every download refused because the file changed, is in the access log.
+    """
+    if bundle.status != Bundle.Status.READY or not bundle.file:
+        raise Conflict("This bundle is not ready.", code="bundle_not_ready")
+    try:
+        actual = bundle_file_sha256(bundle)
+    except OSError:
+        actual = ""
+    ok = actual == bundle.sha256
+    access_log_record(actor=user, action="download", object_type="bundle", object_id=bundle.pk,
+                      object_repr=str(bundle), result="ok" if ok else "integrity_failed", request=request,
+                      reference=bundle.sha256, data={"kind": bundle.kind, "size": bundle.size})
+    if not ok:
+        raise Conflict("The stored bundle no longer matches its SHA-256 and will not be served. "
+                       "Request a new bundle and tell an administrator.", code="bundle_integrity_failed")
+    return bundle.file.open("rb")

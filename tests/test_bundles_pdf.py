@@ -216,6 +216,14 @@ def test_liaison_meeting_pack(people, decision_table, police_contact, client_for
     case = make_case_with_incidents(councillor=people.councillor, subject=subject, count=3, start=start,
                                     step=dt.timedelta(days=10), level="serious")
     refer_to_police(case, contact=police_contact)
+    from safety_workflow.models import RegisterEntryEvent
+    from safety_workflow.services.patterns import conduct_flags_update
+
+    from .register_helpers import direct_entry
+
+    conduct_flags_update(subject=subject, actor=people.safety)  # as linking the incidents does in the workflow
+    entry = direct_entry(people, name="Paula Marsh")
+    RegisterEntryEvent.objects.create(entry=entry, actor=people.monitoring, action="approved", summary="Approved")
     client = client_for(people.monitoring)
     since = (timezone.localdate() - dt.timedelta(days=60)).isoformat()
     bundle_id = request_bundle(client, django_capture_on_commit_callbacks, {
@@ -225,9 +233,9 @@ def test_liaison_meeting_pack(people, decision_table, police_contact, client_for
     for heading in ("Incidents since the last meeting", "Open police referrals", "Subjects whose conduct is escalating",
                     "Register changes", "Incidents by month and level"):
         assert heading in text
-    assert "Repeat Caller" in text and "course of conduct" in text
+    assert "Repeat Caller" in text and "course of conduct" in text.lower()
     assert case.reference in text
-    assert "No register changes recorded for the period." in text
+    assert "Paula Marsh" in text and "Approved" in text
 
 
 @pytest.mark.django_db
@@ -239,12 +247,20 @@ def test_subject_access_export_redacts_other_people(people, decision_table, clie
     incident.account = "He told Cllr Ahmed to watch out, and copied cllr.ahmed@council.example."
     incident.witnesses = "Mrs Jones from next door"
     incident.save()
+    from safety_workflow.models import RegisterEntry
+
+    from .register_helpers import direct_entry
+
+    entry = direct_entry(people, name="Sam Requester (register)")
+    RegisterEntry.objects.filter(pk=entry.pk).update(subject=subject, reasons="Threatened staff at the front desk.")
     client = client_for(people.governance)
     bundle_id = request_bundle(client, django_capture_on_commit_callbacks, {
         "kind": "subject_access", "scope": {"subject": str(subject.pk)}, "purpose": "SAR 2026/14"})
     data = download(client, bundle_id)
     text = "\n".join(page_texts(PdfReader(io.BytesIO(data))))
     assert "Sam Requester" in text and incident.reference in text
+    flat = re.sub(r"\s+", " ", text)
+    assert "Threatened staff at the front desk." in flat and "Meet only in pairs" in flat
     assert "Ahmed" not in text and "cllr.ahmed@council.example" not in text
     assert "Mrs Jones" not in text and b"Jones" not in data
     assert "[Councillor A]" in text

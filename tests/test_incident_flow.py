@@ -108,11 +108,19 @@ def test_medium_route_injunction_with_bundle(clients, decision_table, people):
     complete(clients.legal, case_id, "council_action",
              {"kind": "injunction", "reason": "Letters ignored.", "basis": "pha_1997"})
 
-    not_ready = Bundle.objects.create(kind="injunction", scope={"case": str(case_id)}, requested_by=people.legal)
+    not_ready = Bundle.objects.create(kind="injunction", scope={"case": case_id}, case_id=case_id,
+                                      requested_by=people.legal)
     error = complete(clients.legal, case_id, "prepare_bundle", {"bundle": str(not_ready.pk)}, expect=400)
     assert error["code"] == "bundle_not_ready"
-    ready = Bundle.objects.create(kind="injunction", scope={"case": str(case_id)}, requested_by=people.legal,
-                                  status="ready", sha256="ab" * 32)
+    ready = Bundle.objects.create(kind="injunction", scope={"case": case_id}, case_id=case_id,
+                                  requested_by=people.legal, status="ready", sha256="ab" * 32)
+    other_case = report(clients.councillor2)["case"]["id"]
+    elsewhere = Bundle.objects.create(kind="injunction", scope={"case": other_case}, case_id=other_case,
+                                      requested_by=people.legal, status="ready", sha256="cd" * 32)
+    task = open_task(clients.legal, case_id, "prepare_bundle")
+    offered = clients.legal.get(f"{API}/tasks/{task['id']}/").json()["context"]["bundles"]
+    assert {b["id"] for b in offered} == {str(not_ready.pk), str(ready.pk)}
+    complete(clients.legal, case_id, "prepare_bundle", {"bundle": str(elsewhere.pk)}, expect=400)
     complete(clients.legal, case_id, "prepare_bundle", {"bundle": str(ready.pk), "claim_number": "K00XX123"})
     complete(clients.legal, case_id, "injunction_outcome",
              {"outcome": "granted", "outcome_on": str(timezone.localdate()),

@@ -4,13 +4,13 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from . import audit, reference, register, support
+from .bundles import BundleViewSet
 from .cases import CaseViewSet, ReferralViewSet
 from .incidents import IncidentViewSet
 from .meetings import MeetingViewSet
 from .reports import ReportViewSet
 from .subjects import SubjectViewSet
 from .tasks import TaskViewSet
-from .bundles import BundleViewSet
 
 app_name = "safety_workflow"
 

@@ -37,12 +37,29 @@ WITHHELD = "[withheld: other people's personal data]"
 
 
 def subject_access_register_entries(subject: Subject) -> list[dict[str, Any]]:
-    """The subject's entries on the Potentially Violent Persons Register, as plain rows.
+    """The subject's entries on the Potentially Violent Persons Register, as plain rows: the status, the
+    reasons and the mitigations, and whether they were told in writing (ICO: the person is normally told)."""
+    from ..models import RegisterEntry
 
-    The register does not exist yet on this branch (issue 4); at merge this returns
-    ``{"status", "reason", "since", "review_due", "mitigations", "notified"}`` rows.
-    """
-    return []
+    entries = (RegisterEntry.objects.filter(subject=subject).exclude(state=RegisterEntry.State.ERASED)
+               .prefetch_related("mitigations").order_by("proposed_at"))
+    rows = []
+    for entry in entries:
+        if entry.notification and entry.notified_on:
+            notified = f"Yes, {fmt_date(entry.notified_on)}"
+        elif entry.not_notified_reason:
+            notified = "No: telling you was judged to create a risk"
+        else:
+            notified = "Not yet"
+        rows.append({
+            "status": str(entry.get_state_display()),
+            "since": fmt_date(entry.decided_at or entry.proposed_at),
+            "reason": entry.reasons,
+            "review_due": fmt_date(entry.review_due_on),
+            "mitigations": "; ".join(str(m) for m in entry.mitigations.all()),
+            "notified": notified,
+        })
+    return rows
 
 
 class _People:

@@ -5,24 +5,22 @@ bundle may see them, and returns a :class:`Composition`: the documents (each wit
 a bookmark title and a context of plain strings and lists), the exhibits, and the redactions to
 apply. Nothing here renders or writes.
 
-The liaison meeting pack takes two lists from modules built elsewhere:
-:func:`liaison_escalations` and :func:`liaison_register_changes`.
+The liaison meeting pack takes its escalations from the patterns module and its register
+changes from the register (:func:`liaison_escalations`, :func:`liaison_register_changes`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Count
 from django.utils import formats, timezone
 
 from ..adapter import get_adapter
 from ..conf import app_settings
 from ..models import (
-    LEVEL_ORDER,
-    Assessment,
     Bundle,
     EvidenceFile,
     Incident,
@@ -255,58 +253,51 @@ def _period(since: dt.date, until: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 
 def liaison_escalations(since: dt.date, until: dt.date) -> list[dict[str, Any]]:
-    """Subjects whose conduct is escalating in the period, as plain rows for the pack.
+    """Subjects whose conduct is escalating, as the patterns module noticed it in the period.
 
-    For now, with what exists on this branch: a subject with two or more incidents against the
-    same councillor in the period (a course of conduct under the Protection from Harassment Act
-    1997), and a subject whose assessed level rose in the period. The patterns module (issue 6)
-    replaces this at merge; the template takes the same rows:
-    ``{"subject", "subject_id", "reason", "councillor", "incidents", "levels"}``.
+    Course-of-conduct flags raised (two or more incidents against the same councillor: the
+    Protection from Harassment Act threshold) and escalation signals noticed (frequency or
+    severity rising, a move to in person or to the home, several councillors), each with the
+    explanation the monitoring officer can repeat in the meeting.
     """
+    from ..models import CourseOfConductFlag, EscalationSignal
+
     start, end = _period(since, until)
     rows: list[dict[str, Any]] = []
-    counts: dict[tuple[Any, Any], list[Incident]] = defaultdict(list)
-    incidents = (Incident.objects.filter(occurred_at__gte=start, occurred_at__lt=end, subject__isnull=False)
-                 .select_related("subject", "councillor").order_by("occurred_at"))
-    for incident in incidents:
-        counts[(incident.subject_id, incident.councillor_id)].append(incident)
-    for items in counts.values():
-        if len(items) >= 2:
-            rows.append({
-                "subject": subject_name(items[0].subject),
-                "subject_id": Verbatim(str(items[0].subject_id)),
-                "reason": "Two or more incidents against the same councillor (course of conduct)",
-                "councillor": person(items[0].councillor),
-                "incidents": len(items),
-                "levels": "",
-            })
-    assessments = (Assessment.objects.filter(case__subject__isnull=False)
-                   .select_related("case__subject").order_by("assessed_at"))
-    history: dict[Any, list[Assessment]] = defaultdict(list)
-    for item in assessments:
-        history[item.case.subject_id].append(item)
-    for items in history.values():
-        for before, after in zip(items, items[1:], strict=False):
-            if start <= after.assessed_at < end and LEVEL_ORDER.get(after.level, 0) > LEVEL_ORDER.get(before.level, 0):
-                rows.append({
-                    "subject": subject_name(after.case.subject),
-                    "subject_id": Verbatim(str(after.case.subject_id)),
-                    "reason": "Assessed level rose",
-                    "councillor": "",
-                    "incidents": "",
-                    "levels": f"{level_label(before.level)} to {level_label(after.level)}",
-                })
-                break
+    flags = (CourseOfConductFlag.objects.filter(raised_at__gte=start, raised_at__lt=end)
+             .select_related("subject", "councillor").order_by("raised_at"))
+    for flag in flags:
+        rows.append({"subject": subject_name(flag.subject), "subject_id": Verbatim(str(flag.subject_id)),
+                     "reason": flag.reason, "councillor": person(flag.councillor),
+                     "incidents": flag.incident_count, "levels": ""})
+    signals = (EscalationSignal.objects.filter(noticed_at__gte=start, noticed_at__lt=end)
+               .select_related("subject").annotate(incident_count=Count("incidents")).order_by("noticed_at"))
+    for signal in signals:
+        rows.append({"subject": subject_name(signal.subject), "subject_id": Verbatim(str(signal.subject_id)),
+                     "reason": f"{signal.get_kind_display()}. {signal.explanation}", "councillor": "",
+                     "incidents": signal.incident_count, "levels": ""})
     return sorted(rows, key=lambda r: (r["subject"], r["reason"]))
 
 
-def liaison_register_changes(since: dt.date, until: dt.date) -> list[dict[str, Any]]:
-    """Changes to the Potentially Violent Persons Register in the period, as plain rows.
+#: Register events shown in the liaison pack, and how they are described.
+REGISTER_CHANGES = {
+    "proposed": "Proposed", "approved": "Approved", "refused": "Refused", "notified": "Individual told in writing",
+    "not_notified": "Not told (reason recorded)", "renewed": "Renewed on review", "removed": "Removed",
+    "review_reset": "Review date reset by a new incident", "erased": "Erased after the retention period",
+}
 
-    The register does not exist yet on this branch (it is issue 4): this returns no rows and the
-    pack says so. At merge it returns ``{"date", "subject", "change", "by"}`` rows from the register.
-    """
-    return []
+
+def liaison_register_changes(since: dt.date, until: dt.date, *, user: Any) -> list[dict[str, Any]]:
+    """Changes to the register in the period, for the entries the requester may see."""
+    from ..models import RegisterEntryEvent
+    from ..selectors.register import register_entries_visible_to
+
+    start, end = _period(since, until)
+    events = (RegisterEntryEvent.objects.filter(at__gte=start, at__lt=end, action__in=list(REGISTER_CHANGES),
+                                                entry__in=register_entries_visible_to(user).values("pk"))
+              .select_related("entry__subject", "actor").order_by("at", "id"))
+    return [{"date": fmt_date(e.at), "subject": subject_name(e.entry.subject), "entry": Verbatim(e.entry.reference),
+             "change": REGISTER_CHANGES[e.action], "by": person(e.actor)} for e in events]
 
 
 def incidents_by_month_and_level(incidents: list[Incident]) -> dict[str, Any]:
@@ -385,7 +376,7 @@ def compose_liaison_meeting(bundle: Bundle) -> Composition:
                  template=f"{TEMPLATE_DIR}/liaison/escalations.html",
                  context={"rows": liaison_escalations(since, until)}),
         Document(anchor="register", title="Register changes", template=f"{TEMPLATE_DIR}/liaison/register.html",
-                 context={"rows": liaison_register_changes(since, until)}),
+                 context={"rows": liaison_register_changes(since, until, user=bundle.requested_by)}),
         Document(anchor="chart", title="Incidents by month and level", template=f"{TEMPLATE_DIR}/liaison/chart.html",
                  context={"chart": incidents_by_month_and_level(incidents), "period": period}),
     ]

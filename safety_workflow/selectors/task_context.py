@@ -8,7 +8,7 @@ from typing import Any
 from viewflow.workflow.models import Task
 
 from ..errors import Conflict
-from ..models import AdviceTemplate, Case, PoliceReferral
+from ..models import AdviceTemplate, Bundle, Case, PoliceReferral
 from ..services.case_tasks import decision_table_current
 from .cases import incidents_visible_to
 from .linking import triage_context
@@ -73,11 +73,24 @@ def _police(task: Task, case: Case) -> dict[str, Any]:
     }
 
 
+def _bundles(task: Task, case: Case) -> dict[str, Any]:
+    """Injunction bundles built for this case, newest first: the one to file is chosen from these."""
+    bundles = Bundle.objects.filter(case=case, kind=Bundle.Kind.INJUNCTION).order_by("-requested_at")
+    return {
+        "bundles": [
+            {"id": str(b.pk), "status": b.status, "requested_at": b.requested_at, "page_count": b.page_count,
+             "sha256": b.sha256}
+            for b in bundles
+        ]
+    }
+
+
 #: Node name -> extra context. Other modules add their own entries (e.g. linking suggestions).
 CONTEXT_BUILDERS: dict[str, list[Callable[[Task, Case], dict[str, Any]]]] = {
     "triage": [triage_context],
     "assess": [_assess, assess_context],
     "advise": [_advise],
+    "prepare_bundle": [_bundles],
     "police_acknowledge": [_police],
     "police_outcome": [_police],
 }

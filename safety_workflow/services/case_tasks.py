@@ -177,7 +177,7 @@ def prepare_bundle(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
     bundle: Bundle = data["bundle"]
     if bundle.kind != Bundle.Kind.INJUNCTION or bundle.status != Bundle.Status.READY:
         raise InvalidInput(errors={"bundle": ["Choose a ready injunction bundle."]}, code="bundle_not_ready")
-    if str(bundle.scope.get("case")) != str(case.pk):
+    if bundle.case_id != case.pk:
         raise InvalidInput(errors={"bundle": ["This bundle was built for another case."]})
     action.bundle = bundle
     action.claim_number = data.get("claim_number", "")

@@ -5,6 +5,8 @@ import tempfile
 
 import dj_database_url
 
+from safety_workflow.api.schema import ENUM_NAME_OVERRIDES
+
 SECRET_KEY = "tests-only"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver"]
@@ -69,7 +71,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "safety_workflow tests", "COMPONENT_SPLIT_REQUEST": True}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "safety_workflow tests",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {**ENUM_NAME_OVERRIDES},
+}
 
 SAFETY_WORKFLOW = {
     "NON_WORKING_DATES": ["2026-12-25", "2026-12-28"],

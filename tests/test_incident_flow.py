@@ -111,7 +111,7 @@ def test_medium_route_injunction_with_bundle(clients, decision_table, people):
     not_ready = Bundle.objects.create(kind="injunction", scope={"case": case_id}, case_id=case_id,
                                       requested_by=people.legal)
     error = complete(clients.legal, case_id, "prepare_bundle", {"bundle": str(not_ready.pk)}, expect=400)
-    assert error["code"] == "bundle_not_ready"
+    assert error["code"] == "invalid_bundle"
     ready = Bundle.objects.create(kind="injunction", scope={"case": case_id}, case_id=case_id,
                                   requested_by=people.legal, status="ready", sha256="ab" * 32)
     other_case = report(clients.councillor2)["case"]["id"]

@@ -43,6 +43,8 @@ def test_wheel_contents(wheel):
     assert "safety_workflow/fixtures/safety_workflow_decision_table_v1.json" in names
     shipped_data = [p for sub in ("templates", "locale") for p in (PACKAGE / sub).rglob("*") if p.is_file()]
     assert any(p.suffix == ".mo" for p in shipped_data), "compiled translations are part of the package"
+    assert any(p.suffix == ".html" for p in shipped_data), "bundle templates are part of the package"
+    assert "safety_workflow/templates/safety_workflow/bundles/bundle.css" in names
     for path in shipped_data:
         assert str(path.relative_to(ROOT)) in names, path
     assert not [n for n in names if n.startswith(("tests/", "example_project/", "bench/"))]

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from safety_workflow.api.schema import ENUM_NAME_OVERRIDES
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "demo-only-not-secret")
@@ -103,6 +105,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Stable names for the API's enums.
+    "ENUM_NAME_OVERRIDES": {**ENUM_NAME_OVERRIDES},
 }
 
 # The council's own group names for each role.

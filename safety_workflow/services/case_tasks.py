@@ -176,7 +176,7 @@ def prepare_bundle(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
     action = _current_injunction(case)
     bundle: Bundle = data["bundle"]
     if bundle.kind != Bundle.Kind.INJUNCTION or bundle.status != Bundle.Status.READY:
-        raise InvalidInput(errors={"bundle": ["Choose a ready injunction bundle."]}, code="bundle_not_ready")
+        raise InvalidInput(errors={"bundle": ["Choose a ready injunction bundle."]}, code="invalid_bundle")
     if bundle.case_id != case.pk:
         raise InvalidInput(errors={"bundle": ["This bundle was built for another case."]})
     action.bundle = bundle

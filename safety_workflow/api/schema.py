@@ -1,0 +1,19 @@
+"""drf-spectacular settings for hosts, so the API's enums have stable names in the OpenAPI schema.
+
+In the host's settings (this module imports nothing from Django)::
+
+    from safety_workflow.api.schema import ENUM_NAME_OVERRIDES
+
+    SPECTACULAR_SETTINGS = {..., "ENUM_NAME_OVERRIDES": {**ENUM_NAME_OVERRIDES}}
+"""
+
+ENUM_NAME_OVERRIDES = {
+    "LevelEnum": "safety_workflow.api.enums.LEVELS",
+    "RouteEnum": "safety_workflow.api.enums.ROUTES",
+    "ContactMethodEnum": "safety_workflow.api.enums.CONTACT_METHODS",
+    "CaseStateEnum": "safety_workflow.api.enums.CASE_STATES",
+    "HandleKindEnum": "safety_workflow.api.enums.HANDLE_KINDS",
+    "BundleKindEnum": "safety_workflow.api.enums.BUNDLE_KINDS",
+    "SecurityMeasureStatusEnum": "safety_workflow.api.enums.SECURITY_MEASURE_STATUSES",
+    "RegisterEntryStateEnum": "safety_workflow.api.enums.REGISTER_ENTRY_STATES",
+}

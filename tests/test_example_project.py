@@ -36,6 +36,8 @@ def test_demo_walks_every_route_and_serves_a_valid_schema(tmp_path):
     assert walked.count("ended closed") == 4, walked
     for route in ("low:", "medium:", "serious:", "immediate danger:"):
         assert route in walked
+    assert "approved and notified" in walked and "born 17/04/1962: match" in walked
+    assert "Meet only at a named office (Civic Centre reception)" in walked
     manage("check", "--deploy", "--fail-level", "ERROR", env={**env, "DJANGO_DEBUG": "0"})
     schema = manage("spectacular", "--validate", env=env)
     assert "/api/safety/tasks/{id}/complete/" in schema and "/api/safety/incidents/" in schema

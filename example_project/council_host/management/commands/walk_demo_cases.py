@@ -119,3 +119,54 @@ class Command(BaseCommand):
                 f"ended {case['state']}"
             )
             self.stdout.write(f"      {' -> '.join(path)}")
+        self._walk_register(client)
+
+    def _walk_register(self, client: Any) -> None:
+        """The register: Martin Greaves (the demo's e-mail and surgery incidents) proposed by health and
+        safety, approved and notified by the monitoring officer, then checked by frontline staff."""
+        self.stdout.write("Walking the register through the API:")
+        incidents = client("members").get(f"{API}/incidents/", {"page_size": 200}).json()["results"]
+        greaves = [i for i in incidents if (i["subject_details"] or {}).get("name") == "Martin Greaves"]
+        subject_id = next((i["subject"]["id"] for i in greaves if i["subject"]), None)
+        for incident in greaves:
+            tasks = client("members").get(f"{API}/tasks/", {"case": incident["case"]["id"], "node": "triage"})
+            for task in tasks.json()["results"]:
+                body = {"subject": subject_id} if subject_id else {"new_subject": {
+                    "full_name": "Martin Greaves", "description": "Sixties, grey beard, green waxed jacket",
+                    "handles": [{"kind": "email", "value": "m.greaves1962@mail.example"}]}}
+                client("members").post(f"{API}/tasks/{task['id']}/complete/", body, format="json")
+                if subject_id is None:
+                    detail = client("members").get(f"{API}/incidents/{incident['id']}/").json()
+                    subject_id = detail["subject"]["id"]
+        proposed = client("safety").post(f"{API}/register/entries/", {
+            "subject": subject_id,
+            "incidents": [i["id"] for i in greaves],
+            "reasons": "Threatening e-mail ('watch your back') followed by shouting over a councillor at her surgery.",
+            "words_used": "You should watch your back, you disgrace.",
+            "date_of_birth": "1962-04-17",
+            "mitigations": [{"kind": "meet_in_pairs"}, {"kind": "named_office", "detail": "Civic Centre reception"},
+                            {"kind": "no_home_visits"}],
+            "advice_contact": {"name": "Ravi Menon, Health and Safety", "phone": "01632 960 200"},
+        }, format="json")
+        if proposed.status_code == 201:
+            entry = proposed.json()
+            client("monitoring").post(f"{API}/register/entries/{entry['id']}/approve/",
+                                      {"decision": "approve", "reason": "Two incidents, escalating."}, format="json")
+            client("monitoring").post(f"{API}/register/entries/{entry['id']}/notification/",
+                                      {"method": "letter", "notified_on": str(timezone.localdate()),
+                                       "reference": "PVPR letter 1"}, format="json")
+            self.stdout.write(f"  entry {entry['reference']}: proposed (health and safety) -> approved and "
+                              f"notified (monitoring officer)")
+        elif proposed.status_code == 409:
+            self.stdout.write("  entry already on the register")
+        else:
+            raise CommandError(f"Proposing failed: {proposed.status_code} {proposed.content!r}")
+        check = client("frontline").post(f"{API}/register/check/", {
+            "name": "martin GREAVES", "date_of_birth": "1962-04-17", "meeting_date": str(timezone.localdate()),
+            "purpose": "Council tax appointment"}, format="json").json()
+        mitigations = "; ".join(f"{m['label']}{' (' + m['detail'] + ')' if m['detail'] else ''}"
+                                for m in check.get("mitigations", []))
+        if check.get("contact"):
+            mitigations += f"; call {check['contact']['name']} {check['contact']['phone']}".rstrip()
+        self.stdout.write(f"  frontline check for 'martin GREAVES', born 17/04/1962: {check['result']} ({check['reference']})"
+                          f"{': ' + mitigations if mitigations else ''}")

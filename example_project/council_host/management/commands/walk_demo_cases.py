@@ -168,5 +168,5 @@ class Command(BaseCommand):
                                 for m in check.get("mitigations", []))
         if check.get("contact"):
             mitigations += f"; call {check['contact']['name']} {check['contact']['phone']}".rstrip()
-        self.stdout.write(f"  frontline check for 'martin GREAVES', born 17/04/1962: {check['result']} ({check['reference']})"
-                          f"{': ' + mitigations if mitigations else ''}")
+        self.stdout.write(f"  frontline check for 'martin GREAVES', born 17/04/1962: {check['result']} "
+                          f"({check['reference']}){': ' + mitigations if mitigations else ''}")

@@ -53,6 +53,9 @@ class DefaultAdapter:
     def format_incident_reference(self, *, case_reference: str, number: int) -> str:
         return f"{case_reference}-{number:02d}"
 
+    def format_register_reference(self, *, year: int, number: int) -> str:
+        return f"{app_settings.REFERENCE_PREFIX}-PVPR-{year}-{number:04d}"
+
     # Calendar --------------------------------------------------------------------------
     def is_working_day(self, day: dt.date) -> bool:
         if day.weekday() not in app_settings.WORKING_DAYS:

@@ -27,6 +27,10 @@ CASE_OFFICER_ROLES: frozenset[str] = frozenset(
 )
 
 
+#: Roles that see who an incident is about (the subject record), not only what the reporter wrote.
+SUBJECT_ROLES: frozenset[str] = CASE_OFFICER_ROLES | {Role.LEGAL, Role.POLICE_LIAISON}
+
+
 def roles_for(user: Any) -> frozenset[str]:
     """The roles a user holds, as resolved by the host adapter. Anonymous users hold none."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from ..errors import Forbidden
 from ..models import AccessLogEntry
 from ..selectors.audit import access_log_visible_to, reads_access_log
+from ..services.audit import access_log_record
 from .base import SafetyAPIMixin
 from .register_serializers import ErrorSerializer
 
@@ -76,4 +77,9 @@ class AccessLogListView(SafetyAPIMixin, ListAPIView):
         if not reads_access_log(request.user):
             raise Forbidden("The access log is for information governance and the monitoring officer.",
                             code="audit_not_permitted")
-        return super().get(request, *args, **kwargs)
+        response = super().get(request, *args, **kwargs)
+        # Reading the log is itself logged (after the page was read, so it never lists itself).
+        access_log_record(actor=request.user, action=AccessLogEntry.Action.LIST, object_type="access_log",
+                          result=str(len(response.data.get("results", []))), request=request,
+                          data={"filters": dict(request.query_params.items())})
+        return response

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from ..errors import InvalidInput, NotFound
 from ..models import EvidenceFile, Incident, Subject, TimelineEntry
-from ..roles import CASE_OFFICER_ROLES, Role, roles_for
+from ..roles import SUBJECT_ROLES, roles_for
 from ..selectors.cases import incident_get, incidents_visible_to, timeline_visible_to
 from ..services.audit import access_log_record
 from ..services.evidence import evidence_upload
@@ -30,9 +30,6 @@ IMMEDIATE_DANGER_ADVICE = (
     "If you are in immediate danger, call 999 now. The police referral has been made and the named police "
     "contact has been told."
 )
-#: Roles that see who an incident is about (the subject record), not only what the reporter wrote.
-SUBJECT_ROLES = CASE_OFFICER_ROLES | {Role.LEGAL, Role.POLICE_LIAISON}
-
 
 class SubjectDetailsInput(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

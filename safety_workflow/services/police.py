@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from .. import signals
 from ..adapter import get_adapter
-from ..errors import InvalidInput
+from ..errors import Forbidden, InvalidInput
 from ..models import Case, PoliceContact, PoliceReferral
-from ..roles import Role
+from ..roles import Role, has_role
 from .audit import timeline_record
 
 FINAL_STATUSES = (
@@ -120,7 +120,12 @@ def police_referral_record_outcome(*, case: Case, actor: Any, status: str, crime
 
 def police_referral_update(*, referral: PoliceReferral, actor: Any, status: str | None = None,
                            crime_reference: str | None = None, notes: str = "") -> PoliceReferral:
-    """An interim update while the police work on it (e.g. under investigation, a crime reference)."""
+    """An interim update while the police work on it (e.g. under investigation, a crime reference).
+
+    The named contact records it, or members services on the contact's behalf.
+    """
+    if not has_role(actor, Role.POLICE_LIAISON, Role.MEMBERS_SERVICES):
+        raise Forbidden("Only the police contact or members services update referrals.")
     if referral.status not in PoliceReferral.OPEN_STATUSES:
         raise InvalidInput("This referral has its final outcome.", code="referral_closed")
     allowed = (PoliceReferral.Status.ACKNOWLEDGED, PoliceReferral.Status.INVESTIGATING)

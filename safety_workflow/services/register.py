@@ -49,7 +49,7 @@ OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED)
 def register_reference_next() -> str:
     year = timezone.localdate().year
     number = sequence_next(key=f"register:{year}")
-    return f"{app_settings.REFERENCE_PREFIX}-PVPR-{year}-{number:04d}"
+    return get_adapter().format_register_reference(year=year, number=number)
 
 
 def _require_role(actor: Any, roles: Iterable[str], message: str, code: str) -> None:

@@ -101,3 +101,17 @@ def test_who_may_report_and_for_whom(world, people):
     assert future.status_code == 400 and "occurred_at" in future.json()["errors"]
     assert c["members"].post(f"{API}/incidents/", {**body, "councillor": people.councillor.pk},
                              format="json").status_code == 201
+
+
+def test_missing_hidden_and_malformed_ids_all_answer_not_found(world, people):
+    """One rule for every lookup: integer and UUID keys, malformed or absent, give the same NotFound."""
+    from safety_workflow.errors import NotFound
+    from safety_workflow.models import Case, Incident
+    from safety_workflow.selectors.common import get_or_not_found
+
+    for queryset, bad in ((Incident.objects.all(), "not-a-uuid"), (Incident.objects.none(), uuid.uuid4()),
+                          (Case.objects.all(), "12abc"), (Case.objects.all(), None), (Case.objects.all(), 10**9)):
+        with pytest.raises(NotFound):
+            get_or_not_found(queryset, bad)
+    c, _ = world
+    assert c["monitoring"].get(f"{API}/tasks/abc/").json() == {"code": "not_found", "message": "Not found."}

@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..errors import NotFound
 from ..models import Assessment, Case, CouncilAction, PoliceReferral
 from ..roles import CASE_OFFICER_ROLES, SUBJECT_ROLES, Role, roles_for
 from ..selectors.cases import case_get, cases_visible_to, incidents_visible_to, sees_whole_case
+from ..selectors.common import get_or_not_found
 from ..selectors.patterns import conduct_flags_for_case, flag_as_dict
 from ..selectors.tasks import task_queue
 from ..services.audit import access_log_record
@@ -185,10 +184,7 @@ class ReferralViewSet(SafetyAPIMixin, mixins.ListModelMixin, mixins.RetrieveMode
         )
 
     def get_object(self) -> PoliceReferral:
-        try:
-            return self.get_queryset().get(pk=self.kwargs["pk"])
-        except (PoliceReferral.DoesNotExist, ValueError, ValidationError):
-            raise NotFound() from None
+        return get_or_not_found(self.get_queryset(), self.kwargs["pk"])
 
     @extend_schema(request=ReferralUpdateInput, responses=ReferralOutput)
     @action(detail=True, methods=["post"], url_path="update")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
@@ -18,8 +17,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..adapter import get_adapter
-from ..errors import Forbidden, NotFound
+from ..errors import Forbidden
 from ..models import AccessLogEntry, LiaisonMeeting, PoliceContact
+from ..selectors.common import get_or_not_found
 from ..selectors.meetings import may_read_meetings, meeting_brief, meeting_last, meetings_visible_to
 from ..services.audit import access_log_record
 from ..services.meetings import liaison_meeting_record
@@ -174,10 +174,7 @@ class MeetingViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
             raise Forbidden("Liaison meetings are for the case officers only.")
 
     def _get(self, pk: Any) -> LiaisonMeeting:
-        try:
-            return self.get_queryset().get(pk=pk)
-        except (LiaisonMeeting.DoesNotExist, ValueError, TypeError, DjangoValidationError):
-            raise NotFound() from None
+        return get_or_not_found(self.get_queryset(), pk)
 
     def _brief(self, *, since: dt.datetime | None, until: dt.datetime | None,
                last_meeting: LiaisonMeeting | None) -> Response:

@@ -20,8 +20,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..errors import Forbidden, InvalidInput, NotFound, TooManyRequests
+from ..errors import Forbidden, InvalidInput, TooManyRequests
 from ..models import AccessLogEntry, RegisterEntry
+from ..selectors.common import get_or_not_found
 from ..selectors.register import (
     may_read_entries,
     register_entries_visible_to,
@@ -259,10 +260,7 @@ class RegisterEntryRevokeView(SafetyAPIMixin, APIView):
     def delete(self, request: Request, entry_id: str, grantee_id: str) -> Response:
         entry = _managed_entry(request, entry_id)
         model: Any = get_user_model() if self.kind == "users" else Group
-        try:
-            grantee = model._default_manager.get(pk=grantee_id)
-        except (model.DoesNotExist, ValueError, TypeError):
-            raise NotFound("No such grant on this entry.") from None
+        grantee = get_or_not_found(model._default_manager.all(), grantee_id)
         who = {"user": grantee} if self.kind == "users" else {"group": grantee}
         register_entry_revoke(entry=entry, actor=request.user, request=request,
                               reason=request.query_params.get("reason", ""), **who)

@@ -6,14 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..errors import NotFound
 from ..models import (
     AdviceGiven,
     AdviceTemplate,
@@ -25,6 +23,7 @@ from ..models import (
     SecurityMeasure,
 )
 from ..selectors.cases import case_get
+from ..selectors.common import get_or_not_found
 from ..selectors.support import support_visible_to
 from ..services import support
 from .base import SafetyAPIMixin
@@ -47,10 +46,7 @@ class SupportViewSet(SafetyAPIMixin, mixins.ListModelMixin, mixins.RetrieveModel
         return support_visible_to(self.request.user, self.model).select_related("councillor")
 
     def get_object(self):
-        try:
-            return self.get_queryset().get(pk=self.kwargs["pk"])
-        except (self.model.DoesNotExist, ValueError, TypeError, ValidationError):
-            raise NotFound() from None
+        return get_or_not_found(self.get_queryset(), self.kwargs["pk"])
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.input_serializer(data=request.data)

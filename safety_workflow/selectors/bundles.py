@@ -14,13 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
-from ..errors import NotFound
 from ..models import Bundle
 from ..roles import Role, roles_for
 from .cases import cases_visible_to, incidents_visible_to
+from .common import get_or_not_found
 
 KIND_ROLES: dict[str, frozenset[str]] = {
     Bundle.Kind.INJUNCTION: frozenset({Role.LEGAL, Role.MONITORING_OFFICER}),
@@ -53,7 +52,4 @@ def bundles_visible_to(user: Any) -> QuerySet[Bundle]:
 
 
 def bundle_get(user: Any, bundle_id: Any) -> Bundle:
-    try:
-        return bundles_visible_to(user).get(pk=bundle_id)
-    except (Bundle.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise NotFound() from None
+    return get_or_not_found(bundles_visible_to(user), bundle_id)

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from ..errors import NotFound
 from ..models import Assessment, Case, Incident, PoliceReferral, Route, TimelineEntry
 from ..roles import CASE_OFFICER_ROLES, Role, roles_for
+from .common import get_or_not_found
 
 
 def _legal_cases() -> QuerySet:
@@ -62,17 +61,11 @@ def sees_whole_case(user: Any, case: Case) -> bool:
 
 
 def incident_get(user: Any, incident_id: Any) -> Incident:
-    try:
-        return incidents_visible_to(user).select_related("case", "subject").get(pk=incident_id)
-    except (Incident.DoesNotExist, ValueError, TypeError, ValidationError):  # a malformed id is not found too
-        raise NotFound() from None
+    return get_or_not_found(incidents_visible_to(user).select_related("case", "subject"), incident_id)
 
 
 def case_get(user: Any, case_id: Any) -> Case:
-    try:
-        return cases_visible_to(user).select_related("subject").get(pk=case_id)
-    except (Case.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise NotFound() from None
+    return get_or_not_found(cases_visible_to(user).select_related("subject"), case_id)
 
 
 def timeline_visible_to(user: Any, case: Case) -> QuerySet[TimelineEntry]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -18,7 +17,6 @@ from django.utils import timezone
 from .. import patterns
 from ..adapter import get_adapter
 from ..conf import app_settings
-from ..errors import NotFound
 from ..matching import normalise_phone
 from ..models import (
     Assessment,
@@ -31,6 +29,7 @@ from ..models import (
     Subject,
 )
 from ..roles import CASE_OFFICER_ROLES, has_role
+from .common import get_or_not_found
 
 
 # Visibility ----------------------------------------------------------------------------------
@@ -67,10 +66,7 @@ def subjects_listed(user: Any, *, search: str = "") -> QuerySet[Subject]:
 
 
 def subject_get(user: Any, subject_id: Any) -> Subject:
-    try:
-        return subjects_visible_to(user).get(pk=subject_id)
-    except (Subject.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise NotFound() from None
+    return get_or_not_found(subjects_visible_to(user), subject_id)
 
 
 # Records -------------------------------------------------------------------------------------

@@ -15,13 +15,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from viewflow.workflow.status import STATUS
 
 from .. import matching
-from ..errors import NotFound
 from ..models import (
     RegisterEntry,
     RegisterEntryGroupGrant,
@@ -30,6 +28,7 @@ from ..models import (
     TaskDeadline,
 )
 from ..roles import Role, roles_for
+from .common import get_or_not_found
 
 #: Roles that see every entry and run the register (propose, decide, review, grant).
 REGISTER_OFFICER_ROLES: frozenset[str] = frozenset({Role.MONITORING_OFFICER, Role.HEALTH_AND_SAFETY})
@@ -68,24 +67,18 @@ def register_entries_visible_to(user: Any) -> QuerySet[RegisterEntry]:
 
 def register_entry_get(user: Any, entry_id: Any) -> RegisterEntry:
     """The entry, if the user may see it; otherwise ``NotFound``, exactly as for a missing one."""
-    try:
-        return register_entries_visible_to(user).select_related("subject").get(pk=entry_id)
-    except (RegisterEntry.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise NotFound() from None
+    return get_or_not_found(register_entries_visible_to(user).select_related("subject"), entry_id)
 
 
 def register_entry_detail(user: Any, entry_id: Any) -> RegisterEntry:
     """The entry with everything its full view shows, in a fixed number of queries."""
-    try:
-        return (
-            register_entries_visible_to(user)
-            .select_related("subject", "proposed_by", "decided_by", "notification_recorded_by",
-                            "last_reviewed_by", "removed_by")
-            .prefetch_related("mitigations", "aliases", "addresses", "incidents", "events__actor")
-            .get(pk=entry_id)
-        )
-    except (RegisterEntry.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise NotFound() from None
+    entries = (
+        register_entries_visible_to(user)
+        .select_related("subject", "proposed_by", "decided_by", "notification_recorded_by",
+                        "last_reviewed_by", "removed_by")
+        .prefetch_related("mitigations", "aliases", "addresses", "incidents", "events__actor")
+    )
+    return get_or_not_found(entries, entry_id)
 
 
 def register_entries_for_case_proposal(user: Any, case: Any) -> QuerySet[RegisterEntry]:

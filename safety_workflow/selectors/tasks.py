@@ -10,11 +10,11 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from ..errors import NotFound
 from ..flows import HumanTask, IncidentFlow, RegisterFlow
 from ..models import RegisterProcess
 from ..roles import roles_for
 from .cases import cases_visible_to
+from .common import get_or_not_found
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED)
 TASK_RELATED = ("owner", "deadline", "process__case", "process__registerprocess__entry")
@@ -78,7 +78,4 @@ def tasks_overdue(user: Any | None = None, *, now: Any = None) -> QuerySet[Task]
 
 
 def task_get(user: Any, task_id: Any) -> Task:
-    try:
-        return tasks_visible_to(user).get(pk=int(task_id))
-    except (Task.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
+    return get_or_not_found(tasks_visible_to(user), task_id)

@@ -85,3 +85,17 @@ def test_new_incident_about_a_subject_resets_the_register_review(c, people):
     complete(c["members"], other["case"]["id"], "triage", {"subject": str(subject.pk)})
     stored.refresh_from_db()
     assert stored.review_due_on > timezone.localdate() + dt.timedelta(days=300)
+
+
+def test_only_health_and_safety_propose_whatever_the_body(c, people):
+    """The view and the service apply one rule: the monitoring officer decides entries but does not propose them."""
+    from .register_helpers import proposal, subject_with_incidents
+
+    subject, incidents = subject_with_incidents(people, name="Nina Holt")
+    for user in ("monitoring", "members", "legal"):
+        for body in ({}, proposal(subject, incidents)):
+            response = c[user].post(ENTRIES, body, format="json")
+            assert response.status_code == 403, (user, response.content)
+            assert response.json()["code"] == "register_propose_not_permitted"
+    assert not RegisterEntry.objects.exists()
+    assert c["safety"].post(ENTRIES, proposal(subject, incidents), format="json").status_code == 201

@@ -24,6 +24,7 @@ from ..errors import Forbidden, InvalidInput, TooManyRequests
 from ..models import AccessLogEntry, RegisterEntry
 from ..selectors.common import get_or_not_found
 from ..selectors.register import (
+    may_propose_entries,
     may_read_entries,
     register_entries_visible_to,
     register_entry_detail,
@@ -147,7 +148,7 @@ class RegisterEntryListView(SafetyAPIMixin, GenericAPIView):
     @extend_schema(request=EntryProposeSerializer, responses={201: EntryDetailSerializer, **ERRORS},
                    summary="Propose a register entry (health and safety)")
     def post(self, request: Request) -> Response:
-        if not sees_every_entry(request.user):
+        if not may_propose_entries(request.user):  # refuse before reading the body, as the service would
             raise Forbidden("Health and safety propose register entries.", code="register_propose_not_permitted")
         data = EntryProposeSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)

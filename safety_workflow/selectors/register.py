@@ -44,6 +44,10 @@ def sees_every_entry(user: Any) -> bool:
     return bool(roles_for(user) & REGISTER_OFFICER_ROLES)
 
 
+def may_propose_entries(user: Any) -> bool:
+    return bool(roles_for(user) & REGISTER_PROPOSER_ROLES)
+
+
 def may_read_entries(user: Any) -> bool:
     """Whether the user may hold grants at all: any role but frontline."""
     return bool(roles_for(user) - {Role.FRONTLINE})

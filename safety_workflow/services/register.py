@@ -36,7 +36,7 @@ from ..models import (
     Subject,
 )
 from ..roles import roles_for
-from ..selectors.register import REGISTER_OFFICER_ROLES, REGISTER_PROPOSER_ROLES
+from ..selectors.register import REGISTER_OFFICER_ROLES, may_propose_entries
 from .audit import access_log_record
 from .references import sequence_next
 from .tasks import task_complete
@@ -196,8 +196,8 @@ def register_entry_propose(
     The subject's recorded aliases and date of birth are used unless others are given. Starts
     RegisterFlow: the entry waits for someone other than ``actor`` to approve it.
     """
-    _require_role(actor, REGISTER_PROPOSER_ROLES, "Health and safety propose register entries.",
-                  "register_propose_not_permitted")
+    if not may_propose_entries(actor):
+        raise Forbidden("Health and safety propose register entries.", code="register_propose_not_permitted")
     incidents = list(incidents)
     errors: dict[str, list[str]] = {}
     if not subject.full_name:

@@ -105,7 +105,11 @@ def case_reopen_assessment(*, case: Case, actor: Any, because: Incident) -> Task
 
 
 def case_merge_into(*, case: Case, target: Case, actor: Any) -> None:
-    """Move every incident of ``case`` into ``target`` (the subject's open case) and re-assess it."""
+    """Move every incident of ``case`` into ``target`` (the subject's open case) and re-assess it.
+
+    Called by :func:`case_link_subject` once the incidents carry the subject, so what linking changes
+    elsewhere (register review, course of conduct) has already been done.
+    """
     from ..flows import IncidentFlow
 
     moved = list(case.incidents.all())
@@ -113,9 +117,7 @@ def case_merge_into(*, case: Case, target: Case, actor: Any) -> None:
     case.merged_into = target
     case.closed_at = timezone.now()
     case.save(update_fields=["state", "merged_into", "closed_at"])
-    Incident.objects.filter(case=case).update(case=target, subject=target.subject)
-    if target.subject is not None:
-        subject_incidents_linked(subject=target.subject, incidents=moved, actor=actor)
+    Incident.objects.filter(case=case).update(case=target)
     refs = ", ".join(i.reference for i in moved)
     timeline_record(case=case, actor=actor, action="merged",
                     summary=f"Merged into case {target.reference}: same subject.",

@@ -186,6 +186,7 @@ def bundle_request(*, user: Any, kind: str, scope: Any, redactions: Any = None, 
         )
         access_log_record(actor=user, action="export", object_type="bundle", object_id=bundle.pk,
                           object_repr=str(bundle), purpose=purpose or "", result="requested", request=request,
+                          subject=subject_id,
                           data={"kind": kind, "scope": canonical, "redactions": len(cleaned)})
         if case is not None:
             timeline_record(case=case, actor=user, action="bundle_requested",
@@ -244,6 +245,7 @@ def bundle_download(*, user: Any, bundle: Bundle, request: Any = None) -> IO[byt
     ok = actual == bundle.sha256
     access_log_record(actor=user, action="download", object_type="bundle", object_id=bundle.pk,
                       object_repr=str(bundle), result="ok" if ok else "integrity_failed", request=request,
+                      outcome="allowed" if ok else "failed", subject=bundle.subject_id,
                       reference=bundle.sha256, data={"kind": bundle.kind, "size": bundle.size})
     if not ok:
         raise Conflict("The stored bundle no longer matches its SHA-256 and will not be served. "

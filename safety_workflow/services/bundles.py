@@ -173,7 +173,10 @@ def bundle_request(*, user: Any, kind: str, scope: Any, redactions: Any = None, 
     if kind not in Bundle.Kind.values:
         raise InvalidInput(errors={"kind": ["Not a kind of bundle."]})
     if kind not in bundle_kinds_for(user):
-        raise NotFound()
+        refusal = NotFound()
+        refusal.access_attempt = {"action": "export", "object_type": "bundle", "object_id": "", "outcome": "refused",
+                                  "result": "kind_not_permitted", "subject": None, "data": {"kind": kind}}
+        raise refusal
     _check_available()
     canonical, case, subject_id = bundle_scope_resolve(user=user, kind=kind, scope=scope)
     cleaned = bundle_redactions_clean(redactions)

@@ -33,7 +33,8 @@ class BundleRequestInput(serializers.Serializer):
     scope = serializers.JSONField(help_text=(
         'injunction: {"case": id} or {"subject": uuid, "date_from": date, "date_to": date}; '
         'police_referral: {"case": id}; liaison_meeting: {"since": date, "until": date}; '
-        'subject_access: {"subject": uuid}.'
+        'subject_access: {"subject": uuid}, or for someone who is not a subject (only ever checked, say) '
+        '{"name": str, "date_of_birth": date (optional)}.'
     ))
     # Validated in the service (bundle_redactions_clean); declared here for the schema.
     redactions = serializers.JSONField(required=False, default=list,

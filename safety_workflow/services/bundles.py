@@ -111,6 +111,23 @@ def bundle_scope_resolve(*, user: Any, kind: str, scope: Any) -> tuple[dict[str,
         if errors:
             raise _invalid(errors)
         return {"since": first.isoformat(), "until": last.isoformat()}, None, None
+    if kind == Bundle.Kind.SUBJECT_ACCESS and "subject" not in scope:
+        # Someone who is not a subject (only ever checked, perhaps): answered from the access log.
+        from .audit import checked_name_normalised
+
+        errors = _check_keys(scope, {"name", "date_of_birth"}, {"name"})
+        name = scope.get("name")
+        if "name" in scope and (not isinstance(name, str) or not checked_name_normalised(name)
+                                or len(name) > 200):
+            errors["name"] = ["Give the person's name, with a surname."]
+        if "date_of_birth" in scope:
+            _date(scope, "date_of_birth", errors)
+        if errors:
+            raise _invalid(errors)
+        canonical = {"name": " ".join(name.split())}
+        if scope.get("date_of_birth"):
+            canonical["date_of_birth"] = scope["date_of_birth"]
+        return canonical, None, None
     if kind == Bundle.Kind.SUBJECT_ACCESS:
         from ..models import Subject
 

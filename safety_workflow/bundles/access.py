@@ -169,6 +169,15 @@ def subject_access_disposals(subject: Subject) -> list[dict[str, Any]]:
             for d in DisposalRecord.objects.filter(subject_ref=subject.pk).order_by("disposed_at", "id")]
 
 
+def _names_of(subject: Subject) -> list[str]:
+    """Every name held for the subject: their name, their aliases and the aliases on their register entries."""
+    from ..models import RegisterAlias
+
+    names = [subject.full_name, *(a.name for a in subject.aliases.all()),
+             *RegisterAlias.objects.filter(entry__subject=subject).values_list("name", flat=True)]
+    return list(dict.fromkeys(n for n in names if n))
+
+
 def compose_person_access(bundle: Bundle) -> Composition:
     """A request from someone who is not a subject (never reported, only checked, perhaps): what the
     access log holds about their name."""
@@ -204,6 +213,7 @@ def compose_subject_access(bundle: Bundle) -> Composition:
     except (Subject.DoesNotExist, KeyError, ValueError) as exc:
         raise CompositionError("The subject no longer exists.") from exc
     people = _People()
+    names = _names_of(subject)
     incidents = list(Incident.objects.filter(subject=subject)
                      .select_related("case", "councillor", "reported_by")
                      .prefetch_related("assessments", "evidence").order_by("occurred_at"))
@@ -279,9 +289,8 @@ def compose_subject_access(bundle: Bundle) -> Composition:
                  template=f"{TEMPLATE_DIR}/access/register.html",
                  context={"entries": subject_access_register_entries(subject)}),
         Document(anchor="checks", title="Register checks of your name", template=f"{TEMPLATE_DIR}/access/checks.html",
-                 context={"checks": subject_access_checks(
-                     [subject.full_name, *(a.name for a in subject.aliases.all())], subject.date_of_birth, people),
-                     "names": ", ".join([subject.full_name, *(a.name for a in subject.aliases.all())]),
+                 context={"checks": subject_access_checks(names, subject.date_of_birth, people),
+                          "names": ", ".join(names),
                      "erased": DisposalRecord.objects.filter(subject_ref=subject.pk, kind="check_query").count()}),
         Document(anchor="reads", title="Who looked at your records", template=f"{TEMPLATE_DIR}/access/reads.html",
                  context={"reads": subject_access_reads(subject, people)}),

@@ -52,7 +52,8 @@ def logged(people, client_for):
 def test_every_row_is_chained_and_the_chain_verifies(logged):
     rows = list(AccessLogEntry.objects.order_by("seq"))
     assert [r.seq for r in rows] == list(range(1, len(rows) + 1))
-    assert rows[0].prev_hash == "0" * 64 and all(b.prev_hash == a.row_hash for a, b in zip(rows, rows[1:]))
+    assert rows[0].prev_hash == "0" * 64
+    assert all(b.prev_hash == a.row_hash for a, b in zip(rows[:-1], rows[1:], strict=True))
     head = AccessLogChain.objects.get()
     assert (head.last_seq, head.last_hash) == (rows[-1].seq, rows[-1].row_hash)
     code, out = verify()

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
-SIZES = (1_000, 10_000, 50_000)
+SIZES = tuple(int(n) for n in os.environ.get("BENCH_SIZES", "1000,10000,50000").split(","))
 CHECKS_PER_KIND = 100
 USERS = 40  # checks rotate over users so that no one's hourly count grows much past a real limit (30)
 SEED = 20260101
@@ -107,7 +107,7 @@ def empty_register() -> None:
             "safety_workflow_registermitigation, safety_workflow_registeralias, safety_workflow_registeraddress, "
             "safety_workflow_registerentryevent, safety_workflow_registerentryusergrant, "
             "safety_workflow_registerentrygroupgrant, safety_workflow_registerprocess, "
-            "safety_workflow_registerentry, safety_workflow_accesslogentry CASCADE"
+            "safety_workflow_registerentry, safety_workflow_accesslogentry, safety_workflow_accesslogchain CASCADE"
         )
         cursor.execute("DELETE FROM safety_workflow_referencesequence WHERE key LIKE 'register%%'")
 

@@ -11,6 +11,7 @@
 | safety_workflow.E007 | "viewflow.workflow" or "guardian" is missing from INSTALLED_APPS |
 | safety_workflow.E008 | PDF export is on but pypdf cannot be imported, or WeasyPrint is older than 68 (no URLFetcher) |
 | safety_workflow.E009 | RUNNER is the CeleryRunner but Celery cannot be imported |
+| safety_workflow.E010 | the retention schedule (RETENTION) cannot be applied: a malformed or impossible period |
 | safety_workflow.W001 | viewflow's base app "viewflow" is installed: it edits the host's MIDDLEWARE |
 """
 
@@ -193,3 +194,21 @@ def check_installed_apps(app_configs: Any = None, **kwargs: Any) -> list:
             )
         )
     return messages
+
+
+@register()
+def check_retention(app_configs: Any = None, **kwargs: Any) -> list:
+    from .retention import schedule, schedule_problems
+
+    problems = schedule_problems(app_settings.RETENTION)
+    if not problems:
+        idempotency = schedule()["idempotency"]
+        hours = app_settings.IDEMPOTENCY_KEY_TTL_HOURS
+        if isinstance(hours, (int, float)) and idempotency.approx_days() * 24 < hours:
+            problems.append(f"RETENTION['idempotency'] ({idempotency.label}) is shorter than "
+                            f"IDEMPOTENCY_KEY_TTL_HOURS ({hours}): a retried report could be recorded twice.")
+    return [
+        Error(problem, hint="See docs/retention.md for the schedule and the triggers each kind allows.",
+              id="safety_workflow.E010")
+        for problem in problems
+    ]

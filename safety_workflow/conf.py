@@ -78,11 +78,16 @@ DEFAULTS: dict[str, Any] = {
     "EVIDENCE_UPLOAD_PATH": "safety_workflow/evidence",
     # Potentially Violent Persons Register.
     "REGISTER_REVIEW_INTERVAL_DAYS": 365,
-    "REGISTER_RETENTION_DAYS": 183,
     "REGISTER_CHECKS_PER_HOUR": 30,
     # Roles that may run the pre-meeting register check (POST register/check/).
     "REGISTER_CHECK_ROLES": [
         "frontline", "members_services", "health_and_safety", "monitoring_officer", "legal",
+    ],
+    # Roles that must say why they read a register entry (GET register/entries/ and .../{id}/, as
+    # ?purpose= or an X-Access-Purpose header). The check's purpose is always required.
+    "REGISTER_PURPOSE_REQUIRED_ROLES": [
+        "councillor", "members_services", "health_and_safety", "legal", "monitoring_officer",
+        "police_liaison", "information_governance",
     ],
     # Whom a possible match is told to call to confirm: {"name": ..., "phone": ..., "email": ...}.
     "REGISTER_ADVICE_CONTACT": {"name": "the Health and Safety team", "phone": "", "email": ""},
@@ -113,7 +118,28 @@ DEFAULTS: dict[str, Any] = {
     # Words suggesting threatening or excessively abusive language (an Operation Ford trigger), matched
     # as whole words; None means the shipped list, safety_workflow.patterns.DEFAULT_THREAT_PHRASES.
     "POLICE_TRIGGER_PHRASES": None,
+    # Retention schedule (docs/retention.md): for each kind of record, how long it is kept after which
+    # event: {"years"|"months"|"days": N, "after": trigger}. A council's entries are merged over these
+    # defaults kind by kind. The sources of each default are cited in docs/retention.md.
+    "RETENTION": {
+        "case": {"years": 6, "after": "case_closed"},
+        "evidence": {"years": 6, "after": "case_closed"},
+        "bundle": {"years": 1, "after": "created"},
+        "support": {"years": 6, "after": "created"},
+        "register_entry": {"days": 183, "after": "entry_removed"},
+        "access_log": {"years": 6, "after": "created"},
+        "check_query": {"years": 1, "after": "created"},
+        "idempotency": {"days": 7, "after": "created"},
+        "liaison_meeting": {"years": 6, "after": "created"},
+        "subject": {"days": 30, "after": "created"},
+    },
+    # Disposal works through expired records this many at a time (one transaction per batch).
+    "DISPOSAL_BATCH_SIZE": 200,
 }
+
+#: Options whose dict value is merged over the default dict, key by key, so that a council sets only
+#: what it changes (a kind's retention, a node's SLA).
+MERGED_OPTIONS = ("RETENTION",)
 
 #: Options given as dotted paths, imported on first use.
 IMPORT_STRINGS = ("ADAPTER", "RUNNER")
@@ -146,6 +172,8 @@ class AppSettings:
         if name not in self.defaults:
             raise AttributeError(f"Invalid {SETTINGS_NAME} option: {name!r}")
         value = self.user_settings.get(name, self.defaults[name])
+        if name in MERGED_OPTIONS and isinstance(value, dict) and value is not self.defaults[name]:
+            value = {**self.defaults[name], **value}
         if name in IMPORT_STRINGS and isinstance(value, str):
             value = import_from_string(value, name)
         self._cached.add(name)

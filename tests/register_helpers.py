@@ -15,6 +15,8 @@ from .factories import make_case_with_incidents
 ENTRIES = "/api/safety/register/entries/"
 CHECK = "/api/safety/register/check/"
 AUDIT = "/api/safety/audit/"
+#: The purpose every role must give to read the register (REGISTER_PURPOSE_REQUIRED_ROLES).
+READ = {"purpose": "Reviewing the entry for the test"}
 
 DEFAULT_MITIGATIONS = [
     {"kind": "meet_in_pairs"},

@@ -61,7 +61,9 @@ def test_who_may_request_a_case_bundle(people, cases, client_for, who, kind, sco
     assert response.status_code == expected, response.content
     if expected == 404:
         assert response.json()["code"] == "not_found"
-        assert not Bundle.objects.exists() and not AccessLogEntry.objects.exists()
+        assert not Bundle.objects.exists() and not AccessLogEntry.objects.filter(outcome="allowed").exists()
+        refused = AccessLogEntry.objects.get()  # the attempt is logged, as refused
+        assert refused.outcome == "refused" and refused.actor == getattr(people, who)
     else:
         bundle = Bundle.objects.get()
         assert bundle.kind == kind and bundle.scope == {"case": cases[scope_key].pk}
@@ -179,7 +181,8 @@ def test_a_request_is_built_and_can_be_followed_and_downloaded(people, cases, cl
     for other in (people.members, people.police, people.councillor):
         response = client_for(other).get(f"{URL}{bundle_id}/download/")
         assert response.status_code == 404 and response.json()["code"] == "not_found"
-    assert AccessLogEntry.objects.filter(action="download").count() == 1
+    assert AccessLogEntry.objects.filter(action="download", outcome="allowed").count() == 1
+    assert AccessLogEntry.objects.filter(action="download", outcome="refused", object_id=bundle_id).count() == 3
 
     # IncidentFlow's prepare_bundle task accepts it for this case (it checks kind, status and scope["case"]).
     from types import SimpleNamespace

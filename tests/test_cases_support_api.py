@@ -37,7 +37,8 @@ def test_case_detail_differs_by_role(c, decision_table):
     assert [i["reference"] for i in councillor["incidents"]] == [incident["reference"]]
     for other in ("councillor2", "legal", "frontline", "governance"):
         assert c[other].get(f"{API}/cases/{case_id}/").status_code == 404, other
-    assert AccessLogEntry.objects.filter(object_type="case", object_id=str(case_id)).count() == 3
+    assert AccessLogEntry.objects.filter(object_type="case", object_id=str(case_id), outcome="allowed").count() == 3
+    assert AccessLogEntry.objects.filter(object_type="case", object_id=str(case_id), outcome="refused").count() == 4
     assert [x["id"] for x in c["members"].get(f"{API}/cases/", {"level": "serious"}).json()["results"]] == [case_id]
 
 

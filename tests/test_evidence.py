@@ -66,11 +66,14 @@ def test_download_is_logged_and_refused_to_others(people, client_for, incident):
     assert b"".join(response.streaming_content) == PNG
     assert response["X-Content-SHA256"] == evidence["sha256"]
     assert response["Content-Disposition"].startswith("attachment")
-    entry = AccessLogEntry.objects.get(action="download", object_type="evidence")
+    entry = AccessLogEntry.objects.get(action="download", object_type="evidence", outcome="allowed")
     assert entry.actor == people.members and entry.data["sha256"] == evidence["sha256"]
     for user in (people.councillor2, people.legal, people.frontline):
         assert client_for(user).get(path).status_code == 404
-    assert AccessLogEntry.objects.filter(action="download").count() == 1
+    assert AccessLogEntry.objects.filter(action="download", outcome="allowed").count() == 1
+    refused = AccessLogEntry.objects.filter(action="download", outcome="refused", object_id=evidence["id"])
+    assert sorted(r.actor_id for r in refused) == sorted(u.pk for u in (people.councillor2, people.legal,
+                                                                         people.frontline))
 
 
 def test_only_people_involved_may_add_evidence(people, client_for, incident):

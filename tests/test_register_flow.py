@@ -16,6 +16,7 @@ from safety_workflow.services.register import register_review_reset_for_subject
 
 from .register_helpers import (
     ENTRIES,
+    READ,
     active_entry,
     check,
     entry_url,
@@ -200,14 +201,13 @@ def test_overdue_reviews_are_listed_and_reported(people, client_for, capsys):
     entry = active_entry(people, client_for, name="Gary Booth")
     RegisterEntry.objects.filter(pk=entry["id"]).update(review_due_on=timezone.localdate() - dt.timedelta(days=40))
     # Before the command has run, the past review date makes it overdue.
-    listed = client_for(people.monitoring).get(ENTRIES, {"review": "overdue"}).json()["results"]
+    listed = client_for(people.monitoring).get(ENTRIES, {"review": "overdue", **READ}).json()["results"]
     assert [e["id"] for e in listed] == [entry["id"]]
     call_command("safety_workflow_register_reviews")
     # The review task opened today is within its SLA: due, not overdue.
-    assert client_for(people.monitoring).get(ENTRIES, {"review": "overdue"}).json()["results"] == []
-    assert [e["id"] for e in client_for(people.monitoring).get(ENTRIES, {"review": "due"}).json()["results"]] == [
-        entry["id"]
-    ]
+    assert client_for(people.monitoring).get(ENTRIES, {"review": "overdue", **READ}).json()["results"] == []
+    due = client_for(people.monitoring).get(ENTRIES, {"review": "due", **READ}).json()["results"]
+    assert [e["id"] for e in due] == [entry["id"]]
     from safety_workflow.models import TaskDeadline
 
     TaskDeadline.objects.filter(task__process__registerprocess__entry_id=entry["id"], sla="review").update(
@@ -216,7 +216,7 @@ def test_overdue_reviews_are_listed_and_reported(people, client_for, capsys):
     call_command("safety_workflow_register_reviews", "--report-only")
     out = capsys.readouterr().out
     assert f"OVERDUE: {entry['reference']}" in out
-    listed = client_for(people.monitoring).get(ENTRIES, {"review": "overdue"}).json()["results"]
+    listed = client_for(people.monitoring).get(ENTRIES, {"review": "overdue", **READ}).json()["results"]
     assert [e["id"] for e in listed] == [entry["id"]]
 
 
@@ -293,10 +293,10 @@ def test_early_removal_then_erasure_keeps_a_tombstone_and_the_log(people, client
     # The checks made while it was in force are still in the log.
     assert AccessLogEntry.objects.filter(action="check", register_hits__entry=stored).count() == 1
     # The tombstone: the register's officers see the reference and dates, nothing personal.
-    tomb = client_for(people.monitoring).get(entry_url(entry["id"])).json()
+    tomb = client_for(people.monitoring).get(entry_url(entry["id"]), READ).json()
     assert tomb["state"] == "erased" and tomb["subject"] is None and tomb["reasons"] == ""
     # The granted person no longer sees it.
-    assert client_for(people.legal).get(entry_url(entry["id"])).status_code == 404
+    assert client_for(people.legal).get(entry_url(entry["id"]), READ).status_code == 404
 
 
 def test_changing_mitigations_and_aliases_is_logged_and_rematched(people, client_for):

@@ -1,8 +1,11 @@
-"""GET audit/: the access log for information governance, filtered by actor, action, object and date.
+"""GET audit/: the access log for information governance, filtered by actor, action, outcome, object,
+subject, the name typed into a check, and date.
 
-Every read of a register entry, every check (with whom, why and the result), every grant,
-revocation, change and erasure is there. ``register_entry`` lists everything that touched one
-entry, including checks that found it only as a possible match.
+Every read attempt of a register entry, a case, an incident, evidence or a bundle (refused ones
+too, as ``outcome=refused``), every check (with whom, why and the result), every grant,
+revocation, change, erasure, legal hold and disposal run is there. ``register_entry`` lists
+everything that touched one entry, including checks that found it only as a possible match;
+``checked_name`` finds the checks in which a name was typed, however it was written.
 """
 
 from __future__ import annotations
@@ -18,10 +21,10 @@ from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..errors import Forbidden
+from ..errors import Forbidden, InvalidInput
 from ..models import AccessLogEntry
 from ..selectors.audit import access_log_visible_to, reads_access_log
-from ..services.audit import access_log_record
+from ..services.audit import access_log_record, checked_name_normalised
 from .base import SafetyAPIMixin
 from .register_serializers import ErrorSerializer
 
@@ -29,6 +32,21 @@ from .register_serializers import ErrorSerializer
 class AccessLogFilter(django_filters.FilterSet):
     actor = django_filters.NumberFilter(field_name="actor_id", label="The user id of who did it.")
     action = django_filters.ChoiceFilter(choices=AccessLogEntry.Action.choices)
+    outcome = django_filters.ChoiceFilter(
+        choices=AccessLogEntry.Outcome.choices,
+        label="allowed, refused (the record exists but the caller may not see it, or the role, the limit or a "
+              "missing purpose refused it), not_found, failed.",
+    )
+    subject = django_filters.UUIDFilter(
+        method="filter_subject",
+        label="Everything read about this subject: their incidents, cases, entries, bundles, and the checks "
+              "that found their entry.",
+    )
+    checked_name = django_filters.CharFilter(
+        method="filter_checked_name",
+        label="Checks in which this name was typed, normalised as the check reads names (case, accents, "
+              "titles, punctuation and 'Surname, Forename' order do not matter).",
+    )
     object_type = django_filters.CharFilter()
     object_id = django_filters.CharFilter()
     register_entry = django_filters.UUIDFilter(
@@ -44,6 +62,16 @@ class AccessLogFilter(django_filters.FilterSet):
         model = AccessLogEntry
         fields: list[str] = []
 
+    def filter_subject(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        touched = Q(subject_ref=value) | Q(register_hits__entry__subject_id=value)
+        return queryset.filter(pk__in=AccessLogEntry.objects.filter(touched).values("pk"))
+
+    def filter_checked_name(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        normalised = checked_name_normalised(value)
+        if not normalised:
+            raise InvalidInput(errors={"checked_name": ["Give a name with a surname."]})
+        return queryset.filter(action=AccessLogEntry.Action.CHECK, checked_name=normalised)
+
     def filter_register_entry(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
         touched = Q(object_type="register_entry", object_id=str(value)) | Q(register_hits__entry_id=value)
         return queryset.filter(pk__in=AccessLogEntry.objects.filter(touched).values("pk"))
@@ -56,8 +84,9 @@ class AccessLogEntrySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AccessLogEntry
-        fields = ["id", "at", "actor", "actor_name", "action", "object_type", "object_id", "object_repr",
-                  "purpose", "result", "reference", "ip_address", "data", "register_entries"]
+        fields = ["id", "seq", "at", "actor", "actor_name", "action", "outcome", "object_type", "object_id",
+                  "object_repr", "subject_ref", "checked_name", "purpose", "result", "reference", "ip_address",
+                  "data", "register_entries", "redacted_at", "row_hash"]
 
     def get_register_entries(self, entry: AccessLogEntry) -> list[dict[str, str]]:
         return [{"entry": str(hit.entry_id), "outcome": hit.outcome} for hit in entry.register_hits.all()]

@@ -49,9 +49,24 @@ def error_response(code: str, message: str, status_code: int, errors: dict | Non
     return Response(body, status=status_code, headers=headers)
 
 
+def _log_attempt(exc: Exception, context: dict) -> None:
+    """A refused read (``selectors.common.get_or_not_found(..., log_as=...)``) goes to the access log."""
+    attempt = getattr(exc, "access_attempt", None)
+    request = context.get("request")
+    if not attempt or request is None:
+        return
+    from ..services.audit import access_log_refusal
+
+    fields = dict(attempt)
+    fields.setdefault("action", "view" if request.method in ("GET", "HEAD", "OPTIONS") else "change")
+    fields.setdefault("result", fields["outcome"])
+    access_log_refusal(actor=request.user, request=request, **fields)
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """Turn every expected failure into the one error format; anything else stays a 500 (a bug)."""
     set_rollback()
+    _log_attempt(exc, context)
     if isinstance(exc, SafetyWorkflowError):
         return error_response(exc.code, exc.message, exc.status_code, exc.errors)
     if isinstance(exc, FlowLockFailed):

@@ -13,8 +13,10 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ..errors import NotFound
 from ..models import Bundle
 from ..selectors.bundles import bundle_get, bundles_visible_to
+from ..services.audit import access_log_record
 from ..services.bundles import bundle_download, bundle_request, bundle_retry
 from .base import SafetyAPIMixin
 
@@ -31,7 +33,8 @@ class BundleRequestInput(serializers.Serializer):
     scope = serializers.JSONField(help_text=(
         'injunction: {"case": id} or {"subject": uuid, "date_from": date, "date_to": date}; '
         'police_referral: {"case": id}; liaison_meeting: {"since": date, "until": date}; '
-        'subject_access: {"subject": uuid}.'
+        'subject_access: {"subject": uuid}, or for someone who is not a subject (only ever checked, say) '
+        '{"name": str, "date_of_birth": date (optional)}.'
     ))
     # Validated in the service (bundle_redactions_clean); declared here for the schema.
     redactions = serializers.JSONField(required=False, default=list,
@@ -100,6 +103,9 @@ class BundleViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
         if (request.query_params.get("case") or "").isdigit():
             bundles = bundles.filter(case_id=int(request.query_params["case"]))
         page = self.paginate_queryset(bundles.order_by("-requested_at"))
+        access_log_record(actor=request.user, action="list", object_type="bundle", result=str(len(page)),
+                          request=request, data={"bundles": [str(b.pk) for b in page],
+                                                 "filters": dict(request.query_params.items())})
         return self.get_paginated_response(BundleOutput(page, many=True, context={"request": request}).data)
 
     @extend_schema(request=BundleRequestInput, responses={202: BundleOutput})
@@ -112,6 +118,9 @@ class BundleViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     @extend_schema(responses=BundleOutput)
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         bundle = bundle_get(request.user, pk)
+        access_log_record(actor=request.user, action="view", object_type="bundle", object_id=bundle.pk,
+                          object_repr=str(bundle), result=bundle.status, request=request,
+                          subject=bundle.subject_id, data={"kind": bundle.kind})
         return Response(BundleOutput(bundle, context={"request": request}).data)
 
     @extend_schema(request=None, responses={202: BundleOutput})
@@ -129,7 +138,11 @@ class BundleViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["get"])
     def download(self, request: Request, pk: str | None = None) -> FileResponse:
-        bundle = bundle_get(request.user, pk)
+        try:
+            bundle = bundle_get(request.user, pk)
+        except NotFound as refused:
+            refused.access_attempt["action"] = "download"
+            raise
         handle = bundle_download(user=request.user, bundle=bundle, request=request)
         reference = bundle.case.reference if bundle.case_id else str(bundle.pk)[:8]
         response = FileResponse(handle, content_type="application/pdf", as_attachment=True,

@@ -149,11 +149,18 @@ class CaseViewSet(SafetyAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
     def get_queryset(self):
         return cases_visible_to(self.request.user).select_related("subject").order_by("-created")
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        access_log_record(actor=request.user, action="list", object_type="case", result=str(len(page)),
+                          request=request, data={"cases": [c.pk for c in page],
+                                                 "filters": dict(request.query_params.items())})
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
     @extend_schema(responses=CaseDetailOutput)
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         case = case_get(request.user, kwargs["pk"])
         access_log_record(actor=request.user, action="view", object_type="case", object_id=case.pk,
-                          object_repr=case.reference, request=request)
+                          object_repr=case.reference, request=request, subject=case.subject_id)
         return Response(CaseDetailOutput(case, context=self.get_serializer_context()).data)
 
 

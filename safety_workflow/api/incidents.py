@@ -18,7 +18,8 @@ from rest_framework.response import Response
 from ..errors import InvalidInput, NotFound
 from ..models import EvidenceFile, Incident, Subject, TimelineEntry
 from ..roles import SUBJECT_ROLES, roles_for
-from ..selectors.cases import incident_get, incidents_visible_to, timeline_visible_to
+from ..selectors.cases import evidence_get, incident_get, incidents_visible_to, timeline_visible_to
+from ..selectors.common import access_attempt
 from ..services.audit import access_log_record
 from ..services.evidence import evidence_upload
 from ..services.incidents import incident_report, request_fingerprint
@@ -199,11 +200,18 @@ class IncidentViewSet(SafetyAPIMixin, mixins.CreateModelMixin, mixins.ListModelM
         body = ReportResultOutput(incident, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        access_log_record(actor=request.user, action="list", object_type="incident", result=str(len(page)),
+                          request=request, data={"incidents": [str(i.pk) for i in page],
+                                                 "filters": dict(request.query_params.items())})
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
     @extend_schema(responses=IncidentDetailOutput)
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         incident = self.get_object()
         access_log_record(actor=request.user, action="view", object_type="incident", object_id=incident.pk,
-                          object_repr=incident.reference, request=request)
+                          object_repr=incident.reference, request=request, subject=incident.subject_id)
         return Response(IncidentDetailOutput(incident, context=self.get_serializer_context()).data)
 
     @extend_schema(responses=TimelineOutput(many=True))
@@ -212,6 +220,9 @@ class IncidentViewSet(SafetyAPIMixin, mixins.CreateModelMixin, mixins.ListModelM
         incident = self.get_object()
         entries = timeline_visible_to(request.user, incident.case)
         page = self.paginate_queryset(entries)
+        access_log_record(actor=request.user, action="view", object_type="case", object_id=incident.case_id,
+                          object_repr=incident.case.reference, request=request, subject=incident.subject_id,
+                          data={"part": "timeline", "incident": str(incident.pk)})
         return self.get_paginated_response(TimelineOutput(page, many=True).data)
 
     @extend_schema(methods=["GET"], responses=EvidenceOutput(many=True))
@@ -221,7 +232,10 @@ class IncidentViewSet(SafetyAPIMixin, mixins.CreateModelMixin, mixins.ListModelM
     def evidence(self, request: Request, pk: str | None = None) -> Response:
         incident = self.get_object()
         if request.method == "GET":
-            items = incident.evidence.select_related("uploaded_by").order_by("uploaded_at")
+            items = list(incident.evidence.select_related("uploaded_by").order_by("uploaded_at"))
+            access_log_record(actor=request.user, action="list", object_type="evidence", result=str(len(items)),
+                              object_repr=incident.reference, request=request, subject=incident.subject_id,
+                              data={"incident": str(incident.pk), "evidence": [str(e.pk) for e in items]})
             return Response(EvidenceOutput(items, many=True).data)
         serializer = EvidenceUploadInput(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -236,13 +250,16 @@ class IncidentViewSet(SafetyAPIMixin, mixins.CreateModelMixin, mixins.ListModelM
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], url_path=r"evidence/(?P<evidence_id>[0-9a-fA-F-]{36})/download")
     def evidence_download(self, request: Request, pk: str | None = None, evidence_id: str | None = None):
-        incident = self.get_object()
-        evidence = incident.evidence.filter(pk=evidence_id).first()
-        if evidence is None:
-            raise NotFound()
+        try:
+            incident = self.get_object()
+            evidence = evidence_get(request.user, incident, evidence_id)
+        except NotFound as refused:
+            # Logged as a refused download of that evidence, whichever of the two was not visible.
+            refused.access_attempt = {**access_attempt(EvidenceFile, evidence_id, "evidence"), "action": "download"}
+            raise
         access_log_record(actor=request.user, action="download", object_type="evidence", object_id=evidence.pk,
                           object_repr=f"{incident.reference} {evidence.original_name}", request=request,
-                          data={"sha256": evidence.sha256})
+                          subject=incident.subject_id, data={"sha256": evidence.sha256})
         response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type, as_attachment=True,
                                 filename=_safe_filename(evidence.original_name))
         response["X-Content-SHA256"] = evidence.sha256

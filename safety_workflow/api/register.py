@@ -20,12 +20,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..errors import Forbidden, InvalidInput, TooManyRequests
+from ..errors import Forbidden, InvalidInput, NotFound, TooManyRequests
 from ..models import AccessLogEntry, RegisterEntry
-from ..selectors.common import get_or_not_found
+from ..selectors.common import access_attempt, get_or_not_found
 from ..selectors.register import (
     may_propose_entries,
     may_read_entries,
+    purpose_required_to_read,
     register_entries_visible_to,
     register_entry_detail,
     register_entry_get,
@@ -61,19 +62,50 @@ from .register_serializers import (
 )
 
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
-PURPOSE = OpenApiParameter("purpose", OpenApiTypes.STR, description="Why you are reading the entry (logged).")
+PURPOSE = OpenApiParameter(
+    "purpose", OpenApiTypes.STR,
+    description="Why you are reading the entry (logged; also accepted as an X-Access-Purpose header). Required "
+    "for the roles in REGISTER_PURPOSE_REQUIRED_ROLES (by default every role): without it the answer is 400 "
+    "purpose_required, and the attempt is logged.",
+)
 
 
 def _purpose(request: Request) -> str:
     return (request.query_params.get("purpose") or request.headers.get("X-Access-Purpose") or "").strip()[:500]
 
 
-def _detail_response(request: Request, entry: RegisterEntry, status_code: int = status.HTTP_200_OK) -> Response:
+def _required_purpose(request: Request, entry_id: str = "") -> str:
+    """The purpose given for reading the register; refused (logged) when the caller's role must give one.
+
+    Asked before the entry is looked up, so that the answer never depends on whether it exists.
+    """
+    purpose = _purpose(request)
+    if purpose or not purpose_required_to_read(request.user):
+        return purpose
+    refusal = InvalidInput("Say why you are reading the register: give a purpose.", code="purpose_required",
+                           errors={"purpose": ["Required: every read of the register is logged with its purpose."]})
+    attempt = access_attempt(RegisterEntry, entry_id, "register_entry") if entry_id else {
+        "object_type": "register_entry", "object_id": "", "subject": None}
+    refusal.access_attempt = {**attempt, "outcome": AccessLogEntry.Outcome.REFUSED, "result": "purpose_missing"}
+    raise refusal
+
+
+def _entry_for_read(request: Request, entry_id: str) -> tuple[RegisterEntry, str]:
+    purpose = _required_purpose(request, entry_id)
+    try:
+        return register_entry_get(request.user, entry_id), purpose
+    except NotFound as refused:
+        refused.access_attempt["purpose"] = purpose
+        raise
+
+
+def _detail_response(request: Request, entry: RegisterEntry, status_code: int = status.HTTP_200_OK,
+                     purpose: str = "") -> Response:
     """The full entry, re-read through the selector, and the read logged."""
     entry = register_entry_detail(request.user, entry.pk)
     access_log_record(actor=request.user, action=AccessLogEntry.Action.VIEW, object_type="register_entry",
-                      object_id=entry.pk, object_repr=entry.reference, purpose=_purpose(request),
-                      result=entry.state, request=request)
+                      object_id=entry.pk, object_repr=entry.reference, purpose=purpose or _purpose(request),
+                      result=entry.state, request=request, subject=entry.subject_id)
     return Response(EntryDetailSerializer(entry).data, status=status_code)
 
 
@@ -131,16 +163,18 @@ class RegisterEntryListView(SafetyAPIMixin, GenericAPIView):
             OpenApiParameter("state", OpenApiTypes.STR, enum=RegisterEntry.State.values),
             OpenApiParameter("review", OpenApiTypes.STR, enum=["due", "overdue"]),
             OpenApiParameter("subject", OpenApiTypes.UUID),
+            PURPOSE,
         ],
-        responses={200: EntryListSerializer(many=True), 403: ErrorSerializer},
+        responses={200: EntryListSerializer(many=True), 400: ErrorSerializer, 403: ErrorSerializer},
         summary="List the register entries you may see",
     )
     def get(self, request: Request) -> Response:
         if not may_read_entries(request.user):
             raise Forbidden("Frontline staff use the register check.", code="register_not_permitted")
+        purpose = _required_purpose(request)
         page = self.paginate_queryset(self.get_queryset())
         access_log_record(actor=request.user, action=AccessLogEntry.Action.LIST, object_type="register_entry",
-                          purpose=_purpose(request), result=str(len(page)), request=request,
+                          purpose=purpose, result=str(len(page)), request=request,
                           data={"entries": [str(e.pk) for e in page],
                                 "filters": {k: v for k, v in request.query_params.items() if k != "purpose"}})
         return self.get_paginated_response(EntryListSerializer(page, many=True).data)
@@ -159,16 +193,18 @@ class RegisterEntryListView(SafetyAPIMixin, GenericAPIView):
             advice_contact_phone=contact.get("phone", ""), advice_contact_email=contact.get("email", ""),
             **values,
         )
-        return _detail_response(request, entry, status.HTTP_201_CREATED)
+        return _detail_response(request, entry, status.HTTP_201_CREATED, purpose="Proposed the entry")
 
 
 class RegisterEntryDetailView(SafetyAPIMixin, APIView):
     """GET register/entries/{id}/: the full entry (logged). PATCH: change mitigations, contact, aliases, addresses."""
 
-    @extend_schema(parameters=[PURPOSE], responses={200: EntryDetailSerializer, 404: ErrorSerializer},
-                   summary="Read a register entry in full")
+    @extend_schema(parameters=[PURPOSE],
+                   responses={200: EntryDetailSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+                   summary="Read a register entry in full (say why: the read is logged with its purpose)")
     def get(self, request: Request, entry_id: str) -> Response:
-        return _detail_response(request, register_entry_get(request.user, entry_id))
+        entry, purpose = _entry_for_read(request, entry_id)
+        return _detail_response(request, entry, purpose=purpose)
 
     @extend_schema(request=EntryUpdateSerializer, responses={200: EntryDetailSerializer, **ERRORS},
                    summary="Change what staff are told, or what the check matches on")
@@ -183,7 +219,7 @@ class RegisterEntryDetailView(SafetyAPIMixin, APIView):
             advice_contact_name=contact.get("name"), advice_contact_phone=contact.get("phone"),
             advice_contact_email=contact.get("email"), **values,
         )
-        return _detail_response(request, entry)
+        return _detail_response(request, entry, purpose="Changed the entry")
 
 
 class RegisterEntryApproveView(SafetyAPIMixin, APIView):
@@ -196,7 +232,7 @@ class RegisterEntryApproveView(SafetyAPIMixin, APIView):
         entry = register_entry_decide(entry=entry, actor=request.user,
                                       approve=data.validated_data["decision"] == "approve",
                                       reason=data.validated_data["reason"])
-        return _detail_response(request, entry)
+        return _detail_response(request, entry, purpose="Decided on the proposal")
 
 
 class RegisterEntryNotificationView(SafetyAPIMixin, APIView):
@@ -207,7 +243,7 @@ class RegisterEntryNotificationView(SafetyAPIMixin, APIView):
         data = NotificationInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         entry = register_entry_record_notification(entry=entry, actor=request.user, **data.validated_data)
-        return _detail_response(request, entry)
+        return _detail_response(request, entry, purpose="Recorded the notification")
 
 
 class RegisterEntryReviewView(SafetyAPIMixin, APIView):
@@ -218,7 +254,7 @@ class RegisterEntryReviewView(SafetyAPIMixin, APIView):
         data = ReviewInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         entry = register_entry_review(entry=entry, actor=request.user, **data.validated_data)
-        return _detail_response(request, entry)
+        return _detail_response(request, entry, purpose="Reviewed the entry")
 
 
 def _managed_entry(request: Request, entry_id: str) -> RegisterEntry:

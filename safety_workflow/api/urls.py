@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from . import audit, reference, register, support
+from . import audit, reference, register, retention, support
 from .bundles import BundleViewSet
 from .cases import CaseViewSet, ReferralViewSet
 from .incidents import IncidentViewSet
@@ -54,4 +54,11 @@ urlpatterns = [
          register.RegisterEntryRevokeView.as_view(kind="groups"), name="register-entry-revoke-group"),
     # The access log, for information governance.
     path("audit/", audit.AccessLogListView.as_view(), name="audit-log"),
+    # Retention: legal holds, the schedule in force and the disposal log.
+    path("holds/", retention.HoldListView.as_view(), name="hold-list"),
+    path("holds/<str:hold_id>/", retention.HoldDetailView.as_view(), name="hold-detail"),
+    path("holds/<str:hold_id>/review/", retention.HoldReviewView.as_view(), name="hold-review"),
+    path("holds/<str:hold_id>/release/", retention.HoldReleaseView.as_view(), name="hold-release"),
+    path("retention/schedule/", retention.RetentionScheduleView.as_view(), name="retention-schedule"),
+    path("retention/disposals/", retention.DisposalListView.as_view(), name="retention-disposals"),
 ]

@@ -9,11 +9,22 @@ anything else to redact (e.g. a third party named in an account) when requesting
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.utils import timezone
 
-from ..models import AdviceGiven, Assessment, Bundle, CouncilAction, Incident, PoliceReferral, Subject
+from ..models import (
+    AccessLogEntry,
+    AdviceGiven,
+    Assessment,
+    Bundle,
+    CouncilAction,
+    DisposalRecord,
+    Incident,
+    PoliceReferral,
+    Subject,
+)
 from ..roles import Role, roles_for
 from .compose import (
     TEMPLATE_DIR,
@@ -105,12 +116,104 @@ def _letters(n: int) -> str:
     return out
 
 
+CHECK_RESULTS = {"match": "On the register: a match", "possible_match": "A possible match, to be confirmed",
+                 "no_match": "Not found on the register", "refused": "Not answered (the officer's role)",
+                 "rate_limited": "Not answered (too many checks)"}
+READ_ACTIONS = (AccessLogEntry.Action.VIEW, AccessLogEntry.Action.DOWNLOAD, AccessLogEntry.Action.EXPORT,
+                AccessLogEntry.Action.CHANGE, AccessLogEntry.Action.ERASE, AccessLogEntry.Action.GRANT,
+                AccessLogEntry.Action.REVOKE, AccessLogEntry.Action.HOLD, AccessLogEntry.Action.HOLD_REVIEW,
+                AccessLogEntry.Action.HOLD_RELEASE)
+RECORD_LABELS = {"incident": "Incident", "case": "Case", "register_entry": "Register entry", "evidence": "Evidence",
+                 "bundle": "Bundle", "subject": "Your details", "register_check": "Register check"}
+
+
+def subject_access_checks(names: list[str], date_of_birth: dt.date | None,
+                          people: _People) -> list[dict[str, Any]]:
+    """The register checks in which one of ``names`` was typed, normalised as the check reads names
+    (``checked_name_normalised``). A check that gave another date of birth was of someone else."""
+    from ..services.audit import checked_name_normalised
+
+    normalised = sorted({n for n in (checked_name_normalised(name) for name in names) if n})
+    rows = []
+    checks = (AccessLogEntry.objects.filter(action=AccessLogEntry.Action.CHECK, checked_name__in=normalised)
+              .select_related("actor").order_by("at", "id"))
+    for check in checks:
+        typed = (check.data or {}).get("date_of_birth")
+        if typed and date_of_birth and typed != date_of_birth.isoformat():
+            continue
+        meeting = (check.data or {}).get("meeting_date")
+        rows.append({"at": fmt_datetime(check.at), "by": people.label(check.actor) or "a council officer",
+                     "purpose": check.purpose, "meeting_date": fmt_date(dt.date.fromisoformat(meeting))
+                     if meeting else "", "result": CHECK_RESULTS.get(check.result, check.result),
+                     "reference": Verbatim(check.reference)})
+    return rows
+
+
+def subject_access_reads(subject: Subject, people: _People) -> list[dict[str, Any]]:
+    """Every logged read, download, export or change of a record about the subject (the access log)."""
+    rows = []
+    for row in (AccessLogEntry.objects.filter(subject_ref=subject.pk, action__in=READ_ACTIONS)
+                .select_related("actor").order_by("at", "id")):
+        record = RECORD_LABELS.get(row.object_type, row.object_type.replace("_", " ").capitalize())
+        if row.object_type in ("incident", "case", "register_entry"):
+            record = f"{record} {row.object_repr}"
+        rows.append({"at": fmt_datetime(row.at), "by": people.label(row.actor) or "a council officer",
+                     "action": str(row.get_action_display()), "record": Verbatim(record), "purpose": row.purpose,
+                     "outcome": str(row.get_outcome_display()).split(" (")[0]})
+    return rows
+
+
+def subject_access_disposals(subject: Subject) -> list[dict[str, Any]]:
+    return [{"at": fmt_date(d.disposed_at), "kind": d.kind.replace("_", " "), "reference": Verbatim(d.reference),
+             "action": str(d.get_action_display()), "rule": d.rule}
+            for d in DisposalRecord.objects.filter(subject_ref=subject.pk).order_by("disposed_at", "id")]
+
+
+def _names_of(subject: Subject) -> list[str]:
+    """Every name held for the subject: their name, their aliases and the aliases on their register entries."""
+    from ..models import RegisterAlias
+
+    names = [subject.full_name, *(a.name for a in subject.aliases.all()),
+             *RegisterAlias.objects.filter(entry__subject=subject).values_list("name", flat=True)]
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def compose_person_access(bundle: Bundle) -> Composition:
+    """A request from someone who is not a subject (never reported, only checked, perhaps): what the
+    access log holds about their name."""
+    name = bundle.scope["name"]
+    dob = bundle.scope.get("date_of_birth")
+    date_of_birth = dt.date.fromisoformat(dob) if dob else None
+    people = _People()
+    checks = subject_access_checks([name], date_of_birth, people)
+    docs = [
+        Document(anchor="cover", title="About this export", template=f"{TEMPLATE_DIR}/access/cover.html", context={
+            "council": council_name(), "subject": name, "prepared_on": fmt_date(timezone.now()),
+            "prepared_by": person(bundle.requested_by), "purpose": bundle.purpose,
+        }),
+        Document(anchor="details", title="Personal details held", template=f"{TEMPLATE_DIR}/access/details.html",
+                 context={"subject": {"name": "", "description": "No record is held about you as the subject of "
+                                      "an incident, and you are not on the register."}}),
+        Document(anchor="checks", title="Register checks of your name", template=f"{TEMPLATE_DIR}/access/checks.html",
+                 context={"checks": checks, "names": name}),
+    ]
+    docs.append(Document(anchor="redactions", title="What was redacted and why",
+                         template=f"{TEMPLATE_DIR}/access/redactions.html",
+                         context={"withheld_witnesses": False, "people": len(people.users),
+                                  "requested": len(bundle.redactions or [])}))
+    return Composition(kind=bundle.kind, title="Subject-access export", documents=with_index(docs),
+                       redactions=[*people.redactions(), *requested_redactions(bundle, set())])
+
+
 def compose_subject_access(bundle: Bundle) -> Composition:
+    if "subject" not in bundle.scope:
+        return compose_person_access(bundle)
     try:
         subject = Subject.objects.prefetch_related("aliases", "handles").get(pk=bundle.scope["subject"])
     except (Subject.DoesNotExist, KeyError, ValueError) as exc:
         raise CompositionError("The subject no longer exists.") from exc
     people = _People()
+    names = _names_of(subject)
     incidents = list(Incident.objects.filter(subject=subject)
                      .select_related("case", "councillor", "reported_by")
                      .prefetch_related("assessments", "evidence").order_by("occurred_at"))
@@ -185,6 +288,14 @@ def compose_subject_access(bundle: Bundle) -> Composition:
         Document(anchor="register", title="Potentially Violent Persons Register",
                  template=f"{TEMPLATE_DIR}/access/register.html",
                  context={"entries": subject_access_register_entries(subject)}),
+        Document(anchor="checks", title="Register checks of your name", template=f"{TEMPLATE_DIR}/access/checks.html",
+                 context={"checks": subject_access_checks(names, subject.date_of_birth, people),
+                          "names": ", ".join(names),
+                     "erased": DisposalRecord.objects.filter(subject_ref=subject.pk, kind="check_query").count()}),
+        Document(anchor="reads", title="Who looked at your records", template=f"{TEMPLATE_DIR}/access/reads.html",
+                 context={"reads": subject_access_reads(subject, people)}),
+        Document(anchor="disposals", title="Records disposed of", template=f"{TEMPLATE_DIR}/access/disposals.html",
+                 context={"disposals": subject_access_disposals(subject)}),
     ]
     redactions = [
         *people.redactions(),

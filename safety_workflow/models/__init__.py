@@ -2,7 +2,7 @@
 
 from .actions import AdviceGiven, AdviceTemplate, CouncilAction, PoliceContact, PoliceReferral
 from .assessment import Assessment, DecisionQuestion, DecisionRule, DecisionTable
-from .audit import AccessLogEntry, TaskDeadline, TimelineEntry
+from .audit import AccessLogChain, AccessLogEntry, TaskDeadline, TimelineEntry
 from .bundles import Bundle
 from .cases import (
     LEVEL_ORDER,
@@ -28,6 +28,7 @@ from .register import (
     RegisterMitigation,
     RegisterProcess,
 )
+from .retention import DisposalRecord, LegalHold, PendingFileDeletion
 from .subjects import ContactHandle, Subject, SubjectAlias
 from .support import (
     EmployeeAssistanceOffer,
@@ -39,6 +40,7 @@ from .support import (
 
 __all__ = [
     "LEVEL_ORDER",
+    "AccessLogChain",
     "AccessLogEntry",
     "AdviceGiven",
     "AdviceTemplate",
@@ -52,15 +54,18 @@ __all__ = [
     "DecisionQuestion",
     "DecisionRule",
     "DecisionTable",
+    "DisposalRecord",
     "EmployeeAssistanceOffer",
     "EscalationSignal",
     "EvidenceFile",
     "HomeSecurityAssessment",
     "IdempotencyRecord",
     "Incident",
+    "LegalHold",
     "InductionTraining",
     "Level",
     "LiaisonMeeting",
+    "PendingFileDeletion",
     "PoliceContact",
     "PoliceReferral",
     "PriorityAddressFlag",

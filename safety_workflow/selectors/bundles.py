@@ -52,4 +52,4 @@ def bundles_visible_to(user: Any) -> QuerySet[Bundle]:
 
 
 def bundle_get(user: Any, bundle_id: Any) -> Bundle:
-    return get_or_not_found(bundles_visible_to(user), bundle_id)
+    return get_or_not_found(bundles_visible_to(user), bundle_id, log_as="bundle")

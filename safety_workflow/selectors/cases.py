@@ -61,11 +61,17 @@ def sees_whole_case(user: Any, case: Case) -> bool:
 
 
 def incident_get(user: Any, incident_id: Any) -> Incident:
-    return get_or_not_found(incidents_visible_to(user).select_related("case", "subject"), incident_id)
+    return get_or_not_found(incidents_visible_to(user).select_related("case", "subject"), incident_id,
+                            log_as="incident")
 
 
 def case_get(user: Any, case_id: Any) -> Case:
-    return get_or_not_found(cases_visible_to(user).select_related("subject"), case_id)
+    return get_or_not_found(cases_visible_to(user).select_related("subject"), case_id, log_as="case")
+
+
+def evidence_get(user: Any, incident: Incident, evidence_id: Any) -> Any:
+    """An evidence file of an incident the user may see (``incident_get``); otherwise ``NotFound``, logged."""
+    return get_or_not_found(incident.evidence.all(), evidence_id, log_as="evidence")
 
 
 def timeline_visible_to(user: Any, case: Case) -> QuerySet[TimelineEntry]:

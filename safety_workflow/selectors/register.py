@@ -48,6 +48,13 @@ def may_propose_entries(user: Any) -> bool:
     return bool(roles_for(user) & REGISTER_PROPOSER_ROLES)
 
 
+def purpose_required_to_read(user: Any) -> bool:
+    """Whether this user must say why they read a register entry (REGISTER_PURPOSE_REQUIRED_ROLES)."""
+    from ..conf import app_settings
+
+    return bool(roles_for(user) & set(app_settings.REGISTER_PURPOSE_REQUIRED_ROLES or ()))
+
+
 def may_read_entries(user: Any) -> bool:
     """Whether the user may hold grants at all: any role but frontline."""
     return bool(roles_for(user) - {Role.FRONTLINE})
@@ -71,7 +78,8 @@ def register_entries_visible_to(user: Any) -> QuerySet[RegisterEntry]:
 
 def register_entry_get(user: Any, entry_id: Any) -> RegisterEntry:
     """The entry, if the user may see it; otherwise ``NotFound``, exactly as for a missing one."""
-    return get_or_not_found(register_entries_visible_to(user).select_related("subject"), entry_id)
+    return get_or_not_found(register_entries_visible_to(user).select_related("subject"), entry_id,
+                            log_as="register_entry")
 
 
 def register_entry_detail(user: Any, entry_id: Any) -> RegisterEntry:
@@ -82,7 +90,7 @@ def register_entry_detail(user: Any, entry_id: Any) -> RegisterEntry:
                         "last_reviewed_by", "removed_by")
         .prefetch_related("mitigations", "aliases", "addresses", "incidents", "events__actor")
     )
-    return get_or_not_found(entries, entry_id)
+    return get_or_not_found(entries, entry_id, log_as="register_entry")
 
 
 def register_entries_for_case_proposal(user: Any, case: Any) -> QuerySet[RegisterEntry]:
@@ -137,7 +145,7 @@ def register_check_candidates_query(*, keys: set[str], date_of_birth: dt.date | 
     if date_of_birth is not None:
         dates = [date_of_birth] + [d for d in [matching.dob_transposed(date_of_birth)] if d]
         entries = entries.filter(Q(date_of_birth__isnull=True) | Q(date_of_birth__in=dates))
-    return entries.only("id", "match_profile", "advice_contact_name", "advice_contact_phone",
+    return entries.only("id", "subject_id", "match_profile", "advice_contact_name", "advice_contact_phone",
                         "advice_contact_email").order_by()
 
 

@@ -111,6 +111,23 @@ def bundle_scope_resolve(*, user: Any, kind: str, scope: Any) -> tuple[dict[str,
         if errors:
             raise _invalid(errors)
         return {"since": first.isoformat(), "until": last.isoformat()}, None, None
+    if kind == Bundle.Kind.SUBJECT_ACCESS and "subject" not in scope:
+        # Someone who is not a subject (only ever checked, perhaps): answered from the access log.
+        from .audit import checked_name_normalised
+
+        errors = _check_keys(scope, {"name", "date_of_birth"}, {"name"})
+        name = scope.get("name")
+        if "name" in scope and (not isinstance(name, str) or not checked_name_normalised(name)
+                                or len(name) > 200):
+            errors["name"] = ["Give the person's name, with a surname."]
+        if "date_of_birth" in scope:
+            _date(scope, "date_of_birth", errors)
+        if errors:
+            raise _invalid(errors)
+        canonical = {"name": " ".join(name.split())}
+        if scope.get("date_of_birth"):
+            canonical["date_of_birth"] = scope["date_of_birth"]
+        return canonical, None, None
     if kind == Bundle.Kind.SUBJECT_ACCESS:
         from ..models import Subject
 
@@ -173,7 +190,10 @@ def bundle_request(*, user: Any, kind: str, scope: Any, redactions: Any = None, 
     if kind not in Bundle.Kind.values:
         raise InvalidInput(errors={"kind": ["Not a kind of bundle."]})
     if kind not in bundle_kinds_for(user):
-        raise NotFound()
+        refusal = NotFound()
+        refusal.access_attempt = {"action": "export", "object_type": "bundle", "object_id": "", "outcome": "refused",
+                                  "result": "kind_not_permitted", "subject": None, "data": {"kind": kind}}
+        raise refusal
     _check_available()
     canonical, case, subject_id = bundle_scope_resolve(user=user, kind=kind, scope=scope)
     cleaned = bundle_redactions_clean(redactions)
@@ -186,6 +206,7 @@ def bundle_request(*, user: Any, kind: str, scope: Any, redactions: Any = None, 
         )
         access_log_record(actor=user, action="export", object_type="bundle", object_id=bundle.pk,
                           object_repr=str(bundle), purpose=purpose or "", result="requested", request=request,
+                          subject=subject_id,
                           data={"kind": kind, "scope": canonical, "redactions": len(cleaned)})
         if case is not None:
             timeline_record(case=case, actor=user, action="bundle_requested",
@@ -244,6 +265,7 @@ def bundle_download(*, user: Any, bundle: Bundle, request: Any = None) -> IO[byt
     ok = actual == bundle.sha256
     access_log_record(actor=user, action="download", object_type="bundle", object_id=bundle.pk,
                       object_repr=str(bundle), result="ok" if ok else "integrity_failed", request=request,
+                      outcome="allowed" if ok else "failed", subject=bundle.subject_id,
                       reference=bundle.sha256, data={"kind": bundle.kind, "size": bundle.size})
     if not ok:
         raise Conflict("The stored bundle no longer matches its SHA-256 and will not be served. "

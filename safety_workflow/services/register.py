@@ -100,8 +100,11 @@ def _review_interval() -> dt.timedelta:
     return dt.timedelta(days=int(app_settings.REGISTER_REVIEW_INTERVAL_DAYS))
 
 
-def _retention() -> dt.timedelta:
-    return dt.timedelta(days=int(app_settings.REGISTER_RETENTION_DAYS))
+def _erase_after(today: dt.date) -> dt.date:
+    """When a removed or refused entry is erased: RETENTION["register_entry"] after the decision."""
+    from ..retention import schedule
+
+    return schedule()["register_entry"].expires(today)
 
 
 def _clean_mitigations(mitigations: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -270,7 +273,7 @@ def register_entry_decide(*, entry: RegisterEntry, actor: Any, approve: bool, re
             current.review_due_on = today + _review_interval()
         else:
             current.state = State.REJECTED
-            current.erase_after = today + _retention()
+            current.erase_after = _erase_after(today)
         current.save()
         register_entry_index(entry=current)
         _event(current, action="approved" if approve else "refused", actor=user, reason=reason.strip(),
@@ -384,7 +387,7 @@ def register_entry_review(*, entry: RegisterEntry, actor: Any, decision: str, re
         else:
             current.state = State.REMOVED
             current.removed_at, current.removed_by, current.removal_reason = now, user, reason
-            current.erase_after = today + _retention()
+            current.erase_after = _erase_after(today)
             summary = f"Removed from the register; kept until {current.erase_after:%d %B %Y}, then erased."
         current.save()
         register_entry_index(entry=current)
@@ -480,6 +483,12 @@ def register_entry_update(
     return current
 
 
+def _retention_label() -> str:
+    from ..retention import schedule
+
+    return schedule()["register_entry"].label
+
+
 def register_entry_erase_now(*, entry: RegisterEntry, actor: Any = None) -> None:
     """Erase the personal data of an entry past retention, keeping a tombstone (reference, dates,
     decisions and who made them) and the access log. Called by RegisterFlow's ``retained`` step."""
@@ -509,24 +518,21 @@ def register_entry_erase_now(*, entry: RegisterEntry, actor: Any = None) -> None
     _event(current, action="erased", actor=actor, summary="Personal data erased at the end of the retention period.")
     access_log_record(actor=actor, action=AccessLogEntry.Action.ERASE, object_type="register_entry",
                       object_id=current.pk, object_repr=current.reference, result="erased",
-                      purpose=f"Retention period ended ({app_settings.REGISTER_RETENTION_DAYS} days after "
-                              f"the entry was {previous_state}).",
+                      purpose=f"Retention period ended ({_retention_label()}; the entry was {previous_state}).",
                       data=counts)
     _changed(current, "erased")
 
 
 def register_entries_erase_due(*, today: dt.date | None = None) -> list[RegisterEntry]:
-    """Erase every removed or refused entry whose retention period has ended. For the erase command."""
-    from ..flows import RegisterFlow
+    """Erase every removed or refused entry whose retention period has ended, unless a legal hold keeps it.
 
-    today = today or timezone.localdate()
-    erased = []
-    due = RegisterEntry.objects.filter(state__in=RegisterEntry.RETAINED, erase_after__lte=today)
-    for entry in due.order_by("erase_after"):
-        try:
-            RegisterFlow.retained.run(_open_task(entry, "retained"))
-        except Conflict:
-            continue
-        erased.append(entry)
-    return erased
+    The register's part of the disposal run (``services.retention``): each erasure is in the disposal log.
+    """
+    from .retention import retention_dispose
 
+    now = timezone.now()
+    if today is not None:
+        now = now.replace(year=today.year, month=today.month, day=today.day)
+    report = retention_dispose(now=now, kinds=["register_entry"])
+    references = report.disposed.get("register_entry", [])
+    return list(RegisterEntry.objects.filter(reference__in=references).order_by("erase_after"))

@@ -32,7 +32,7 @@ from ..errors import Forbidden, InvalidInput, TooManyRequests
 from ..models import AccessLogEntry, ReferenceSequence, RegisterCheckHit, RegisterEntry, RegisterMitigation
 from ..roles import roles_for
 from ..selectors.register import CHECK_CANDIDATE_LIMIT, register_check_candidates
-from .audit import access_log_record
+from .audit import access_log_record, checked_name_normalised
 
 ANSWERED = (matching.MATCH, matching.POSSIBLE_MATCH, matching.NO_MATCH)
 REFUSED_ROLE, RATE_LIMITED = "refused", "rate_limited"
@@ -87,11 +87,12 @@ def _lock_checks_of(actor: Any) -> None:
 
 def _log(*, actor: Any, result: str, reference: str, name: str, purpose: str, meeting_date: dt.date,
          date_of_birth: dt.date | None, postcode: str, address: str, request: Any,
-         matched: Any = None, extra: dict[str, Any] | None = None) -> AccessLogEntry:
+         matched: Any = None, subject: Any = None, extra: dict[str, Any] | None = None) -> AccessLogEntry:
     return access_log_record(
         actor=actor, action=AccessLogEntry.Action.CHECK, object_type="register_check",
         object_id=matched or "", object_repr=name, purpose=purpose, result=result, reference=reference,
-        request=request,
+        request=request, checked_name=checked_name_normalised(name), subject=subject,
+        outcome=AccessLogEntry.Outcome.ALLOWED if result in ANSWERED else AccessLogEntry.Outcome.REFUSED,
         data={
             "name": name,
             "date_of_birth": date_of_birth.isoformat() if date_of_birth else None,
@@ -164,7 +165,9 @@ def register_check(
                 query, [matching.candidate_from_profile(pk, e.match_profile) for pk, e in by_pk.items()],
                 too_many=too_many,
             )
+            matched = by_pk.get(decision.matched)
             log = _log(actor=actor, result=decision.result, reference=reference, matched=decision.matched,
+                       subject=matched.subject_id if matched is not None else None,
                        extra={"candidates": len(decision.hits), "too_many_candidates": too_many}, **details)
             RegisterCheckHit.objects.bulk_create(
                 RegisterCheckHit(access_log=log, entry_id=pk, outcome=outcome) for pk, outcome in decision.hits

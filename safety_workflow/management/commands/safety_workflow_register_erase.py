@@ -1,6 +1,8 @@
-"""Erase the personal data of register entries past their retention period (REGISTER_RETENTION_DAYS).
+"""Erase the personal data of register entries past their retention period (RETENTION["register_entry"]).
 
-Each erasure keeps a tombstone and writes an "erase" row to the access log. Run daily.
+Each erasure keeps a tombstone, writes an "erase" row to the access log and a row to the disposal log;
+an entry under a legal hold is kept. ``safety_workflow_dispose`` does this and every other kind of record;
+this command is the register's part alone. Run daily.
 """
 
 from __future__ import annotations
@@ -8,10 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
-from safety_workflow.models import RegisterEntry
-from safety_workflow.services.register import register_entries_erase_due
+from safety_workflow.services.retention import retention_dispose
 
 
 class Command(BaseCommand):
@@ -21,13 +21,11 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="List what would be erased; change nothing.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        today = timezone.localdate()
-        if options["dry_run"]:
-            due = RegisterEntry.objects.filter(state__in=RegisterEntry.RETAINED, erase_after__lte=today)
-            for reference in due.order_by("erase_after").values_list("reference", flat=True):
-                self.stdout.write(f"would erase: {reference}")
-            return
-        erased = register_entries_erase_due(today=today)
-        for entry in erased:
-            self.stdout.write(f"erased: {entry.reference}")
-        self.stdout.write(f"{len(erased)} entr{'y' if len(erased) == 1 else 'ies'} erased.")
+        report = retention_dispose(kinds=["register_entry"], dry_run=options["dry_run"])
+        erased = report.disposed.get("register_entry", [])
+        for reference in erased:
+            self.stdout.write(f"{'would erase' if options['dry_run'] else 'erased'}: {reference}")
+        if report.held.get("register_entry"):
+            self.stdout.write(f"{report.held['register_entry']} kept under a legal hold.")
+        if not options["dry_run"]:
+            self.stdout.write(f"{len(erased)} entr{'y' if len(erased) == 1 else 'ies'} erased.")

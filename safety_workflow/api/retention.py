@@ -1,0 +1,227 @@
+"""holds/ (legal holds) and retention/ (the schedule in force, the disposal log).
+
+The monitoring officer and legal place, review and release holds on the cases, subjects and register
+entries they can see; information governance and the monitoring officer read every hold, the schedule
+and the disposal log. A hold or record the caller may not see answers 404, exactly as a missing one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..errors import Forbidden
+from ..models import DisposalRecord, LegalHold
+from ..retention import KINDS, TRIGGERS, schedule
+from ..selectors.retention import hold_get, holds_visible_to, may_manage_holds, reads_retention
+from ..services.holds import TARGETS, legal_hold_place, legal_hold_release, legal_hold_review
+from .base import SafetyAPIMixin
+from .register_serializers import ErrorSerializer
+from .serializers import PersonOutput
+
+ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
+
+
+class HoldOutput(serializers.ModelSerializer):
+    target = serializers.SerializerMethodField()
+    placed_by = PersonOutput()
+    review_due = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LegalHold
+        fields = ["id", "state", "target", "reason", "review_on", "review_due", "placed_by", "placed_at",
+                  "last_reviewed_at", "review_note", "released_at", "release_reason"]
+
+    def get_target(self, hold: LegalHold) -> dict[str, str]:
+        record = hold.case or hold.subject or hold.register_entry
+        return {"kind": hold.target_kind, "id": str(record.pk),
+                "reference": getattr(record, "reference", "") or ""}
+
+    def get_review_due(self, hold: LegalHold) -> bool:
+        return hold.state == LegalHold.State.ACTIVE and hold.review_on <= timezone.localdate()
+
+
+class HoldPlaceInput(serializers.Serializer):
+    target = serializers.ChoiceField(choices=[(t, t) for t in TARGETS],
+                                     help_text="What to hold: a case, a subject or a register entry.")
+    id = serializers.CharField(max_length=64, help_text="The id of the case, subject or register entry.")
+    reason = serializers.CharField(max_length=5000, help_text="Why the records must be kept (litigation...).")
+    review_on = serializers.DateField(help_text="When the hold must next be reviewed (within three years).")
+
+
+class HoldReviewInput(serializers.Serializer):
+    note = serializers.CharField(max_length=5000, help_text="Why the hold is still needed.")
+    review_on = serializers.DateField(help_text="The next review date.")
+
+
+class HoldReleaseInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=5000, help_text="Why the records need no longer be kept.")
+
+
+class HoldFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=LegalHold.State.choices)
+    target = django_filters.ChoiceFilter(method="filter_target", choices=[(t, t) for t in TARGETS])
+    review = django_filters.ChoiceFilter(method="filter_review", choices=[("due", "due")],
+                                         label="due: holds in force whose review date has come.")
+    case = django_filters.NumberFilter(field_name="case_id")
+    subject = django_filters.UUIDFilter(field_name="subject_id")
+    register_entry = django_filters.UUIDFilter(field_name="register_entry_id")
+
+    class Meta:
+        model = LegalHold
+        fields: list[str] = []
+
+    def filter_target(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(**{f"{value}__isnull": False})
+
+    def filter_review(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(state=LegalHold.State.ACTIVE, review_on__lte=timezone.localdate())
+
+
+def _may_read_holds(user: Any) -> None:
+    if not (may_manage_holds(user) or reads_retention(user)):
+        raise Forbidden("Legal holds are for the monitoring officer, legal and information governance.",
+                        code="holds_not_permitted")
+
+
+class HoldListView(SafetyAPIMixin, GenericAPIView):
+    """GET holds/: the holds the caller may see. POST: place a hold (monitoring officer, legal)."""
+
+    serializer_class = HoldOutput
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = HoldFilter
+
+    def get_queryset(self) -> QuerySet[LegalHold]:
+        return holds_visible_to(self.request.user).order_by("state", "review_on", "placed_at")
+
+    @extend_schema(responses={200: HoldOutput(many=True), 403: ErrorSerializer},
+                   summary="List legal holds (newest review first)")
+    def get(self, request: Request) -> Response:
+        _may_read_holds(request.user)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(HoldOutput(page, many=True).data)
+
+    @extend_schema(request=HoldPlaceInput, responses={201: HoldOutput, **ERRORS},
+                   summary="Place a legal hold on a case, a subject or a register entry (logged)")
+    def post(self, request: Request) -> Response:
+        if not may_manage_holds(request.user):  # refuse before reading the body, as the service would
+            raise Forbidden("Legal holds are placed by the monitoring officer or legal.", code="hold_not_permitted")
+        data = HoldPlaceInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        hold = legal_hold_place(actor=request.user, target=values["target"], target_id=values["id"],
+                                reason=values["reason"], review_on=values["review_on"], request=request)
+        return Response(HoldOutput(hold).data, status=status.HTTP_201_CREATED)
+
+
+class HoldDetailView(SafetyAPIMixin, APIView):
+    @extend_schema(responses={200: HoldOutput, 403: ErrorSerializer, 404: ErrorSerializer},
+                   summary="Read a legal hold")
+    def get(self, request: Request, hold_id: str) -> Response:
+        _may_read_holds(request.user)
+        return Response(HoldOutput(hold_get(request.user, hold_id)).data)
+
+
+class HoldReviewView(SafetyAPIMixin, APIView):
+    @extend_schema(request=HoldReviewInput, responses={200: HoldOutput, **ERRORS},
+                   summary="Review a legal hold: keep it, say why, set the next review date (logged)")
+    def post(self, request: Request, hold_id: str) -> Response:
+        _may_read_holds(request.user)
+        hold = hold_get(request.user, hold_id)
+        data = HoldReviewInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        hold = legal_hold_review(hold=hold, actor=request.user, request=request, **data.validated_data)
+        return Response(HoldOutput(hold_get(request.user, hold.pk)).data)
+
+
+class HoldReleaseView(SafetyAPIMixin, APIView):
+    @extend_schema(request=HoldReleaseInput, responses={200: HoldOutput, **ERRORS},
+                   summary="Release a legal hold (logged); what it kept is then disposed of on schedule")
+    def post(self, request: Request, hold_id: str) -> Response:
+        _may_read_holds(request.user)
+        hold = hold_get(request.user, hold_id)
+        data = HoldReleaseInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        hold = legal_hold_release(hold=hold, actor=request.user, request=request, **data.validated_data)
+        return Response(HoldOutput(hold_get(request.user, hold.pk)).data)
+
+
+class ScheduleRowOutput(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    period = serializers.CharField(help_text='e.g. "6 years"')
+    after = serializers.CharField(help_text="The trigger the period is counted from.")
+    after_means = serializers.CharField()
+    disposal = serializers.ChoiceField(choices=["delete", "anonymise"])
+    explanation = serializers.CharField()
+
+
+def _reads_retention(user: Any) -> None:
+    if not reads_retention(user):
+        raise Forbidden("The retention schedule and the disposal log are for information governance and the "
+                        "monitoring officer.", code="retention_not_permitted")
+
+
+class RetentionScheduleView(SafetyAPIMixin, APIView):
+    @extend_schema(responses={200: ScheduleRowOutput(many=True), 403: ErrorSerializer},
+                   summary="The retention schedule in force (RETENTION), kind by kind")
+    def get(self, request: Request) -> Response:
+        _reads_retention(request.user)
+        rows = []
+        for kind, rule in schedule().items():
+            meta = KINDS[kind]
+            unit = rule.unit[:-1] if rule.amount == 1 else rule.unit
+            rows.append({"kind": kind, "label": meta.label, "period": f"{rule.amount} {unit}", "after": rule.after,
+                         "after_means": TRIGGERS[rule.after], "disposal": meta.action,
+                         "explanation": meta.explanation})
+        return Response(ScheduleRowOutput(rows, many=True).data)
+
+
+class DisposalOutput(serializers.ModelSerializer):
+    class Meta:
+        model = DisposalRecord
+        fields = ["id", "run", "kind", "reference", "action", "rule", "disposed_at", "files"]
+
+
+class DisposalFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=[(k, k) for k in KINDS])
+    run = django_filters.UUIDFilter()
+    reference = django_filters.CharFilter()
+    subject = django_filters.UUIDFilter(field_name="subject_ref",
+                                        label="What was disposed of about this subject (while their record exists).")
+    since = django_filters.IsoDateTimeFilter(field_name="disposed_at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="disposed_at", lookup_expr="lt")
+
+    class Meta:
+        model = DisposalRecord
+        fields: list[str] = []
+
+
+class DisposalListView(SafetyAPIMixin, ListAPIView):
+    """GET retention/disposals/: the disposal log (no personal data: kind, reference, when, rule)."""
+
+    serializer_class = DisposalOutput
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = DisposalFilter
+
+    def get_queryset(self) -> QuerySet[DisposalRecord]:
+        if not reads_retention(self.request.user):
+            return DisposalRecord.objects.none()
+        return DisposalRecord.objects.order_by("-disposed_at", "-id")
+
+    @extend_schema(responses={200: DisposalOutput(many=True), 400: ErrorSerializer, 403: ErrorSerializer},
+                   parameters=[OpenApiParameter("kind", str, enum=list(KINDS))],
+                   summary="The disposal log (information governance, monitoring officer)")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        _reads_retention(request.user)
+        return super().get(request, *args, **kwargs)

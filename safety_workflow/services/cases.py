@@ -70,12 +70,14 @@ def case_add_incident(*, case: Case, incident: Incident, actor: Any) -> Incident
     return incident
 
 
-def case_reopen_assessment(*, case: Case, actor: Any, because: Incident) -> Task | None:
+def case_reopen_assessment(*, case: Case, actor: Any, because: Incident | None,
+                           summary: str = "A new incident re-opened the assessment.",
+                           reason: str = "") -> Task | None:
     """Send the case back to assessment: cancel open main-line tasks after it and create a new one.
 
     Nothing to do while the case is still waiting for triage or assessment: the assessor
-    sees every incident in the case. Returns the new assessment task, if one was made.
-    Call under the case's flow lock.
+    sees every incident in the case. The police steps of an open referral carry on beside the
+    new assessment. Returns the new assessment task, if one was made. Call under the case's flow lock.
     """
     from ..flows import REASSESSABLE_NODES, IncidentFlow
 
@@ -97,8 +99,7 @@ def case_reopen_assessment(*, case: Case, actor: Any, because: Incident) -> Task
         case.route = ""
         case.save(update_fields=["route"])
     timeline_record(
-        case=case, incident=because, actor=actor, action="assessment_reopened",
-        summary="A new incident re-opened the assessment.",
+        case=case, incident=because, actor=actor, action="assessment_reopened", summary=summary, reason=reason,
         data={"cancelled_tasks": sorted(t.flow_task.name for t in to_cancel)},
     )
     return new_task
@@ -107,8 +108,9 @@ def case_reopen_assessment(*, case: Case, actor: Any, because: Incident) -> Task
 def case_merge_into(*, case: Case, target: Case, actor: Any) -> None:
     """Move every incident of ``case`` into ``target`` (the subject's open case) and re-assess it.
 
-    Called by :func:`case_link_subject` once the incidents carry the subject, so what linking changes
-    elsewhere (register review, course of conduct) has already been done.
+    Called by :func:`case_link_subject` once the incidents carry the subject and before what linking
+    changes elsewhere (register review, course of conduct) is worked out, so that a new flag or signal
+    lands on the case that now holds the incidents.
     """
     from ..flows import IncidentFlow
 
@@ -143,17 +145,32 @@ def case_link_subject(*, case: Case, subject: Subject, actor: Any) -> Case | Non
     case.save(update_fields=["subject"])
     newly_linked = list(case.incidents.filter(subject__isnull=True))
     case.incidents.filter(pk__in=[i.pk for i in newly_linked]).update(subject=subject)
-    subject_incidents_linked(subject=subject, incidents=newly_linked, actor=actor)
+    for incident in newly_linked:
+        incident.subject = subject
     timeline_record(case=case, actor=actor, action="subject_linked",
                     summary=f"Subject linked: {subject}.", data={"subject": str(subject.pk)})
     if other is not None:
+        # Merge first: a course-of-conduct flag or escalation signal the link raises belongs to the case
+        # that now holds the incidents, not to the one merged away.
         case_merge_into(case=case, target=other, actor=actor)
+        for incident in newly_linked:
+            incident.case = other
+    subject_incidents_linked(subject=subject, incidents=newly_linked, actor=actor)
     return other
 
 
 def case_close(*, case: Case, actor: Any, outcome_summary: str, informed_by: str) -> Case:
+    """Close the case once the councillor has been told the outcome.
+
+    Not while the employee-assistance offer the assessment asked for is still to be made: it is members
+    services' own task, and closing would leave it in their queue for a closed case.
+    """
     if case.state != Case.State.OPEN:
         raise Conflict("This case is not open.", code="case_not_open")
+    open_support = Task.objects.filter(process=case, status__in=OPEN_TASK_STATUSES)
+    if any(t.flow_task is not None and t.flow_task.name == "employee_assistance" for t in open_support):
+        raise Conflict("Record the employee-assistance offer before closing the case.",
+                       code="employee_assistance_open")
     now = timezone.now()
     case.state = Case.State.CLOSED
     case.closed_at = now

@@ -18,20 +18,22 @@ from .references import case_reference_next, incident_reference_next
 OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED)
 
 
-def subject_incidents_linked(*, subject: Subject, incidents: list[Incident], actor: Any) -> None:
+def subject_incidents_linked(*, subject: Subject, incidents: list[Incident], actor: Any) -> Any:
     """Incidents have just been tied to ``subject``: what that changes elsewhere.
 
     The subject's register entry is reviewed a full interval after the newest incident (Durham:
     12 months, reset by a new incident), and the subject's course of conduct and escalation are
     looked at again (the assessor is told of a new flag once).
+    Returns what the conduct update noticed (``services.patterns.ConductUpdate``).
     """
-    from .patterns import conduct_flags_update
+    from .patterns import ConductUpdate, conduct_flags_update
     from .register import register_review_reset_for_subject
 
     for incident in sorted(incidents, key=lambda i: i.occurred_at):
         register_review_reset_for_subject(subject=subject, incident=incident)
     if incidents:
-        conduct_flags_update(subject=subject, actor=actor)
+        return conduct_flags_update(subject=subject, actor=actor)
+    return ConductUpdate()
 
 
 def case_open(*, case: Case, incident: Incident) -> Case:
@@ -130,7 +132,37 @@ def case_merge_into(*, case: Case, target: Case, actor: Any) -> None:
         if any(i.immediate_danger for i in moved) and not target.immediate_danger:
             target.immediate_danger = True
             target.save(update_fields=["immediate_danger"])
+        _police_steps_follow(source=case, target=target, actor=actor)
         case_reopen_assessment(case=target, actor=actor, because=moved[0] if moved else None)
+
+
+def _police_steps_follow(*, source: Case, target: Case, actor: Any) -> None:
+    """A merged case's open police referral (an urgent one, made before triage linked the subject) goes with
+    its incidents: it becomes the target's referral, or its incidents join the target's open one; the police
+    steps carry on in the target, and the police contact is told."""
+    from ..flows import IncidentFlow
+    from ..flows.incident import POLICE_NODES
+    from ..models import PoliceReferral
+    from .police import police_referral_merged
+
+    referral = source.referrals.filter(status__in=PoliceReferral.OPEN_STATUSES).order_by("-referred_at").first()
+    if referral is None:
+        return
+    tasks = [t for t in Task.objects.filter(process=source, status__in=OPEN_TASK_STATUSES)
+             if t.flow_task is not None and t.flow_task.name in POLICE_NODES]
+    for task in tasks:
+        task.flow_task.activation_class(task).cancel()
+    kept = police_referral_merged(referral=referral, target=target, actor=actor)
+    open_here = {t.flow_task.name for t in Task.objects.filter(process=target, status__in=OPEN_TASK_STATUSES)
+                 if t.flow_task is not None}
+    if open_here & set(POLICE_NODES):
+        return
+    previous = Task.objects.filter(process=target).order_by("-pk").first()
+    if previous is None:
+        return
+    node = IncidentFlow.instance.police_acknowledge if kept.status == PoliceReferral.Status.REFERRED \
+        else IncidentFlow.instance.police_outcome
+    node._create(previous.flow_task.activation_class(previous), previous.token)
 
 
 def case_link_subject(*, case: Case, subject: Subject, actor: Any) -> Case | None:

@@ -162,7 +162,8 @@ def incident_unlink_subject(
         result.register_entries += register_review_correct_for_subject(subject=wrong, left=[incident], actor=actor,
                                                                        reason=reason)
         if subject is not None:
-            subject_incidents_linked(subject=subject, incidents=[incident], actor=actor)
+            raised = subject_incidents_linked(subject=subject, incidents=[incident], actor=actor)
+            result.conduct.append(ConductCorrection(raised=raised))
         result.referrals += police_referral_incidents_corrected(incident=incident, actor=actor, reason=reason)
         result.reassessment = _reopen(
             case, actor=actor, because=incident, reason=reason,

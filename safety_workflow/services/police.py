@@ -112,6 +112,40 @@ def police_referral_incidents_leave(*, referral: PoliceReferral, incidents: list
     return referral
 
 
+def police_referral_merged(*, referral: PoliceReferral, target: Case, actor: Any) -> PoliceReferral:
+    """The referral's case was merged into ``target``: the referral follows its incidents.
+
+    It becomes ``target``'s referral, or, when ``target`` has an open referral of its own, its incidents
+    join that one and it is closed as withdrawn (merged). The police contact is told either way.
+    """
+    source = referral.case
+    existing = police_referral_open_for(target, required=False)
+    if existing is None:
+        referral.case = target
+        referral.save(update_fields=["case"])
+        kept = referral
+        summary = f"The police referral of case {source.reference} now belongs to this case."
+    else:
+        existing.incidents.add(*referral.incidents.all())
+        referral.status = PoliceReferral.Status.WITHDRAWN
+        referral.outcome_notes = f"Merged into the open referral of case {target.reference}."
+        referral.outcome_recorded_at = timezone.now()
+        referral.outcome_recorded_by = _user(actor)
+        referral.save(update_fields=["status", "outcome_notes", "outcome_recorded_at", "outcome_recorded_by"])
+        kept = existing
+        summary = f"The incidents of the police referral of case {source.reference} joined this case's referral."
+    for case in (source, target):
+        timeline_record(case=case, actor=actor, action="police_referral_merged",
+                        summary=summary if case == target else f"Police referral moved to case {target.reference}.",
+                        data={"referral": str(kept.pk), "from": source.reference, "to": target.reference},
+                        shared_with_councillor=True)
+    _tell_police(referral=kept, event="police_referral_merged",
+                 subject=f"Councillor safety referral {source.reference} is now {target.reference}",
+                 message=(f"Case {source.reference} has been merged into case {target.reference} (same person): "
+                          "its referral continues there. Sign in to see it."))
+    return kept
+
+
 def police_referral_incidents_corrected(*, incident: Incident, actor: Any, reason: str) -> list[PoliceReferral]:
     """An incident in an open referral was found to be about someone else: tell the police contact."""
     referrals = list(incident.referrals.filter(status__in=PoliceReferral.OPEN_STATUSES).select_related("case",

@@ -302,6 +302,21 @@ def test_split_refuses_what_would_not_make_sense(c, gary_case):
     assert Case.objects.count() == 2 and Incident.objects.filter(case_id=case_id).count() == 2
 
 
+def test_split_takes_one_subject_at_a_time_and_only_from_an_open_case(c, people, gary_case):
+    third = report(c["members"], councillor=people.councillor.pk,
+                   subject=str(Subject.objects.get(full_name="Gary Pike").pk), channel="letter")
+    c["members"].post(f"{API}/incidents/{third['id']}/unlink-subject/",
+                      {"reason": "Someone else.", "new_subject": {"full_name": "Ivor Other"}}, format="json")
+    url = f"{API}/cases/{gary_case['case']}/split/"
+    mixed = c["members"].post(url, {"incidents": [gary_case["second"]["id"], third["id"]], "reason": "Both."},
+                              format="json")
+    assert mixed.status_code == 400 and mixed.json()["code"] == "split_mixed_subjects"
+    Case.objects.filter(pk=gary_case["case"]).update(state=Case.State.CLOSED)
+    closed = c["members"].post(url, {"incidents": [third["id"]], "reason": "Ivor's."}, format="json")
+    assert closed.status_code == 409 and closed.json()["code"] == "case_not_open"
+    assert Case.objects.count() == 1
+
+
 def test_split_into_the_subjects_other_open_case_merges_it_there(c, people, decision_table, gary_case):
     # Derek Hale has an open case of his own. Gary Pike's second incident turns out to be his.
     derek_case = report(c["councillor2"], occurred_at=ago(days=5))["case"]["id"]

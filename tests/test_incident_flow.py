@@ -288,3 +288,24 @@ def test_referral_without_a_named_contact_still_goes_ahead(people, client_for, d
     assert referral.contact is None and referral.urgent
     timeline = client_for(people.members).get(f"{API}/incidents/{incident['id']}/timeline/").json()["results"]
     assert any("phone 101 or 999" in e["summary"] for e in timeline)
+
+
+def test_police_acknowledgement_notes_are_kept_beside_the_outcome_notes(clients, decision_table, people):
+    incident = report(clients.councillor, account="He said he would kill me.")
+    case_id = incident["case"]["id"]
+    complete(clients.members, case_id, "triage", {})
+    complete(clients.safety, case_id, "assess", {"answers": answers(decision_table, threat_to_life=True)})
+    complete(clients.police, case_id, "police_acknowledge",
+             {"crime_reference": "NP/26/9", "notes": "Allocated to DC Reid, Millbrook CID."})
+    complete(clients.police, case_id, "police_outcome", {"status": "charged", "notes": "Charged under s.16 OAPA."})
+    referral = PoliceReferral.objects.get(case_id=case_id)
+    assert referral.acknowledgement_notes == "Allocated to DC Reid, Millbrook CID."
+    assert referral.outcome_notes == "Charged under s.16 OAPA."
+    shown = clients.police.get(f"{API}/referrals/{referral.pk}/").json()
+    assert (shown["acknowledgement_notes"], shown["outcome_notes"]) == (
+        "Allocated to DC Reid, Millbrook CID.", "Charged under s.16 OAPA.")
+    # The timeline's referral step says why, and who made it.
+    step = next(e for e in clients.members.get(f"{API}/incidents/{incident['id']}/timeline/").json()["results"]
+                if e["action"] == "police_referral")
+    assert step["reason"] == "Assessed as Serious or explicitly violent."
+    assert step["actor"]["id"] == str(people.safety.pk)

@@ -169,3 +169,13 @@ def test_assessor_sees_decision_table_missing_as_conflict(people, client_for, ca
                      {"answers": {"threat_to_life": False}}, expect=409)
     assert error["code"] == "no_decision_table"
 
+
+
+def test_a_task_that_cannot_be_worked_on_now_says_so(people, client_for, case_at_triage):
+    """A task viewflow left in error (e.g. a failing step run in the background) is neither open nor done."""
+    client = client_for(people.members)
+    task = open_task(client, case_at_triage, "triage")
+    Task.objects.filter(pk=task["id"]).update(status="ERROR")
+    for action in ("claim", "release", "complete"):
+        response = client.post(f"{API}/tasks/{task['id']}/{action}/", {}, format="json")
+        assert response.status_code == 409 and response.json()["code"] == "task_not_open", action

@@ -129,7 +129,7 @@ class UnlinkResultOutput(CorrectionOutput):
 
 
 class EvidenceUploadInput(serializers.Serializer):
-    file = serializers.FileField()
+    file = serializers.FileField(allow_empty_file=True)  # an empty file is refused as empty_file by the service
     description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     captured_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 

@@ -186,9 +186,10 @@ def council_action(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
 
 
 def _current_injunction(case: Case) -> CouncilAction:
+    """The injunction the bundle and court tasks are about: the flow creates them only after one is decided."""
     action = case.council_actions.filter(kind=CouncilAction.Kind.INJUNCTION).order_by("-decided_at").first()
-    if action is None:
-        raise Conflict("This case has no injunction in progress.", code="no_injunction")
+    if action is None:  # the flow's own guarantee broken: a bug, not a request to refuse
+        raise RuntimeError(f"Case {case.reference} has an injunction task but no injunction.")
     return action
 
 

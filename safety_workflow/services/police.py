@@ -178,9 +178,11 @@ def _user(actor: Any) -> Any:
 
 
 def police_referral_open_for(case: Case, *, required: bool = True) -> PoliceReferral | None:
+    """The case's open referral. ``required``: for the police tasks, which the flow creates only beside an
+    open referral (a correction that withdraws it cancels them), so a missing one is a bug, not a refusal."""
     referral = case.referrals.filter(status__in=PoliceReferral.OPEN_STATUSES).order_by("-referred_at").first()
     if referral is None and required:
-        raise InvalidInput("This case has no open police referral.", code="no_open_referral")
+        raise RuntimeError(f"Case {case.reference} has a police task but no open referral.")
     return referral
 
 

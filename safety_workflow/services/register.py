@@ -52,7 +52,7 @@ def register_reference_next() -> str:
     return get_adapter().format_register_reference(year=year, number=number)
 
 
-def _require_role(actor: Any, roles: Iterable[str], message: str, code: str) -> None:
+def _require_role(actor: Any, roles: Iterable[str], message: str, *, code: str) -> None:
     if not roles_for(actor) & set(roles):
         raise Forbidden(message, code=code)
 
@@ -211,8 +211,9 @@ def register_entry_propose(
     if case is not None and case.subject_id != subject.pk:
         errors["case"] = ["This case is about another subject."]
     if errors:
-        code = "incident_not_about_subject" if "incidents" in errors and incidents else "register_entry_invalid"
-        raise InvalidInput("The entry cannot be proposed.", errors=errors, code=code)
+        if "incidents" in errors and incidents:
+            raise InvalidInput("The entry cannot be proposed.", errors=errors, code="incident_not_about_subject")
+        raise InvalidInput("The entry cannot be proposed.", errors=errors, code="register_entry_invalid")
     mitigations = _clean_mitigations(mitigations)
     name, phone, email = _clean_contact(advice_contact_name, advice_contact_phone, advice_contact_email)
     from ..flows import RegisterFlow
@@ -250,7 +251,7 @@ def register_entry_propose(
 def register_entry_decide(*, entry: RegisterEntry, actor: Any, approve: bool, reason: str = "") -> RegisterEntry:
     """Approve or refuse a proposed entry. Never by the person who proposed it."""
     _require_role(actor, REGISTER_OFFICER_ROLES, "Only the monitoring officer or health and safety decide.",
-                  "register_decide_not_permitted")
+                  code="register_decide_not_permitted")
     if not approve:
         reason = _require_reason(reason)
     if entry.proposed_by_id == actor.pk:
@@ -289,7 +290,7 @@ def register_entry_record_notification(
 ) -> RegisterEntry:
     """Record that the individual was told in writing (how, when), or why they were not."""
     _require_role(actor, REGISTER_OFFICER_ROLES, "Only the monitoring officer or health and safety record this.",
-                  "register_notify_not_permitted")
+                  code="register_notify_not_permitted")
     if method not in RegisterEntry.Notification.values:
         raise InvalidInput(errors={"method": ["Not a way of telling the individual."]})
     if method == RegisterEntry.Notification.NOT_NOTIFIED:
@@ -365,7 +366,7 @@ def register_entry_review(*, entry: RegisterEntry, actor: Any, decision: str, re
     from ..flows import RegisterFlow
 
     _require_role(actor, REGISTER_OFFICER_ROLES, "Only the monitoring officer or health and safety review entries.",
-                  "register_review_not_permitted")
+                  code="register_review_not_permitted")
     if decision not in ("renew", "remove"):
         raise InvalidInput(errors={"decision": ['Choose "renew" or "remove".']})
     reason = _require_reason(reason)
@@ -508,7 +509,7 @@ def register_entry_update(
     """Change what staff are told (mitigations, whom to call) or what the check matches on
     (aliases, addresses). The reasons and incidents are the approved basis: they do not change."""
     _require_role(actor, REGISTER_OFFICER_ROLES, "Only the monitoring officer or health and safety change entries.",
-                  "register_change_not_permitted")
+                  code="register_change_not_permitted")
     reason = _require_reason(reason)
     if entry.state not in RegisterEntry.LIVE:
         raise Conflict("Only an entry in force or awaiting a decision can be changed.",

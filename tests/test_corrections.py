@@ -11,6 +11,7 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 
 from safety_workflow.models import (
+    AccessLogEntry,
     Case,
     CourseOfConductFlag,
     EscalationSignal,
@@ -143,6 +144,8 @@ def test_wrong_subject_linked_then_unlinked_and_split_puts_everything_right(c, p
     assert {(r["kind"], r["subject"]) for r in unlinked["raised"]} >= {("course_of_conduct", "Derek Hale"),
                                                                        ("reached_home", "Derek Hale")}
     assert unlinked["referrals"] == [str(referral.pk)]
+    assert AccessLogEntry.objects.filter(actor=people.members, action="change", object_id=at_home["id"],
+                                         result="subject_unlinked", purpose=why).exists()
     # Health and safety may see both entries; members services hold no register grants: they are told nothing.
     assert unlinked["register_entries"] == []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -184,7 +185,12 @@ class CaseViewSet(SafetyAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         correction_check_permitted(request.user)
         serializer = SplitInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = case_split(case=case, actor=request.user, **serializer.validated_data)
+        with transaction.atomic():
+            result = case_split(case=case, actor=request.user, **serializer.validated_data)
+            access_log_record(actor=request.user, action="change", object_type="case", object_id=case.pk,
+                              object_repr=case.reference, purpose=serializer.validated_data["reason"],
+                              result="split", request=request,
+                              data={"new_case": result.new_case.reference if result.new_case else ""})
         return Response(CorrectionOutput(result, context=self.get_serializer_context()).data,
                         status=status.HTTP_201_CREATED)
 

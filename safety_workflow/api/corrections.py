@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import CourseOfConductFlag, Subject
+from ..models import Case, CourseOfConductFlag, Subject
 from ..selectors.register import register_entries_visible_to
 from ..services.corrections import CorrectionResult
 from .serializers import CaseRefOutput
@@ -65,6 +65,12 @@ def _finding(item: Any) -> dict[str, Any]:
     }
 
 
+class NewCaseOutput(CaseRefOutput):
+    merged_into = serializers.CharField(source="merged_into.reference", allow_null=True, default=None,
+                                        help_text="The reference of the subject's other open case it was merged "
+                                                  "into at once, if any")
+
+
 class CorrectionOutput(serializers.Serializer):
     """What a correction changed: where the incidents are now, and everything worked out again."""
 
@@ -83,13 +89,11 @@ class CorrectionOutput(serializers.Serializer):
         result.case.refresh_from_db()
         return CaseRefOutput(result.case).data
 
-    @extend_schema_field(CaseRefOutput(allow_null=True))
+    @extend_schema_field(NewCaseOutput(allow_null=True))
     def get_new_case(self, result: CorrectionResult) -> dict[str, Any] | None:
         if result.new_case is None:
             return None
-        result.new_case.refresh_from_db()
-        return {**CaseRefOutput(result.new_case).data,
-                "merged_into": result.new_case.merged_into.reference if result.new_case.merged_into_id else None}
+        return NewCaseOutput(Case.objects.select_related("merged_into").get(pk=result.new_case.pk)).data
 
     @extend_schema_field(FindingOutput(many=True))
     def get_withdrawn(self, result: CorrectionResult) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import django_filters
+from django.db import transaction
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -243,7 +244,11 @@ class IncidentViewSet(SafetyAPIMixin, mixins.CreateModelMixin, mixins.ListModelM
         correction_check_permitted(request.user)
         serializer = UnlinkSubjectInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = incident_unlink_subject(incident=incident, actor=request.user, **serializer.validated_data)
+        with transaction.atomic():
+            result = incident_unlink_subject(incident=incident, actor=request.user, **serializer.validated_data)
+            access_log_record(actor=request.user, action="change", object_type="incident", object_id=incident.pk,
+                              object_repr=incident.reference, purpose=serializer.validated_data["reason"],
+                              result="subject_unlinked", request=request)
         return Response(UnlinkResultOutput(result, context=self.get_serializer_context()).data)
 
     @extend_schema(methods=["GET"], responses=EvidenceOutput(many=True))

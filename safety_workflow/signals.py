@@ -9,7 +9,7 @@ receiver never sees a change that was rolled back. Arguments are keyword-only:
 - ``case_closed(case)``
 - ``task_overdue(task, deadline)``: from the ``safety_workflow_overdue`` command
 - ``register_entry_changed(entry, change: str)``: proposed, approved, rejected, notified, review_due,
-  review_reset, renewed, removed, changed, erased
+  review_reset, corrected, renewed, removed, changed, erased
 - ``bundle_ready(bundle)``
 - ``course_of_conduct_flagged(flag)``: a subject reached two incidents against one councillor (a CourseOfConductFlag)
 - ``escalation_signal_noticed(escalation)``: an escalation signal was noticed for the first time (an EscalationSignal)

@@ -256,7 +256,8 @@ def test_wrong_subject_linked_then_unlinked_and_split_puts_everything_right(c, p
     # The councillor sees their incident moved, but not who it was linked to, nor the officers' reasons.
     councillor_view = c["councillor"].get(f"{API}/incidents/{at_home['id']}/timeline/").json()["results"]
     assert not {"subject_unlinked", "course_of_conduct_withdrawn", "split"} & {e["action"] for e in councillor_view}
-    assert all("Gary" not in e["summary"] for e in councillor_view)
+    assert all("Gary" not in e["summary"] and "Gary" not in e["reason"] for e in councillor_view)
+    assert "police_referral" in {e["action"] for e in councillor_view}
 
 
 @pytest.fixture
@@ -391,3 +392,26 @@ def test_a_referral_left_empty_by_a_split_is_withdrawn_and_its_police_steps_stop
     # The split case has no subject: triage beside the carried referral.
     assert open_nodes(new_case) == ["police_acknowledge", "triage"]
     assert Incident.objects.get(pk=second["id"]).case_id == case_id
+
+
+def test_an_entry_resting_on_the_unlinked_incident_is_reviewed_now(c, people):
+    from .register_helpers import active_entry
+
+    def client_for_user(user):
+        return c[next(name for name in c if getattr(people, name) == user)]
+
+    entry = active_entry(people, client_for_user, name="Victor Lane")
+    stored = RegisterEntry.objects.get(pk=entry["id"])
+    basis = stored.incidents.order_by("occurred_at").first()
+    mail.outbox.clear()
+    response = c["safety"].post(f"{API}/incidents/{basis.pk}/unlink-subject/",
+                                {"reason": "The witness now says it was his brother."}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["register_entries"] == [stored.reference]  # health and safety see the register
+    stored.refresh_from_db()
+    assert stored.state == RegisterEntry.State.REVIEW_DUE
+    actions = list(stored.events.values_list("action", flat=True))
+    assert "basis_questioned" in actions and "review_brought_forward" in actions
+    review = next(t for t in c["monitoring"].get(f"{API}/tasks/").json()["results"] if t["node"] == "review")
+    assert review["register_entry"]["id"] == entry["id"]
+    assert any(people.monitoring.email in m.to for m in mail.outbox)  # the register's officers are told

@@ -36,10 +36,14 @@ def police_referral_make(*, case: Case, actor: Any = None) -> PoliceReferral:
     carried = (case.data or {}).get("carried_referral") if not case.assessments.exists() else None
     referral = police_referral_open_for(case, required=False)
     new_referral = referral is None
+    # The timeline step is shared with the councillor: it gives why in the process's words, never an
+    # officer's free text (which may name the subject); the referral itself keeps that.
+    shared_reason = ""
     if new_referral:
         if carried:
-            reason = (f"The incidents were in the police referral of case {carried['case']} "
-                      f"({carried['referral']}) and were split out of it into this case: {carried['reason']}")
+            shared_reason = (f"The incidents were in the police referral of case {carried['case']} "
+                             f"({carried['referral']}) and were split out of it into this case.")
+            reason = f"{shared_reason} {carried['reason']}"
         elif urgent:
             reason = "Immediate danger reported: referred before assessment."
         else:
@@ -59,7 +63,8 @@ def police_referral_make(*, case: Case, actor: Any = None) -> PoliceReferral:
         f"{f' ({contact.name}, {contact.force})' if contact else ' (no named contact is set up: phone 101 or 999)'}."
         if new_referral else f"{len(added)} further incident(s) added to the open police referral."
     )
-    timeline_record(case=case, actor=actor, action="police_referral", summary=summary, reason=reason,
+    timeline_record(case=case, actor=actor, action="police_referral", summary=summary,
+                    reason=shared_reason or reason,
                     data={"referral": str(referral.pk), "urgent": urgent,
                           "incidents": [i.reference for i in added]},
                     shared_with_councillor=True)
@@ -101,7 +106,7 @@ def police_referral_incidents_leave(*, referral: PoliceReferral, incidents: list
         referral.save(update_fields=["status", "outcome_notes", "outcome_recorded_at", "outcome_recorded_by"])
         timeline_record(case=referral.case, actor=actor, action="police_referral_withdrawn",
                         summary="Police referral withdrawn: none of its incidents remain in this case.",
-                        reason=reason, data={"referral": str(referral.pk)}, shared_with_councillor=True)
+                        reason=reason, data={"referral": str(referral.pk)})
     _tell_police(
         referral=referral, event="police_referral_corrected",
         subject=f"Councillor safety referral {referral.case.reference}: incidents taken out",

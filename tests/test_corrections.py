@@ -415,3 +415,31 @@ def test_an_entry_resting_on_the_unlinked_incident_is_reviewed_now(c, people):
     review = next(t for t in c["monitoring"].get(f"{API}/tasks/").json()["results"] if t["node"] == "review")
     assert review["register_entry"]["id"] == entry["id"]
     assert any(people.monitoring.email in m.to for m in mail.outbox)  # the register's officers are told
+
+
+def test_a_case_whose_only_incident_is_relinked_joins_the_right_subjects_open_case(c, people, decision_table):
+    derek_first = report(c["councillor"], occurred_at=ago(days=6), account="Shouted at me in the market.",
+                         channel="in_person")
+    derek_case = derek_first["case"]["id"]
+    complete(c["members"], derek_case, "triage", {"new_subject": {"full_name": "Derek Hale"}})
+    derek = Subject.objects.get(full_name="Derek Hale")
+    wrong = report(c["councillor"], occurred_at=ago(days=1), account="Phoned the office shouting.", channel="phone")
+    wrong_case = wrong["case"]["id"]
+    complete(c["members"], wrong_case, "triage", {"new_subject": {"full_name": "Gary Pike"}})
+    complete(c["safety"], wrong_case, "assess", {"answers": answers(decision_table)})
+    assert open_nodes(wrong_case) == ["advise"]
+
+    response = c["members"].post(f"{API}/incidents/{wrong['id']}/unlink-subject/",
+                                 {"subject": str(derek.pk), "reason": "The caller gave his name: Derek Hale."},
+                                 format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["case"]["state"] == "merged" and body["case"]["merged_into"] == derek_first["case"]["reference"]
+    assert body["assessment_reopened"] is False  # Derek Hale's case was still waiting for its assessment
+    # One open case per subject: the incident is in Derek Hale's, the advice task stopped, the wrong case ended.
+    assert Incident.objects.get(pk=wrong["id"]).case_id == derek_case
+    assert open_nodes(wrong_case) == [] and Case.objects.get(pk=wrong_case).status == "DONE"
+    assert open_nodes(derek_case) == ["assess"]
+    flag = CourseOfConductFlag.objects.get(subject=derek, withdrawn_at__isnull=True)
+    assert flag.case_id == derek_case and flag.incident_count == 2
+    assert TimelineEntry.objects.filter(case_id=wrong_case, action="tasks_cancelled").exists()

@@ -65,10 +65,10 @@ def _finding(item: Any) -> dict[str, Any]:
     }
 
 
-class NewCaseOutput(CaseRefOutput):
+class CorrectedCaseOutput(CaseRefOutput):
     merged_into = serializers.CharField(source="merged_into.reference", allow_null=True, default=None,
                                         help_text="The reference of the subject's other open case it was merged "
-                                                  "into at once, if any")
+                                                  "into by the correction, if any")
 
 
 class CorrectionOutput(serializers.Serializer):
@@ -84,16 +84,15 @@ class CorrectionOutput(serializers.Serializer):
     register_entries = serializers.SerializerMethodField()
     case_holds_other_subjects = serializers.SerializerMethodField()
 
-    @extend_schema_field(CaseRefOutput)
+    @extend_schema_field(CorrectedCaseOutput)
     def get_case(self, result: CorrectionResult) -> dict[str, Any]:
-        result.case.refresh_from_db()
-        return CaseRefOutput(result.case).data
+        return CorrectedCaseOutput(Case.objects.select_related("merged_into").get(pk=result.case.pk)).data
 
-    @extend_schema_field(NewCaseOutput(allow_null=True))
+    @extend_schema_field(CorrectedCaseOutput(allow_null=True))
     def get_new_case(self, result: CorrectionResult) -> dict[str, Any] | None:
         if result.new_case is None:
             return None
-        return NewCaseOutput(Case.objects.select_related("merged_into").get(pk=result.new_case.pk)).data
+        return CorrectedCaseOutput(Case.objects.select_related("merged_into").get(pk=result.new_case.pk)).data
 
     @extend_schema_field(FindingOutput(many=True))
     def get_withdrawn(self, result: CorrectionResult) -> list[dict[str, Any]]:

@@ -107,12 +107,12 @@ def case_reopen_assessment(*, case: Case, actor: Any, because: Incident | None,
     return new_task
 
 
-def case_merge_into(*, case: Case, target: Case, actor: Any) -> None:
+def case_merge_into(*, case: Case, target: Case, actor: Any) -> Task | None:
     """Move every incident of ``case`` into ``target`` (the subject's open case) and re-assess it.
 
     Called by :func:`case_link_subject` once the incidents carry the subject and before what linking
     changes elsewhere (register review, course of conduct) is worked out, so that a new flag or signal
-    lands on the case that now holds the incidents.
+    lands on the case that now holds the incidents. Returns the target's re-opened assessment task, if any.
     """
     from ..flows import IncidentFlow
 
@@ -133,7 +133,7 @@ def case_merge_into(*, case: Case, target: Case, actor: Any) -> None:
             target.immediate_danger = True
             target.save(update_fields=["immediate_danger"])
         _police_steps_follow(source=case, target=target, actor=actor)
-        case_reopen_assessment(case=target, actor=actor, because=moved[0] if moved else None)
+        return case_reopen_assessment(case=target, actor=actor, because=moved[0] if moved else None)
 
 
 def _police_steps_follow(*, source: Case, target: Case, actor: Any) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -100,6 +101,32 @@ def _case_subject_follow(case: Case, *, actor: Any, reason: str) -> None:
                     reason=reason, data={"subject": str(new.pk) if new else None})
 
 
+def _merge_into_subjects_open_case(case: Case, *, actor: Any, reason: str) -> Task | None:
+    """A correction made an open case about a subject who has another open case: merge it there, as triage
+    would (a subject has one open case). The work open on it stops (the other case's assessment is
+    re-opened and sees every incident); an open police referral and its steps go along. Returns the other
+    case's re-opened assessment task, if one was made."""
+    from .cases import case_merge_into
+
+    if case.state != Case.State.OPEN or case.subject_id is None:
+        return None
+    target = (Case.objects.filter(subject_id=case.subject_id, state=Case.State.OPEN).exclude(pk=case.pk)
+              .order_by("created").first())
+    if target is None:
+        return None
+    reassessment = case_merge_into(case=case, target=target, actor=actor)  # the referral and police steps go too
+    tasks = list(Task.objects.filter(process=case, status__in=(STATUS.NEW, STATUS.ASSIGNED)))
+    for task in tasks:
+        task.flow_task.activation_class(task).cancel()
+    if tasks:
+        timeline_record(case=case, actor=actor, action="tasks_cancelled",
+                        summary=f"Merged into case {target.reference}: the work open here continues there.",
+                        reason=reason, data={"cancelled_tasks": sorted(t.flow_task.name for t in tasks)})
+    case.status, case.finished = STATUS.DONE, timezone.now()
+    case.save(update_fields=["status", "finished"])
+    return reassessment
+
+
 def _reopen(case: Case, *, actor: Any, because: Incident | None, summary: str, reason: str) -> Task | None:
     from .cases import case_reopen_assessment
 
@@ -156,6 +183,7 @@ def incident_unlink_subject(
             reason=reason, data={"from": str(wrong.pk), "to": str(subject.pk) if subject else None},
         )
         _case_subject_follow(case, actor=actor, reason=reason)
+        merged_reassessment = _merge_into_subjects_open_case(case, actor=actor, reason=reason)
         result = CorrectionResult(case=case, incidents=[incident])
         result.conduct.append(conduct_flags_correct(subject=wrong, before=before, actor=actor, reason=reason,
                                                     left=[incident]))
@@ -165,7 +193,7 @@ def incident_unlink_subject(
             raised = subject_incidents_linked(subject=subject, incidents=[incident], actor=actor)
             result.conduct.append(ConductCorrection(raised=raised))
         result.referrals += police_referral_incidents_corrected(incident=incident, actor=actor, reason=reason)
-        result.reassessment = _reopen(
+        result.reassessment = merged_reassessment or _reopen(
             case, actor=actor, because=incident, reason=reason,
             summary=f"A correction re-opened the assessment: incident {incident.reference} is not about {wrong}.",
         )

@@ -281,6 +281,10 @@ def test_unlinking_without_a_replacement_leaves_the_incident_unlinked(c, people,
     assert response.status_code == 200, response.content
     assert response.json()["incident"]["subject"] is None
     assert CourseOfConductFlag.objects.filter(subject=gary, withdrawn_at__isnull=True).count() == 0
+    # The monitoring officer's brief says the flag raised since the last meeting was withdrawn, and why.
+    brief = c["monitoring"].get(f"{API}/meetings/brief/").json()
+    [flag] = brief["course_of_conduct_flags"]
+    assert flag["withdrawn_at"] and "withheld their number" in flag["withdrawal_reason"]
     again = c["safety"].post(f"{API}/incidents/{gary_case['second']['id']}/unlink-subject/",
                              {"reason": "twice"}, format="json")
     assert again.status_code == 409 and again.json()["code"] == "no_subject_linked"

@@ -26,7 +26,7 @@ class DefaultAdapter:
 
     # Roles ---------------------------------------------------------------------------
     def role_groups(self, role: str) -> list[str]:
-        groups = app_settings.ROLES.get(role, [])
+        groups = app_settings.ROLES.get(role) or []
         return [groups] if isinstance(groups, str) else list(groups)
 
     def get_user_roles(self, user: Any) -> set[str]:

@@ -6,7 +6,7 @@
 | safety_workflow.E002 | PDF export is on but WeasyPrint cannot be imported |
 | safety_workflow.E003 | SAFETY_WORKFLOW["ROLES"] maps a role that does not exist |
 | safety_workflow.E004 | SAFETY_WORKFLOW has an option that does not exist |
-| safety_workflow.E005 | an SLA entry is not a positive number of hours or working days |
+| safety_workflow.E005 | an SLA entry is not a positive number of hours or working days (or None) |
 | safety_workflow.E006 | ADAPTER or RUNNER cannot be imported |
 | safety_workflow.E007 | "viewflow.workflow" or "guardian" is missing from INSTALLED_APPS |
 | safety_workflow.E008 | PDF export is on but pypdf cannot be imported, or WeasyPrint is older than 68 (no URLFetcher) |
@@ -147,7 +147,7 @@ def check_options(app_configs: Any = None, **kwargs: Any) -> list:
 def check_sla(app_configs: Any = None, **kwargs: Any) -> list:
     errors = []
     for node, spec in (app_settings.SLA or {}).items():
-        ok = (
+        ok = spec is None or (  # None: no due time for this task
             isinstance(spec, dict)
             and len(spec) == 1
             and next(iter(spec)) in ("hours", "working_days")
@@ -158,7 +158,7 @@ def check_sla(app_configs: Any = None, **kwargs: Any) -> list:
             errors.append(
                 Error(
                     f'SAFETY_WORKFLOW["SLA"][{node!r}] = {spec!r} is not a service level.',
-                    hint='Use {"hours": N} or {"working_days": N} with N > 0.',
+                    hint='Use {"hours": N} or {"working_days": N} with N > 0, or None for no due time.',
                     id="safety_workflow.E005",
                 )
             )

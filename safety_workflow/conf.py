@@ -137,12 +137,13 @@ DEFAULTS: dict[str, Any] = {
     "DISPOSAL_BATCH_SIZE": 200,
 }
 
-#: Options whose dict value is merged over the default dict, key by key, so that a council sets only
-#: what it changes (a kind's retention, a node's SLA).
-MERGED_OPTIONS = ("RETENTION",)
-
 #: Options given as dotted paths, imported on first use.
 IMPORT_STRINGS = ("ADAPTER", "RUNNER")
+
+#: Options whose default is a dict: the host's dict is merged over the default, key by key, so a host
+#: that sets one service level (or one role's groups, or the advice contact's phone) keeps the others.
+#: ``None`` as a value is kept: ``{"SLA": {"advise": None}}`` gives the advice task no due time.
+MERGED_DICTS = tuple(name for name, value in DEFAULTS.items() if isinstance(value, dict))
 
 
 def import_from_string(path: str, setting_name: str) -> Any:
@@ -156,7 +157,7 @@ def import_from_string(path: str, setting_name: str) -> Any:
 
 
 class AppSettings:
-    """Lazy view of ``settings.SAFETY_WORKFLOW`` merged over :data:`DEFAULTS`."""
+    """Lazy view of ``settings.SAFETY_WORKFLOW`` merged over :data:`DEFAULTS` (dict options key by key)."""
 
     def __init__(self, defaults: dict[str, Any] | None = None) -> None:
         self.defaults = defaults or DEFAULTS
@@ -171,9 +172,10 @@ class AppSettings:
     def __getattr__(self, name: str) -> Any:
         if name not in self.defaults:
             raise AttributeError(f"Invalid {SETTINGS_NAME} option: {name!r}")
-        value = self.user_settings.get(name, self.defaults[name])
-        if name in MERGED_OPTIONS and isinstance(value, dict) and value is not self.defaults[name]:
-            value = {**self.defaults[name], **value}
+        default = self.defaults[name]
+        value = self.user_settings.get(name, default)
+        if name in MERGED_DICTS and isinstance(value, dict) and value is not default:
+            value = {**default, **value}
         if name in IMPORT_STRINGS and isinstance(value, str):
             value = import_from_string(value, name)
         self._cached.add(name)

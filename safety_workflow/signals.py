@@ -9,10 +9,14 @@ receiver never sees a change that was rolled back. Arguments are keyword-only:
 - ``case_closed(case)``
 - ``task_overdue(task, deadline)``: from the ``safety_workflow_overdue`` command
 - ``register_entry_changed(entry, change: str)``: proposed, approved, rejected, notified, review_due,
-  review_reset, renewed, removed, changed, erased
+  review_reset, corrected, renewed, removed, changed, erased
 - ``bundle_ready(bundle)``
 - ``course_of_conduct_flagged(flag)``: a subject reached two incidents against one councillor (a CourseOfConductFlag)
 - ``escalation_signal_noticed(escalation)``: an escalation signal was noticed for the first time (an EscalationSignal)
+- ``course_of_conduct_withdrawn(flag)``: a correction withdrew a flag (``flag.withdrawal_reason`` says why)
+- ``escalation_signal_withdrawn(escalation)``: a correction withdrew an escalation signal
+- ``case_corrected(case, correction: str, incidents: list, actor)``: an incident's subject was unlinked
+  (``correction="subject_unlinked"``) or incidents were split out of the case (``"split"``)
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ register_entry_changed = Signal()
 bundle_ready = Signal()
 course_of_conduct_flagged = Signal()
 escalation_signal_noticed = Signal()
+course_of_conduct_withdrawn = Signal()
+escalation_signal_withdrawn = Signal()
+case_corrected = Signal()
 
 
 def send_on_commit(signal: Signal, **kwargs: Any) -> None:

@@ -101,3 +101,29 @@ def test_concurrent_reports_with_one_idempotency_key(people):
     assert sorted(r.status_code for r in results) == [200, 201]
     assert len({r.json()["id"] for r in results}) == 1
     assert Incident.objects.count() == 1
+
+
+def test_two_officers_correcting_the_same_incident_at_once_correct_it_once(people, decision_table, police_contact):
+    """Both unlink the wrong subject: one succeeds; the other finds nothing linked (or the case busy); one
+    withdrawal of the flag, one timeline entry."""
+    from safety_workflow.models import CourseOfConductFlag, Subject
+
+    second = make_user("health_and_safety", email="second.assessor@council.example")
+    client = APIClient()
+    client.force_authenticate(user=people.councillor)
+    first = report(client)
+    case_id = first["case"]["id"]
+    client.force_authenticate(user=people.members)
+    complete(client, case_id, "triage", {"new_subject": {"full_name": "Gary Pike"}})
+    gary = Subject.objects.get(full_name="Gary Pike")
+    again = report(client, councillor=people.councillor.pk, subject=str(gary.pk), channel="phone")
+    assert CourseOfConductFlag.objects.filter(subject=gary, withdrawn_at__isnull=True).count() == 1
+
+    path = f"{API}/incidents/{again['id']}/unlink-subject/"
+    responses = race([(people.members, path, {"reason": "Not him (members)."}),
+                      (second, path, {"reason": "Not him (health and safety)."})])
+    assert sorted(r.status_code for r in responses) == [200, 409], [r.content for r in responses]
+    assert next(r for r in responses if r.status_code == 409).json()["code"] in ("no_subject_linked", "busy")
+    assert TimelineEntry.objects.filter(case_id=case_id, action="subject_unlinked").count() == 1
+    assert TimelineEntry.objects.filter(case_id=case_id, action="course_of_conduct_withdrawn").count() == 1
+    assert CourseOfConductFlag.objects.filter(subject=gary, withdrawn_at__isnull=False).count() == 1

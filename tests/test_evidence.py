@@ -51,7 +51,7 @@ def test_refused_types_and_sizes(people, client_for, incident):
     exe = upload(client, incident["id"], "photo.jpg", b"MZ\x90\x00" + b"\x00" * 200)
     assert exe.status_code == 415 and exe.json()["code"] == "unsupported_file_type"
     empty = upload(client, incident["id"], "x.txt", b"")
-    assert empty.status_code in (400, 415)
+    assert empty.status_code == 400 and empty.json()["code"] == "empty_file"
     with override_settings(SAFETY_WORKFLOW={"EVIDENCE_MAX_BYTES": 10}):
         big = upload(client, incident["id"], "big.png", PNG)
     assert big.status_code == 413 and big.json()["code"] == "file_too_large"

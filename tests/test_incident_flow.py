@@ -42,9 +42,13 @@ def clients(people, client_for, decision_table, advice_templates, police_contact
 
 
 def close_case(clients, case_id):
+    return close_case_expecting(clients, case_id, 200)
+
+
+def close_case_expecting(clients, case_id, expect):
     return complete(clients.members, case_id, "close", {
         "outcome_summary": "We told you what we did and why.", "councillor_informed": True, "informed_by": "phone",
-    })
+    }, expect=expect)
 
 
 def test_low_route_advice_then_close(clients, decision_table, people):
@@ -154,27 +158,60 @@ def test_serious_route_refers_to_police_at_once(clients, decision_table, police_
     assert (referral.status, referral.crime_reference) == ("charged", "NP/26/004512")
 
 
-def test_immediate_danger_at_report_skips_triage(clients, police_contact):
+def _open_nodes(case_id):
+    return sorted(t.flow_task.name for t in Task.objects.filter(process_id=case_id, status__in=["NEW", "ASSIGNED"]))
+
+
+def test_immediate_danger_at_report_refers_at_once_and_still_gets_triage_and_assessment(clients, police_contact,
+                                                                                         decision_table, people):
     incident = report(clients.councillor, immediate_danger=True, channel="at_home",
                       account="A man is outside my house shouting that he will get me.")
     assert "999" in incident["safety_advice"]
     case_id = incident["case"]["id"]
     referral = PoliceReferral.objects.get(case_id=case_id)
-    assert referral.urgent
-    nodes = set(Task.objects.filter(process_id=case_id, status="NEW").values_list("flow_task", flat=True))
-    assert {n.name for n in nodes} == {"police_acknowledge"}
+    assert referral.urgent and referral.referred_by == people.councillor
+    # The referral is made at once; triage (the subject) runs beside the police steps.
+    assert _open_nodes(case_id) == ["police_acknowledge", "triage"]
+    timeline = clients.members.get(f"{API}/incidents/{incident['id']}/timeline/").json()["results"]
+    step = next(e for e in timeline if e["action"] == "police_referral")
+    assert step["reason"] == referral.reason and step["actor"]["id"] == str(people.councillor.pk)
+
     complete(clients.police, case_id, "police_acknowledge", {"crime_reference": "NP/26/1"})
+    result = complete(clients.members, case_id, "triage", {"new_subject": {"full_name": "Ron Gate"}})
+    assert result["case"]["state"] == "open"
+    assert _open_nodes(case_id) == ["assess", "police_outcome"]
+    # Assessed serious: its incidents join the referral already open; no second acknowledgement.
+    complete(clients.safety, case_id, "assess", {"answers": answers(decision_table, threat_to_life=True)})
+    assert _open_nodes(case_id) == ["police_outcome"]
+    assert PoliceReferral.objects.filter(case_id=case_id).count() == 1
     complete(clients.police, case_id, "police_outcome", {"status": "cautioned"})
+    assert _open_nodes(case_id) == ["close"]
     close_case(clients, case_id)
-    assert Case.objects.get(pk=case_id).status == "DONE"
+    case = Case.objects.get(pk=case_id)
+    assert case.status == "DONE" and case.level == "serious" and case.subject.full_name == "Ron Gate"
 
 
-def test_immediate_danger_at_triage(clients):
+def test_urgent_case_assessed_low_closes_only_after_the_police_outcome(clients, police_contact, decision_table):
+    case_id = report(clients.councillor, immediate_danger=True)["case"]["id"]
+    complete(clients.members, case_id, "triage", {})
+    complete(clients.safety, case_id, "assess", {"answers": answers(decision_table)})
+    complete(clients.members, case_id, "advise", {"advice": [{"template": "keep-records"}], "method": "email"})
+    # The advice is given, but the police still have the referral: no close task yet, one after their outcome.
+    assert _open_nodes(case_id) == ["police_acknowledge"]
+    complete(clients.police, case_id, "police_acknowledge", {})
+    complete(clients.police, case_id, "police_outcome", {"status": "no_further_action"})
+    assert _open_nodes(case_id) == ["close"]
+    close_case(clients, case_id)
+    assert Case.objects.get(pk=case_id).level == "low"
+
+
+def test_immediate_danger_at_triage(clients, decision_table, people):
     incident = report(clients.councillor)
     case_id = incident["case"]["id"]
     complete(clients.members, case_id, "triage", {"immediate_danger": True, "notes": "Called back: he is outside."})
-    assert PoliceReferral.objects.get(case_id=case_id).urgent
-    open_task(clients.police, case_id, "police_acknowledge")
+    referral = PoliceReferral.objects.get(case_id=case_id)
+    assert referral.urgent and referral.referred_by == people.members
+    assert _open_nodes(case_id) == ["assess", "police_acknowledge"]
 
 
 def test_override_needs_reason_and_keeps_both_levels(clients, decision_table):
@@ -218,18 +255,23 @@ def test_support_tasks_run_beside_the_main_line(clients, decision_table, people)
     })
     assert {t["node"] for t in result["next_tasks"]} == {"home_security", "register_proposal"}
     complete(clients.legal, case_id, "council_action", {"kind": "no_further_action", "reason": "Police advice."})
+    today = timezone.localdate()
+    # Employee assistance is members services' own task: the case is not closed while the offer is to be made.
+    refused = close_case_expecting(clients, case_id, 409)
+    assert refused["code"] == "employee_assistance_open"
+    assert Case.objects.get(pk=case_id).state == "open"
+    complete(clients.members, case_id, "employee_assistance", {"offered_on": str(today), "accepted": True})
     close_case(clients, case_id)
     case = Case.objects.get(pk=case_id)
-    assert case.state == "closed" and case.status == "NEW"  # support work still open
+    assert case.state == "closed" and case.status == "NEW"  # health and safety's support work still open
+    assert [t["node"] for t in clients.members.get(f"{API}/tasks/", {"case": case_id}).json()["results"]] == []
 
-    today = timezone.localdate()
     complete(clients.safety, case_id, "home_security", {
         "assessed_on": str(today), "findings": "No outside lighting; letterbox unguarded.",
         "measures": [{"description": "Motion-sensor lighting"}, {"description": "Letterbox guard"}],
         "priority_flag": {"address": "12 Mill Lane, Riverside", "postcode": "RV1 2AB", "flagged_on": str(today),
                           "review_due": str(today + dt.timedelta(days=180))},
     })
-    complete(clients.members, case_id, "employee_assistance", {"offered_on": str(today), "accepted": True})
     complete(clients.safety, case_id, "register_proposal", {"reason": "Single incident; mitigations in place."})
     case.refresh_from_db()
     assert case.status == "DONE"
@@ -246,3 +288,24 @@ def test_referral_without_a_named_contact_still_goes_ahead(people, client_for, d
     assert referral.contact is None and referral.urgent
     timeline = client_for(people.members).get(f"{API}/incidents/{incident['id']}/timeline/").json()["results"]
     assert any("phone 101 or 999" in e["summary"] for e in timeline)
+
+
+def test_police_acknowledgement_notes_are_kept_beside_the_outcome_notes(clients, decision_table, people):
+    incident = report(clients.councillor, account="He said he would kill me.")
+    case_id = incident["case"]["id"]
+    complete(clients.members, case_id, "triage", {})
+    complete(clients.safety, case_id, "assess", {"answers": answers(decision_table, threat_to_life=True)})
+    complete(clients.police, case_id, "police_acknowledge",
+             {"crime_reference": "NP/26/9", "notes": "Allocated to DC Reid, Millbrook CID."})
+    complete(clients.police, case_id, "police_outcome", {"status": "charged", "notes": "Charged under s.16 OAPA."})
+    referral = PoliceReferral.objects.get(case_id=case_id)
+    assert referral.acknowledgement_notes == "Allocated to DC Reid, Millbrook CID."
+    assert referral.outcome_notes == "Charged under s.16 OAPA."
+    shown = clients.police.get(f"{API}/referrals/{referral.pk}/").json()
+    assert (shown["acknowledgement_notes"], shown["outcome_notes"]) == (
+        "Allocated to DC Reid, Millbrook CID.", "Charged under s.16 OAPA.")
+    # The timeline's referral step says why, and who made it.
+    step = next(e for e in clients.members.get(f"{API}/incidents/{incident['id']}/timeline/").json()["results"]
+                if e["action"] == "police_referral")
+    assert step["reason"] == "Assessed as Serious or explicitly violent."
+    assert step["actor"]["id"] == str(people.safety.pk)

@@ -118,3 +118,48 @@ def test_triage_records_a_new_subject_with_handles(setup, clients, decision_tabl
     assert list(subject.aliases.values_list("name", flat=True)) == ["Shaz Blake"]
     assert sorted(subject.handles.values_list("normalised", flat=True)) == ["sharon.b@example.com", "shazb"]
     assert Incident.objects.get(pk=incident["id"]).subject == subject
+
+
+def test_merging_at_triage_raises_the_course_of_conduct_on_the_case_it_merges_into(setup, clients, decision_table):
+    """The flag, the signals and their timeline entries belong to the case that now holds the incidents."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from safety_workflow.models import CourseOfConductFlag, EscalationSignal, TimelineEntry
+
+    subject = Subject.objects.create(full_name="Derek Hale")
+    first = report(clients["councillor"], occurred_at=(timezone.now() - dt.timedelta(days=9)).isoformat())
+    target = first["case"]["id"]
+    _to_advice(clients, target, decision_table, subject)
+    # The same man e-mails Cllr Byrne, then comes to Cllr Ahmed's home: both reported as new cases.
+    other = report(clients["councillor2"], occurred_at=(timezone.now() - dt.timedelta(days=5)).isoformat())
+    complete(clients["members"], other["case"]["id"], "triage", {"subject": str(subject.pk)})
+    home = report(clients["councillor"], channel="at_home", account="He came to my house.")
+    complete(clients["members"], home["case"]["id"], "triage", {"subject": str(subject.pk)})
+
+    flag = CourseOfConductFlag.objects.get(subject=subject)
+    assert flag.case_id == target
+    signals = {s.kind: s.case_id for s in EscalationSignal.objects.filter(subject=subject)}
+    assert signals["several_councillors"] == target and signals["reached_home"] == target
+    for merged in (other["case"]["id"], home["case"]["id"]):
+        assert not TimelineEntry.objects.filter(case_id=merged, action__in=[
+            "course_of_conduct_flagged", "escalation_noticed"]).exists()
+    assert TimelineEntry.objects.filter(case_id=target, action="course_of_conduct_flagged").count() == 1
+
+
+def test_triage_corrects_a_wrong_ward_and_keeps_what_was_reported(setup, clients):
+    incident = report(clients["councillor"], ward="Riverside")
+    complete(clients["members"], incident["case"]["id"], "triage", {"ward": "Castle"})
+    assert Incident.objects.get(pk=incident["id"]).ward == "Castle"
+    timeline = clients["members"].get(f"{API}/incidents/{incident['id']}/timeline/").json()["results"]
+    triaged = next(e for e in timeline if e["action"] == "triaged")
+    assert "ward set to Castle" in triaged["summary"]
+    from safety_workflow.models import TimelineEntry
+
+    assert TimelineEntry.objects.get(case_id=incident["case"]["id"], action="triaged").data == {
+        "ward": {incident["reference"]: ["Riverside", "Castle"]}}
+    # A blank ward at triage leaves the reporter's ward alone.
+    again = report(clients["councillor"], ward="Abbey")
+    complete(clients["members"], again["case"]["id"], "triage", {})
+    assert Incident.objects.get(pk=again["id"]).ward == "Abbey"

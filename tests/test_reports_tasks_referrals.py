@@ -30,10 +30,12 @@ def report(people, *, danger: bool = False, account: str = "Abusive e-mail"):
 
 @pytest.fixture
 def workflow(people, police_contact):
-    """Three reports through IncidentFlow: two wait for triage (one overdue), one went straight to the police."""
+    """Three reports through IncidentFlow: two wait for triage (one overdue); one went straight to the police
+    (its acknowledgement overdue) and waits for triage beside it."""
     late, fresh, danger = report(people), report(people), report(people, danger=True)
     TaskDeadline.objects.filter(task__process=late.case).update(due_at=timezone.now() - dt.timedelta(hours=3))
-    TaskDeadline.objects.filter(task__process=danger.case).update(due_at=timezone.now() - dt.timedelta(minutes=5))
+    TaskDeadline.objects.filter(task__process=danger.case, task__flow_task=IncidentFlow.instance.police_acknowledge
+                                ).update(due_at=timezone.now() - dt.timedelta(minutes=5))
     # A finished task is not open.
     done = report(people)
     Task.objects.filter(process=done.case, flow_task_type="HUMAN").update(status=STATUS.DONE)
@@ -45,9 +47,9 @@ def test_open_and_overdue_tasks_soonest_due_first(people, workflow, client_for):
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["summary"] == {
-        "open": 3, "overdue": 2,
+        "open": 4, "overdue": 2,
         "by_task": [  # most overdue first, then most open
-            {"task": "triage", "title": "Triage the report", "open": 2, "overdue": 1, "claimed": 0},
+            {"task": "triage", "title": "Triage the report", "open": 3, "overdue": 1, "claimed": 0},
             {"task": "police_acknowledge", "title": "Acknowledge the police referral", "open": 1, "overdue": 1,
              "claimed": 0},
         ],
@@ -56,6 +58,7 @@ def test_open_and_overdue_tasks_soonest_due_first(people, workflow, client_for):
         ("triage", workflow["late"].reference, True),
         ("police_acknowledge", workflow["danger"].reference, True),
         ("triage", workflow["fresh"].reference, False),
+        ("triage", workflow["danger"].reference, False),
     ]
     assert body["results"][0]["due_at"] and body["results"][0]["claimed_by"] is None
 
@@ -65,9 +68,9 @@ def test_task_filters_and_pages_keep_the_whole_summary(people, workflow, client_
     overdue = client.get(TASKS, {"overdue": "true"}).json()
     assert overdue["count"] == 2 and overdue["summary"]["open"] == 2
     assert [t["case"] for t in client.get(TASKS, {"task": "triage"}).json()["results"]] == [
-        workflow["late"].reference, workflow["fresh"].reference]
+        workflow["late"].reference, workflow["fresh"].reference, workflow["danger"].reference]
     page = client.get(TASKS, {"page_size": 1}).json()
-    assert page["count"] == 3 and len(page["results"]) == 1 and page["next"] and page["summary"]["open"] == 3
+    assert page["count"] == 4 and len(page["results"]) == 1 and page["next"] and page["summary"]["open"] == 4
     tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
     assert client.get(TASKS, {"from": tomorrow}).json()["summary"] == {"open": 0, "overdue": 0, "by_task": []}
 

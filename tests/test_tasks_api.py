@@ -33,13 +33,24 @@ def test_queue_shows_each_role_only_its_tasks(people, client_for, case_at_triage
 def test_other_roles_cannot_see_claim_or_complete_a_task(people, client_for, case_at_triage):
     task = open_task(client_for(people.members), case_at_triage, "triage")
     before = TimelineEntry.objects.count()
-    for user in (people.safety, people.legal, people.councillor, people.frontline, people.nobody):
+    # Those who may not see the case: the task does not exist for them.
+    for user in (people.legal, people.police, people.frontline, people.nobody):
         client = client_for(user)
         for response in (client.get(f"{API}/tasks/{task['id']}/"),
                          client.post(f"{API}/tasks/{task['id']}/claim/"),
+                         client.post(f"{API}/tasks/{task['id']}/release/"),
                          client.post(f"{API}/tasks/{task['id']}/complete/", {}, format="json")):
             assert response.status_code == 404, (user, response.content)
-            assert response.json()["code"] == "not_found"
+            assert response.json() == {"code": "not_found", "message": "Not found."}
+    # Those who see the case (health and safety, the reporting councillor): the task is another role's.
+    for user in (people.safety, people.councillor, people.monitoring):
+        client = client_for(user)
+        for response in (client.get(f"{API}/tasks/{task['id']}/"),
+                         client.post(f"{API}/tasks/{task['id']}/claim/"),
+                         client.post(f"{API}/tasks/{task['id']}/release/"),
+                         client.post(f"{API}/tasks/{task['id']}/complete/", {}, format="json")):
+            assert response.status_code == 403, (user, response.content)
+            assert response.json()["code"] == "task_wrong_role"
     # A task that does not exist answers exactly the same.
     assert client_for(people.safety).get(f"{API}/tasks/999999/").json() == {"code": "not_found",
                                                                            "message": "Not found."}
@@ -158,3 +169,13 @@ def test_assessor_sees_decision_table_missing_as_conflict(people, client_for, ca
                      {"answers": {"threat_to_life": False}}, expect=409)
     assert error["code"] == "no_decision_table"
 
+
+
+def test_a_task_that_cannot_be_worked_on_now_says_so(people, client_for, case_at_triage):
+    """A task viewflow left in error (e.g. a failing step run in the background) is neither open nor done."""
+    client = client_for(people.members)
+    task = open_task(client, case_at_triage, "triage")
+    Task.objects.filter(pk=task["id"]).update(status="ERROR")
+    for action in ("claim", "release", "complete"):
+        response = client.post(f"{API}/tasks/{task['id']}/{action}/", {}, format="json")
+        assert response.status_code == 409 and response.json()["code"] == "task_not_open", action

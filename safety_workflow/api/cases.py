@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,11 +16,14 @@ from ..models import Assessment, Case, CouncilAction, PoliceReferral
 from ..roles import CASE_OFFICER_ROLES, SUBJECT_ROLES, Role, roles_for
 from ..selectors.cases import case_get, cases_visible_to, incidents_visible_to, sees_whole_case
 from ..selectors.common import get_or_not_found
-from ..selectors.patterns import conduct_flags_for_case, flag_as_dict
+from ..selectors.patterns import conduct_flags_for_case, conduct_flags_withdrawn_from_case, flag_as_dict
 from ..selectors.tasks import task_queue
 from ..services.audit import access_log_record
+from ..services.corrections import case_split, correction_check_permitted
 from ..services.police import police_referral_update
 from .base import SafetyAPIMixin
+from .corrections import CorrectionOutput, SplitInput
+from .register_serializers import ErrorSerializer
 from .serializers import PersonOutput
 
 
@@ -66,7 +70,8 @@ class ReferralOutput(serializers.ModelSerializer):
     class Meta:
         model = PoliceReferral
         fields = ["id", "case", "contact", "incidents", "urgent", "reason", "referred_at", "status",
-                  "crime_reference", "acknowledged_at", "outcome_notes", "outcome_recorded_at"]
+                  "crime_reference", "acknowledged_at", "acknowledgement_notes", "outcome_notes",
+                  "outcome_recorded_at"]
 
     def get_contact(self, referral: PoliceReferral) -> dict[str, str] | None:
         c = referral.contact
@@ -80,17 +85,24 @@ class CaseDetailOutput(CaseOutput):
     referrals = serializers.SerializerMethodField()
     open_tasks = serializers.SerializerMethodField()
     course_of_conduct = serializers.SerializerMethodField()
+    course_of_conduct_withdrawn = serializers.SerializerMethodField()
     outcome_summary = serializers.CharField()
 
     class Meta(CaseOutput.Meta):
         fields = [*CaseOutput.Meta.fields, "outcome_summary", "incidents", "assessments", "council_actions",
-                  "referrals", "open_tasks", "course_of_conduct"]
+                  "referrals", "open_tasks", "course_of_conduct", "course_of_conduct_withdrawn"]
 
     def get_course_of_conduct(self, case: Case) -> list[dict[str, Any]]:
-        """Course-of-conduct flags (two or more incidents by the subject against one councillor)."""
+        """Course-of-conduct flags in force (two or more incidents by the subject against one councillor)."""
         if not self.context["roles"] & SUBJECT_ROLES:
             return []
         return [flag_as_dict(flag) for flag in conduct_flags_for_case(case)]
+
+    def get_course_of_conduct_withdrawn(self, case: Case) -> list[dict[str, Any]]:
+        """Flags once raised on this case and withdrawn by a correction, with who withdrew them and why."""
+        if not self.context["roles"] & SUBJECT_ROLES:
+            return []
+        return [flag_as_dict(flag) for flag in conduct_flags_withdrawn_from_case(case)]
 
     def _officer(self, case: Case) -> bool:
         return sees_whole_case(self.context["request"].user, case)
@@ -162,6 +174,32 @@ class CaseViewSet(SafetyAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         access_log_record(actor=request.user, action="view", object_type="case", object_id=case.pk,
                           object_repr=case.reference, request=request, subject=case.subject_id)
         return Response(CaseDetailOutput(case, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        request=SplitInput,
+        responses={201: CorrectionOutput, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer,
+                   409: ErrorSerializer},
+        summary="Split incidents out of the case into a new case",
+        description="Members services or health and safety, with a reason, for an open case. The incidents keep "
+        "their references. The new case starts at the assessment (at triage when no subject is linked), beside a "
+        "police referral when its incidents were in an open one (the police contact is told they left one "
+        "referral and joined another); when its subject has another open case it is merged into it. This case's "
+        "assessment is re-opened, and flags and signals move to the case that now holds their incidents.",
+    )
+    @action(detail=True, methods=["post"])
+    def split(self, request: Request, pk: str | None = None) -> Response:
+        case = case_get(request.user, pk)
+        correction_check_permitted(request.user)
+        serializer = SplitInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            result = case_split(case=case, actor=request.user, **serializer.validated_data)
+            access_log_record(actor=request.user, action="change", object_type="case", object_id=case.pk,
+                              object_repr=case.reference, purpose=serializer.validated_data["reason"],
+                              result="split", request=request,
+                              data={"new_case": result.new_case.reference if result.new_case else ""})
+        return Response(CorrectionOutput(result, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
 
 
 class ReferralUpdateInput(serializers.Serializer):

@@ -6,9 +6,10 @@ import re
 from typing import Any
 
 import django_filters
+from django.db import transaction
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -21,9 +22,12 @@ from ..roles import SUBJECT_ROLES, roles_for
 from ..selectors.cases import evidence_get, incident_get, incidents_visible_to, timeline_visible_to
 from ..selectors.common import access_attempt
 from ..services.audit import access_log_record
+from ..services.corrections import correction_check_permitted, incident_unlink_subject
 from ..services.evidence import evidence_upload
 from ..services.incidents import incident_report, request_fingerprint
 from .base import SafetyAPIMixin
+from .corrections import CorrectionOutput, UnlinkSubjectInput
+from .register_serializers import ErrorSerializer
 from .serializers import CaseRefOutput, PersonOutput
 from .task_forms import HandleInput, UserRef
 
@@ -116,8 +120,18 @@ class TimelineOutput(serializers.ModelSerializer):
         fields = ["id", "at", "action", "summary", "decision", "reason", "actor", "incident"]
 
 
+class UnlinkResultOutput(CorrectionOutput):
+    incident = serializers.SerializerMethodField()
+
+    @extend_schema_field(IncidentDetailOutput)
+    def get_incident(self, result: Any) -> dict[str, Any]:
+        incident = incident_get(self.context["request"].user, result.incidents[0].pk)
+        incident.evidence_count = incident.evidence.count()
+        return IncidentDetailOutput(incident, context=self.context).data
+
+
 class EvidenceUploadInput(serializers.Serializer):
-    file = serializers.FileField()
+    file = serializers.FileField(allow_empty_file=True)  # an empty file is refused as empty_file by the service
     description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     captured_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
@@ -224,6 +238,29 @@ class IncidentViewSet(SafetyAPIMixin, mixins.CreateModelMixin, mixins.ListModelM
                           object_repr=incident.case.reference, request=request, subject=incident.subject_id,
                           data={"part": "timeline", "incident": str(incident.pk)})
         return self.get_paginated_response(TimelineOutput(page, many=True).data)
+
+    @extend_schema(
+        request=UnlinkSubjectInput,
+        responses={200: UnlinkResultOutput, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer,
+                   409: ErrorSerializer},
+        summary="Unlink the incident from the wrong subject (and link the right one)",
+        description="Members services or health and safety, with a reason. Course-of-conduct flags and escalation "
+        "signals that rested on the link are withdrawn (kept, with why), the subject's register review date is "
+        "worked out again, the case's assessment is re-opened and the police contact is told when the incident "
+        "is in an open referral. The timeline shows the correction and who made it.",
+    )
+    @action(detail=True, methods=["post"], url_path="unlink-subject")
+    def unlink_subject(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        correction_check_permitted(request.user)
+        serializer = UnlinkSubjectInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            result = incident_unlink_subject(incident=incident, actor=request.user, **serializer.validated_data)
+            access_log_record(actor=request.user, action="change", object_type="incident", object_id=incident.pk,
+                              object_repr=incident.reference, purpose=serializer.validated_data["reason"],
+                              result="subject_unlinked", request=request)
+        return Response(UnlinkResultOutput(result, context=self.get_serializer_context()).data)
 
     @extend_schema(methods=["GET"], responses=EvidenceOutput(many=True))
     @extend_schema(methods=["POST"], request={"multipart/form-data": EvidenceUploadInput},

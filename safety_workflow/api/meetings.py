@@ -123,6 +123,8 @@ class BriefFlagSerializer(serializers.Serializer):
     incident_count = serializers.IntegerField()
     reason = serializers.CharField()
     incidents = serializers.ListField(child=serializers.CharField())
+    withdrawn_at = serializers.DateTimeField(allow_null=True, help_text="Withdrawn by a correction; null in force.")
+    withdrawal_reason = serializers.CharField()
 
 
 class BriefSignalSerializer(serializers.Serializer):
@@ -134,6 +136,8 @@ class BriefSignalSerializer(serializers.Serializer):
     noticed_at = serializers.DateTimeField()
     explanation = serializers.CharField()
     incidents = serializers.ListField(child=serializers.CharField())
+    withdrawn_at = serializers.DateTimeField(allow_null=True, help_text="Withdrawn by a correction; null in force.")
+    withdrawal_reason = serializers.CharField()
 
 
 class MeetingBriefSerializer(serializers.Serializer):

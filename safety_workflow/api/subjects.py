@@ -65,6 +65,13 @@ class ConductFlagSerializer(serializers.Serializer):
     incidents = serializers.SerializerMethodField()
     reason = serializers.CharField()
     raised_at = serializers.DateTimeField()
+    withdrawn_at = serializers.DateTimeField(allow_null=True, help_text="When a correction withdrew it; null in force.")
+    withdrawn_by = serializers.SerializerMethodField()
+    withdrawal_reason = serializers.CharField(help_text="Why it was withdrawn; empty while in force.")
+
+    @extend_schema_field(PersonSerializer(allow_null=True))
+    def get_withdrawn_by(self, flag: CourseOfConductFlag) -> dict[str, str] | None:
+        return person(flag.withdrawn_by) if flag.withdrawn_by_id else None
 
     @extend_schema_field(PersonSerializer)
     def get_subject(self, flag: CourseOfConductFlag) -> dict[str, str]:
@@ -114,18 +121,22 @@ class SubjectDetailSerializer(serializers.Serializer):
     aliases = AliasSerializer(many=True, source="aliases.all")
     handles = HandleSerializer(many=True, source="handles.all")
     cases = SubjectCaseSerializer(many=True, source="cases.all")
-    course_of_conduct_flags = ConductFlagSerializer(many=True, source="conduct_flags.all")
+    course_of_conduct_flags = ConductFlagSerializer(many=True, source="flags_in_force")
+    course_of_conduct_flags_withdrawn = ConductFlagSerializer(
+        many=True, source="flags_withdrawn", help_text="Flags a correction withdrew, with who and why.")
     created_at = serializers.DateTimeField()
 
 
 def subject_detail(subject_id: Any) -> Subject:
     """The subject with everything the detail shows, in a fixed number of queries."""
+    flags = (CourseOfConductFlag.objects.select_related("councillor", "case", "subject", "withdrawn_by")
+             .prefetch_related(Prefetch("incidents", queryset=Incident.objects.only("pk", "reference")))
+             .order_by("raised_at"))
     return Subject.objects.prefetch_related(
         "aliases", "handles",
         Prefetch("cases", queryset=Case.objects.annotate(incident_count=Count("incidents")).order_by("created")),
-        Prefetch("conduct_flags", queryset=CourseOfConductFlag.objects.select_related("councillor", "case", "subject")
-                 .prefetch_related(Prefetch("incidents", queryset=Incident.objects.only("pk", "reference")))
-                 .order_by("raised_at")),
+        Prefetch("conduct_flags", queryset=flags.filter(withdrawn_at__isnull=True), to_attr="flags_in_force"),
+        Prefetch("conduct_flags", queryset=flags.filter(withdrawn_at__isnull=False), to_attr="flags_withdrawn"),
     ).get(pk=subject_id)
 
 
@@ -183,6 +194,13 @@ class NoticedSignalSerializer(serializers.Serializer):
     case = serializers.CharField(source="case.reference")
     noticed_at = serializers.DateTimeField()
     explanation = serializers.CharField()
+    withdrawn_at = serializers.DateTimeField(allow_null=True, help_text="When a correction withdrew it; null in force.")
+    withdrawn_by = serializers.SerializerMethodField()
+    withdrawal_reason = serializers.CharField(help_text="Why it was withdrawn; empty while in force.")
+
+    @extend_schema_field(PersonSerializer(allow_null=True))
+    def get_withdrawn_by(self, signal: Any) -> dict[str, str] | None:
+        return person(signal.withdrawn_by) if signal.withdrawn_by_id else None
 
 
 class ConductSerializer(serializers.Serializer):
@@ -192,6 +210,8 @@ class ConductSerializer(serializers.Serializer):
     signals = SignalSerializer(many=True)
     course_of_conduct_flags = ConductFlagSerializer(many=True, source="flags")
     signals_noticed = NoticedSignalSerializer(many=True, source="noticed")
+    course_of_conduct_flags_withdrawn = ConductFlagSerializer(many=True, source="flags_withdrawn")
+    signals_withdrawn = NoticedSignalSerializer(many=True, source="noticed_withdrawn")
 
     @extend_schema_field(PersonSerializer)
     def get_subject(self, conduct: Any) -> dict[str, str]:

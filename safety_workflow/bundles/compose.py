@@ -268,15 +268,22 @@ def liaison_escalations(since: dt.date, until: dt.date) -> list[dict[str, Any]]:
              .select_related("subject", "councillor").order_by("raised_at"))
     for flag in flags:
         rows.append({"subject": subject_name(flag.subject), "subject_id": Verbatim(str(flag.subject_id)),
-                     "reason": flag.reason, "councillor": person(flag.councillor),
+                     "reason": _withdrawn_note(flag) + flag.reason, "councillor": person(flag.councillor),
                      "incidents": flag.incident_count, "levels": ""})
     signals = (EscalationSignal.objects.filter(noticed_at__gte=start, noticed_at__lt=end)
                .select_related("subject").annotate(incident_count=Count("incidents")).order_by("noticed_at"))
     for signal in signals:
         rows.append({"subject": subject_name(signal.subject), "subject_id": Verbatim(str(signal.subject_id)),
-                     "reason": f"{signal.get_kind_display()}. {signal.explanation}", "councillor": "",
-                     "incidents": signal.incident_count, "levels": ""})
+                     "reason": f"{_withdrawn_note(signal)}{signal.get_kind_display()}. {signal.explanation}",
+                     "councillor": "", "incidents": signal.incident_count, "levels": ""})
     return sorted(rows, key=lambda r: (r["subject"], r["reason"]))
+
+
+def _withdrawn_note(item: Any) -> str:
+    """A flag or signal a correction withdrew is shown as withdrawn, with why, before what it said."""
+    if item.withdrawn_at is None:
+        return ""
+    return f"WITHDRAWN {fmt_date(item.withdrawn_at)}: {item.withdrawal_reason} Originally: "
 
 
 #: Register events shown in the liaison pack, and how they are described.
@@ -284,6 +291,8 @@ REGISTER_CHANGES = {
     "proposed": "Proposed", "approved": "Approved", "refused": "Refused", "notified": "Individual told in writing",
     "not_notified": "Not told (reason recorded)", "renewed": "Renewed on review", "removed": "Removed",
     "review_reset": "Review date reset by a new incident", "erased": "Erased after the retention period",
+    "review_corrected": "Review date corrected (an incident was found not to be about the person)",
+    "basis_questioned": "An incident behind the entry was found not to be about the person",
 }
 
 

@@ -3,6 +3,9 @@ and the monitoring officer's liaison meetings that "since the last meeting" is m
 
 Flags and signals are written once, when first noticed (so people are told once), by
 ``services.patterns.conduct_flags_update``; the live picture is computed by ``selectors.patterns``.
+A correction (an incident unlinked from the subject, or split into another case) withdraws the ones
+that rested on it, with who and why: they stay in the history, and one flag or signal per subject
+and councillor (or key) is in force at a time.
 """
 
 from __future__ import annotations
@@ -19,7 +22,23 @@ from .cases import Case, Incident
 from .subjects import Subject
 
 
-class CourseOfConductFlag(models.Model):
+class Withdrawable(models.Model):
+    """A finding that a correction can withdraw. Withdrawn rows are kept, with who withdrew them and why."""
+
+    withdrawn_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    withdrawal_reason = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_at is None
+
+
+class CourseOfConductFlag(Withdrawable):
     """A subject reached two or more incidents against the same councillor (Protection from Harassment Act 1997)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -41,14 +60,15 @@ class CourseOfConductFlag(models.Model):
         ordering = ["raised_at"]
         verbose_name = _("course-of-conduct flag")
         constraints = [
-            models.UniqueConstraint(fields=["subject", "councillor"], name="sw_conduct_flag_once"),
+            models.UniqueConstraint(fields=["subject", "councillor"], condition=models.Q(withdrawn_at__isnull=True),
+                                    name="sw_conduct_flag_once"),
         ]
 
     def __str__(self) -> str:
         return f"{self.subject}: course of conduct ({self.incident_count} incidents)"
 
 
-class EscalationSignal(models.Model):
+class EscalationSignal(Withdrawable):
     """An escalation signal as first noticed. ``key`` changes only when the signal says something new."""
 
     class Kind(models.TextChoices):
@@ -74,7 +94,8 @@ class EscalationSignal(models.Model):
         ordering = ["noticed_at"]
         verbose_name = _("escalation signal")
         constraints = [
-            models.UniqueConstraint(fields=["subject", "key"], name="sw_escalation_signal_once"),
+            models.UniqueConstraint(fields=["subject", "key"], condition=models.Q(withdrawn_at__isnull=True),
+                                    name="sw_escalation_signal_once"),
         ]
 
     def __str__(self) -> str:

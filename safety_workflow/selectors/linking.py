@@ -118,7 +118,7 @@ def subject_suggestions(incident: Incident) -> list[dict[str, Any]]:
             Case.objects.filter(subject=OuterRef("pk"), state=Case.State.OPEN)
             .order_by("created").values("reference")[:1]
         ),
-        flagged=Exists(CourseOfConductFlag.objects.filter(subject=OuterRef("pk"))),
+        flagged=Exists(CourseOfConductFlag.objects.filter(subject=OuterRef("pk"), withdrawn_at__isnull=True)),
     ).prefetch_related("aliases")
     suggestions = []
     for subject in subjects:

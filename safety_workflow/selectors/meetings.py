@@ -63,7 +63,8 @@ def meeting_brief(*, since: dt.datetime | None, until: dt.datetime | None = None
     """What changed after ``since`` up to ``until`` (default now): ``since`` None means from the start of the log.
 
     New incidents (by when they were reported), cases opened, closed and merged, referrals made and
-    police outcomes recorded, new course-of-conduct flags and escalation signals, and tasks overdue now.
+    police outcomes recorded, new course-of-conduct flags and escalation signals (and those a correction
+    withdrew, with why), and tasks overdue now.
     """
     until = until or timezone.now()
     adapter = get_adapter()
@@ -91,12 +92,16 @@ def meeting_brief(*, since: dt.datetime | None, until: dt.datetime | None = None
     outcomes = [r for r in referrals if r.outcome_recorded_at and r.outcome_recorded_at <= until
                 and (since is None or r.outcome_recorded_at > since)]
     refs_prefetch = Prefetch("incidents", queryset=Incident.objects.only("pk", "reference").order_by("occurred_at"))
+    # Raised in the period, or raised before it and withdrawn by a correction in it (the police may have
+    # been told of it at the last meeting): each says whether and why it was withdrawn.
     flags = list(
-        _between(CourseOfConductFlag.objects.all(), "raised_at", since, until)
+        (_between(CourseOfConductFlag.objects.all(), "raised_at", since, until)
+         | _between(CourseOfConductFlag.objects.all(), "withdrawn_at", since, until))
         .select_related("subject", "councillor", "case").prefetch_related(refs_prefetch).order_by("raised_at")
     )
     signals = list(
-        _between(EscalationSignal.objects.all(), "noticed_at", since, until)
+        (_between(EscalationSignal.objects.all(), "noticed_at", since, until)
+         | _between(EscalationSignal.objects.all(), "withdrawn_at", since, until))
         .select_related("subject", "case").prefetch_related(refs_prefetch).order_by("noticed_at")
     )
     open_referrals = PoliceReferral.objects.filter(status__in=PoliceReferral.OPEN_STATUSES).count()
@@ -145,6 +150,7 @@ def meeting_brief(*, since: dt.datetime | None, until: dt.datetime | None = None
                 "id": str(f.pk), "subject": _subject(f.subject), "councillor": adapter.display_name(f.councillor),
                 "case": f.case.reference, "raised_at": _when(f.raised_at), "incident_count": f.incident_count,
                 "reason": f.reason, "incidents": [i.reference for i in f.incidents.all()],
+                **_withdrawal(f, until),
             }
             for f in flags
         ],
@@ -153,11 +159,19 @@ def meeting_brief(*, since: dt.datetime | None, until: dt.datetime | None = None
                 "id": str(s.pk), "subject": _subject(s.subject), "kind": s.kind, "title": s.get_kind_display(),
                 "case": s.case.reference, "noticed_at": _when(s.noticed_at), "explanation": s.explanation,
                 "incidents": [i.reference for i in s.incidents.all()],
+                **_withdrawal(s, until),
             }
             for s in signals
         ],
         "tasks": {"overdue_now": overdue},
     }
+
+
+def _withdrawal(item: Any, until: dt.datetime) -> dict[str, Any]:
+    """Whether a correction withdrew the flag or signal by ``until``, and why."""
+    if item.withdrawn_at is None or item.withdrawn_at > until:
+        return {"withdrawn_at": None, "withdrawal_reason": ""}
+    return {"withdrawn_at": _when(item.withdrawn_at), "withdrawal_reason": item.withdrawal_reason}
 
 
 def _subject(subject: Any) -> dict[str, Any] | None:

@@ -57,7 +57,7 @@ def subjects_listed(user: Any, *, search: str = "") -> QuerySet[Subject]:
         subjects = subjects.filter(rule).distinct()
     return subjects.annotate(
         incident_count=Count("incidents", distinct=True),
-        flagged=Exists(CourseOfConductFlag.objects.filter(subject=OuterRef("pk"))),
+        flagged=Exists(CourseOfConductFlag.objects.filter(subject=OuterRef("pk"), withdrawn_at__isnull=True)),
         open_case_reference=Subquery(
             Case.objects.filter(subject=OuterRef("pk"), state=Case.State.OPEN)
             .order_by("created").values("reference")[:1]
@@ -137,29 +137,43 @@ class SubjectConduct:
     signals: list[patterns.Signal]
     flags: list[CourseOfConductFlag]
     noticed: list[EscalationSignal]
+    flags_withdrawn: list[CourseOfConductFlag]
+    noticed_withdrawn: list[EscalationSignal]
 
 
 def subject_conduct(subject: Subject) -> SubjectConduct:
-    """Course of conduct per councillor and escalation signals, live, with the flags and signals already noticed."""
+    """Course of conduct per councillor and escalation signals, live, with the flags and signals noticed
+    (those in force, and those a correction withdrew, with why)."""
     records = subject_incident_records(subject)
+    flags = list(conduct_flags(subject=subject, withdrawn=None))
+    noticed = list(escalation_signals_noticed(subject=subject, withdrawn=None))
     return SubjectConduct(
         subject=subject,
         records=records,
         course_of_conduct=patterns.course_of_conduct(records, subject_name=subject.full_name),
         signals=patterns.escalation_signals(records, subject_name=subject.full_name, **escalation_options()),
-        flags=list(conduct_flags(subject=subject)),
-        noticed=list(escalation_signals_noticed(subject=subject)),
+        flags=[f for f in flags if f.withdrawn_at is None],
+        noticed=[s for s in noticed if s.withdrawn_at is None],
+        flags_withdrawn=[f for f in flags if f.withdrawn_at is not None],
+        noticed_withdrawn=[s for s in noticed if s.withdrawn_at is not None],
     )
 
 
-def conduct_flags(*, subject: Subject) -> QuerySet[CourseOfConductFlag]:
-    return (CourseOfConductFlag.objects.filter(subject=subject).select_related("councillor", "case", "subject")
+FLAG_RELATED = ("councillor", "case", "subject", "withdrawn_by")
+
+
+def conduct_flags(*, subject: Subject, withdrawn: bool | None = False) -> QuerySet[CourseOfConductFlag]:
+    """The subject's flags in force (``withdrawn=False``), withdrawn ones (``True``) or all (``None``)."""
+    flags = CourseOfConductFlag.objects.filter(subject=subject)
+    if withdrawn is not None:
+        flags = flags.filter(withdrawn_at__isnull=not withdrawn)
+    return (flags.select_related(*FLAG_RELATED)
             .prefetch_related(Prefetch("incidents", queryset=Incident.objects.only("pk", "reference")))
             .order_by("raised_at"))
 
 
 def conduct_flags_for_case(case: Case) -> QuerySet[CourseOfConductFlag]:
-    """The flags to show on a case: its subject's course of conduct against a councillor in the case.
+    """The flags in force to show on a case: its subject's course of conduct against a councillor in the case.
 
     A flag raised on an earlier case still shows on the subject's later cases about the same councillor.
     Ready for ``api.subjects.ConductFlagSerializer``: two queries.
@@ -167,13 +181,24 @@ def conduct_flags_for_case(case: Case) -> QuerySet[CourseOfConductFlag]:
     rule = Q(case=case)
     if case.subject_id is not None:
         rule |= Q(subject_id=case.subject_id, councillor__in=Incident.objects.filter(case=case).values("councillor"))
-    return (CourseOfConductFlag.objects.filter(rule).select_related("councillor", "case", "subject")
+    return (CourseOfConductFlag.objects.filter(rule, withdrawn_at__isnull=True).select_related(*FLAG_RELATED)
             .prefetch_related(Prefetch("incidents", queryset=Incident.objects.only("pk", "reference")))
             .order_by("raised_at"))
 
 
-def escalation_signals_noticed(*, subject: Subject) -> QuerySet[EscalationSignal]:
-    return EscalationSignal.objects.filter(subject=subject).select_related("case").order_by("noticed_at")
+def conduct_flags_withdrawn_from_case(case: Case) -> QuerySet[CourseOfConductFlag]:
+    """Flags once raised on this case and withdrawn by a correction: the case's history says why."""
+    return (CourseOfConductFlag.objects.filter(case=case, withdrawn_at__isnull=False).select_related(*FLAG_RELATED)
+            .prefetch_related(Prefetch("incidents", queryset=Incident.objects.only("pk", "reference")))
+            .order_by("raised_at"))
+
+
+def escalation_signals_noticed(*, subject: Subject, withdrawn: bool | None = False) -> QuerySet[EscalationSignal]:
+    """The subject's signals in force (``withdrawn=False``), withdrawn ones (``True``) or all (``None``)."""
+    noticed = EscalationSignal.objects.filter(subject=subject)
+    if withdrawn is not None:
+        noticed = noticed.filter(withdrawn_at__isnull=not withdrawn)
+    return noticed.select_related("case", "withdrawn_by").order_by("noticed_at")
 
 
 # Police escalation triggers ---------------------------------------------------------------------
@@ -223,14 +248,19 @@ def record_refs(records: Any, case: Case) -> list[dict[str, Any]]:
 
 
 def flag_as_dict(flag: CourseOfConductFlag) -> dict[str, Any]:
+    adapter = get_adapter()
     return {
         "id": str(flag.pk),
-        "councillor": {"id": str(flag.councillor_id), "name": get_adapter().display_name(flag.councillor)},
+        "councillor": {"id": str(flag.councillor_id), "name": adapter.display_name(flag.councillor)},
         "case": flag.case.reference,
         "raised_at": flag.raised_at.isoformat(),
         "incident_count": flag.incident_count,
         "reason": flag.reason,
         "incidents": [i.reference for i in flag.incidents.all()],
+        "withdrawn_at": flag.withdrawn_at.isoformat() if flag.withdrawn_at else None,
+        "withdrawn_by": ({"id": str(flag.withdrawn_by_id), "name": adapter.display_name(flag.withdrawn_by)}
+                         if flag.withdrawn_by_id else None),
+        "withdrawal_reason": flag.withdrawal_reason,
     }
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from ..errors import Forbidden, NotFound
 from ..flows import HumanTask, IncidentFlow, RegisterFlow
 from ..models import RegisterProcess
 from ..roles import roles_for
@@ -77,5 +78,25 @@ def tasks_overdue(user: Any | None = None, *, now: Any = None) -> QuerySet[Task]
     return tasks.filter(status__in=OPEN, deadline__due_at__lt=now).order_by("deadline__due_at", "pk")
 
 
+def tasks_of_processes_visible_to(user: Any) -> QuerySet[Task]:
+    """Every human task of the cases (and register entries) the user may see, whoever carries it out."""
+    rule = Q(pk__in=[])
+    for flow_class, visible in FLOW_VISIBILITY.items():
+        rule |= Q(flow_task__in=human_nodes(flow_class), process__in=visible(user).values("pk"))
+    return Task.objects.filter(rule, flow_task_type="HUMAN")
+
+
 def task_get(user: Any, task_id: Any) -> Task:
-    return get_or_not_found(tasks_visible_to(user), task_id)
+    """A task the user may work on (or owns).
+
+    A task of a case the user may see but for another role answers ``403 task_wrong_role``; a task
+    of a case the user may not see answers ``404 not_found``, exactly as one that does not exist.
+    """
+    try:
+        return get_or_not_found(tasks_visible_to(user), task_id)
+    except NotFound:
+        try:
+            get_or_not_found(tasks_of_processes_visible_to(user), task_id)
+        except NotFound:
+            raise NotFound() from None
+        raise Forbidden("This task is for another role.", code="task_wrong_role") from None

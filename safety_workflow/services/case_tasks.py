@@ -44,15 +44,22 @@ def decision_table_current() -> DecisionTable:
 
 def triage(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
     case: Case = activation.process
-    if data.get("ward"):
-        case.incidents.filter(ward="").update(ward=data["ward"])
+    corrected = case_correct_ward(case=case, ward=data.get("ward", ""))
+    already_referred = case.referrals.filter(urgent=True).exists()
     if data.get("immediate_danger") and not case.immediate_danger:
         case.immediate_danger = True
         case.save(update_fields=["immediate_danger"])
+    if already_referred:
+        summary = "Report triaged; already referred to the police as an immediate danger."
+    elif case.immediate_danger:
+        summary = "Report triaged; immediate danger: referred to the police."
+    else:
+        summary = "Report triaged."
+    if corrected:
+        summary = summary[:-1] + f"; ward set to {data['ward']}."
     timeline_record(
-        case=case, actor=user, action="triaged",
-        summary="Report triaged" + ("; immediate danger: referred to the police." if case.immediate_danger else "."),
-        reason=data.get("notes", ""), shared_with_councillor=True,
+        case=case, actor=user, action="triaged", summary=summary, reason=data.get("notes", ""),
+        data={"ward": corrected} if corrected else None, shared_with_councillor=True,
     )
     subject = data.get("subject")
     if subject is None and data.get("new_subject"):
@@ -67,6 +74,20 @@ def triage(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
         )
     if subject is not None:
         case_link_subject(case=case, subject=subject, actor=user)
+
+
+def case_correct_ward(*, case: Case, ward: str) -> dict[str, list[str]]:
+    """Triage sets the ward of the case's incidents, correcting the one the reporter gave.
+
+    Returns ``{incident reference: [ward before, ward after]}`` for the incidents it changed (the
+    timeline keeps what was there before: nothing is lost).
+    """
+    ward = (ward or "").strip()
+    if not ward:
+        return {}
+    changed = {i.reference: [i.ward, ward] for i in case.incidents.exclude(ward=ward).order_by("occurred_at")}
+    case.incidents.filter(reference__in=list(changed)).update(ward=ward)
+    return changed
 
 
 def assess(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
@@ -165,9 +186,10 @@ def council_action(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
 
 
 def _current_injunction(case: Case) -> CouncilAction:
+    """The injunction the bundle and court tasks are about: the flow creates them only after one is decided."""
     action = case.council_actions.filter(kind=CouncilAction.Kind.INJUNCTION).order_by("-decided_at").first()
-    if action is None:
-        raise Conflict("This case has no injunction in progress.", code="no_injunction")
+    if action is None:  # the flow's own guarantee broken: a bug, not a request to refuse
+        raise RuntimeError(f"Case {case.reference} has an injunction task but no injunction.")
     return action
 
 

@@ -18,20 +18,22 @@ from .references import case_reference_next, incident_reference_next
 OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED)
 
 
-def subject_incidents_linked(*, subject: Subject, incidents: list[Incident], actor: Any) -> None:
+def subject_incidents_linked(*, subject: Subject, incidents: list[Incident], actor: Any) -> Any:
     """Incidents have just been tied to ``subject``: what that changes elsewhere.
 
     The subject's register entry is reviewed a full interval after the newest incident (Durham:
     12 months, reset by a new incident), and the subject's course of conduct and escalation are
     looked at again (the assessor is told of a new flag once).
+    Returns what the conduct update noticed (``services.patterns.ConductUpdate``).
     """
-    from .patterns import conduct_flags_update
+    from .patterns import ConductUpdate, conduct_flags_update
     from .register import register_review_reset_for_subject
 
     for incident in sorted(incidents, key=lambda i: i.occurred_at):
         register_review_reset_for_subject(subject=subject, incident=incident)
     if incidents:
-        conduct_flags_update(subject=subject, actor=actor)
+        return conduct_flags_update(subject=subject, actor=actor)
+    return ConductUpdate()
 
 
 def case_open(*, case: Case, incident: Incident) -> Case:
@@ -70,12 +72,14 @@ def case_add_incident(*, case: Case, incident: Incident, actor: Any) -> Incident
     return incident
 
 
-def case_reopen_assessment(*, case: Case, actor: Any, because: Incident) -> Task | None:
+def case_reopen_assessment(*, case: Case, actor: Any, because: Incident | None,
+                           summary: str = "A new incident re-opened the assessment.",
+                           reason: str = "") -> Task | None:
     """Send the case back to assessment: cancel open main-line tasks after it and create a new one.
 
     Nothing to do while the case is still waiting for triage or assessment: the assessor
-    sees every incident in the case. Returns the new assessment task, if one was made.
-    Call under the case's flow lock.
+    sees every incident in the case. The police steps of an open referral carry on beside the
+    new assessment. Returns the new assessment task, if one was made. Call under the case's flow lock.
     """
     from ..flows import REASSESSABLE_NODES, IncidentFlow
 
@@ -97,18 +101,18 @@ def case_reopen_assessment(*, case: Case, actor: Any, because: Incident) -> Task
         case.route = ""
         case.save(update_fields=["route"])
     timeline_record(
-        case=case, incident=because, actor=actor, action="assessment_reopened",
-        summary="A new incident re-opened the assessment.",
+        case=case, incident=because, actor=actor, action="assessment_reopened", summary=summary, reason=reason,
         data={"cancelled_tasks": sorted(t.flow_task.name for t in to_cancel)},
     )
     return new_task
 
 
-def case_merge_into(*, case: Case, target: Case, actor: Any) -> None:
+def case_merge_into(*, case: Case, target: Case, actor: Any) -> Task | None:
     """Move every incident of ``case`` into ``target`` (the subject's open case) and re-assess it.
 
-    Called by :func:`case_link_subject` once the incidents carry the subject, so what linking changes
-    elsewhere (register review, course of conduct) has already been done.
+    Called by :func:`case_link_subject` once the incidents carry the subject and before what linking
+    changes elsewhere (register review, course of conduct) is worked out, so that a new flag or signal
+    lands on the case that now holds the incidents. Returns the target's re-opened assessment task, if any.
     """
     from ..flows import IncidentFlow
 
@@ -128,7 +132,37 @@ def case_merge_into(*, case: Case, target: Case, actor: Any) -> None:
         if any(i.immediate_danger for i in moved) and not target.immediate_danger:
             target.immediate_danger = True
             target.save(update_fields=["immediate_danger"])
-        case_reopen_assessment(case=target, actor=actor, because=moved[0] if moved else None)
+        _police_steps_follow(source=case, target=target, actor=actor)
+        return case_reopen_assessment(case=target, actor=actor, because=moved[0] if moved else None)
+
+
+def _police_steps_follow(*, source: Case, target: Case, actor: Any) -> None:
+    """A merged case's open police referral (an urgent one, made before triage linked the subject) goes with
+    its incidents: it becomes the target's referral, or its incidents join the target's open one; the police
+    steps carry on in the target, and the police contact is told."""
+    from ..flows import IncidentFlow
+    from ..flows.incident import POLICE_NODES
+    from ..models import PoliceReferral
+    from .police import police_referral_merged
+
+    referral = source.referrals.filter(status__in=PoliceReferral.OPEN_STATUSES).order_by("-referred_at").first()
+    if referral is None:
+        return
+    tasks = [t for t in Task.objects.filter(process=source, status__in=OPEN_TASK_STATUSES)
+             if t.flow_task is not None and t.flow_task.name in POLICE_NODES]
+    for task in tasks:
+        task.flow_task.activation_class(task).cancel()
+    kept = police_referral_merged(referral=referral, target=target, actor=actor)
+    open_here = {t.flow_task.name for t in Task.objects.filter(process=target, status__in=OPEN_TASK_STATUSES)
+                 if t.flow_task is not None}
+    if open_here & set(POLICE_NODES):
+        return
+    previous = Task.objects.filter(process=target).order_by("-pk").first()
+    if previous is None:
+        return
+    node = IncidentFlow.instance.police_acknowledge if kept.status == PoliceReferral.Status.REFERRED \
+        else IncidentFlow.instance.police_outcome
+    node._create(previous.flow_task.activation_class(previous), previous.token)
 
 
 def case_link_subject(*, case: Case, subject: Subject, actor: Any) -> Case | None:
@@ -143,17 +177,32 @@ def case_link_subject(*, case: Case, subject: Subject, actor: Any) -> Case | Non
     case.save(update_fields=["subject"])
     newly_linked = list(case.incidents.filter(subject__isnull=True))
     case.incidents.filter(pk__in=[i.pk for i in newly_linked]).update(subject=subject)
-    subject_incidents_linked(subject=subject, incidents=newly_linked, actor=actor)
+    for incident in newly_linked:
+        incident.subject = subject
     timeline_record(case=case, actor=actor, action="subject_linked",
                     summary=f"Subject linked: {subject}.", data={"subject": str(subject.pk)})
     if other is not None:
+        # Merge first: a course-of-conduct flag or escalation signal the link raises belongs to the case
+        # that now holds the incidents, not to the one merged away.
         case_merge_into(case=case, target=other, actor=actor)
+        for incident in newly_linked:
+            incident.case = other
+    subject_incidents_linked(subject=subject, incidents=newly_linked, actor=actor)
     return other
 
 
 def case_close(*, case: Case, actor: Any, outcome_summary: str, informed_by: str) -> Case:
+    """Close the case once the councillor has been told the outcome.
+
+    Not while the employee-assistance offer the assessment asked for is still to be made: it is members
+    services' own task, and closing would leave it in their queue for a closed case.
+    """
     if case.state != Case.State.OPEN:
         raise Conflict("This case is not open.", code="case_not_open")
+    open_support = Task.objects.filter(process=case, status__in=OPEN_TASK_STATUSES)
+    if any(t.flow_task is not None and t.flow_task.name == "employee_assistance" for t in open_support):
+        raise Conflict("Record the employee-assistance offer before closing the case.",
+                       code="employee_assistance_open")
     now = timezone.now()
     case.state = Case.State.CLOSED
     case.closed_at = now

@@ -11,7 +11,7 @@ from django.core.files.base import File
 from django.db import transaction
 
 from ..conf import app_settings
-from ..errors import Forbidden, PayloadTooLarge, UnsupportedMediaType
+from ..errors import Forbidden, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from ..models import EvidenceFile, Incident
 from ..roles import CASE_OFFICER_ROLES, Role, roles_for
 from .audit import timeline_record
@@ -64,7 +64,7 @@ def evidence_upload(
     if size > app_settings.EVIDENCE_MAX_BYTES:
         raise PayloadTooLarge(f"Files may be up to {app_settings.EVIDENCE_MAX_BYTES // (1024 * 1024)} MB.")
     if size == 0:
-        raise UnsupportedMediaType("The file is empty.", code="empty_file")
+        raise InvalidInput(errors={"file": ["The file is empty."]}, code="empty_file")
     upload.seek(0)
     head = upload.read(SNIFF_BYTES)
     content_type = sniff_content_type(head)

@@ -2,14 +2,19 @@
 
 Call :func:`conduct_flags_update` whenever an incident gains a subject and after every assessment
 (see docs/patterns.md). It is idempotent: what has already been noticed is not noticed again.
+After a correction (an incident unlinked from a subject, incidents split into another case), call
+:func:`conduct_flags_correct`: it withdraws what rested on the mistake, with the reason, and notices
+again what the log now shows, on the case that now holds the incidents.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from .. import patterns, signals
 from ..adapter import get_adapter
@@ -47,7 +52,8 @@ def conduct_flags_update(*, subject: Subject, actor: Any = None) -> ConductUpdat
             return result
         cases = {c.pk: c for c in Case.objects.filter(pk__in={r.case_id for r in records if r.case_id})}
 
-        flagged = set(CourseOfConductFlag.objects.filter(subject=subject).values_list("councillor_id", flat=True))
+        flagged = set(CourseOfConductFlag.objects.filter(subject=subject, withdrawn_at__isnull=True)
+                      .values_list("councillor_id", flat=True))
         for group in patterns.course_of_conduct(records, subject_name=subject.full_name):
             case = _latest_case(group.incidents, cases)
             if not group.reaches_threshold or group.councillor_id in flagged or case is None:
@@ -67,7 +73,8 @@ def conduct_flags_update(*, subject: Subject, actor: Any = None) -> ConductUpdat
             )
             result.flags.append(flag)
 
-        noticed = set(EscalationSignal.objects.filter(subject=subject).values_list("key", flat=True))
+        noticed = set(EscalationSignal.objects.filter(subject=subject, withdrawn_at__isnull=True)
+                      .values_list("key", flat=True))
         for found in patterns.escalation_signals(records, subject_name=subject.full_name, **escalation_options()):
             case = _latest_case(found.incidents, cases)
             if found.key in noticed or case is None:
@@ -92,6 +99,134 @@ def conduct_flags_update(*, subject: Subject, actor: Any = None) -> ConductUpdat
         for item in result.signals:
             signals.send_on_commit(signals.escalation_signal_noticed, escalation=item)
     return result
+
+
+@dataclass(frozen=True)
+class ConductSnapshot:
+    """What a subject's log showed before a correction: the councillors a course of conduct was against,
+    and the escalation signals' keys. A finding the log showed before and no longer shows was caused by
+    the correction; one that had already faded is left alone (flags and signals are otherwise kept)."""
+
+    councillors: frozenset[Any]
+    signal_keys: frozenset[str]
+
+
+def conduct_snapshot(subject: Subject) -> ConductSnapshot:
+    records = subject_incident_records(subject)
+    groups = patterns.course_of_conduct(records, subject_name=subject.full_name)
+    found = patterns.escalation_signals(records, subject_name=subject.full_name, **escalation_options())
+    return ConductSnapshot(councillors=frozenset(g.councillor_id for g in groups if g.reaches_threshold),
+                           signal_keys=frozenset(s.key for s in found))
+
+
+@dataclass
+class ConductCorrection:
+    """What a correction withdrew, and what it noticed again (on the right case)."""
+
+    withdrawn_flags: list[CourseOfConductFlag] = field(default_factory=list)
+    withdrawn_signals: list[EscalationSignal] = field(default_factory=list)
+    raised: ConductUpdate = field(default_factory=ConductUpdate)
+
+
+def conduct_flags_correct(*, subject: Subject, before: ConductSnapshot, actor: Any, reason: str,
+                          left: Sequence[Any] = ()) -> ConductCorrection:
+    """A correction changed ``subject``'s incidents (``left``: found not to be about them) or the cases
+    holding them. Withdraw each flag and signal in force that
+
+    - rested on an incident that left the subject;
+    - the log showed before the correction (``before``, from :func:`conduct_snapshot`) and no longer shows;
+    - sits on a case that no longer holds the latest incident behind it (it was split out);
+
+    each with a timeline entry on its case giving why and who; then raise what the log now shows, where
+    it now is (:func:`conduct_flags_update`). Withdrawn rows are kept: nothing is deleted.
+    """
+    result = ConductCorrection()
+    with transaction.atomic():
+        subject = Subject.objects.select_for_update().get(pk=subject.pk)
+        records = subject_incident_records(subject)
+        case_of = {r.id: r.case_id for r in records}
+        order = {r.id: n for n, r in enumerate(records)}
+        left_ids = {i.pk for i in left}
+        live_councillors = {g.councillor_id for g in patterns.course_of_conduct(records, subject_name=subject.full_name)
+                            if g.reaches_threshold}
+        live_keys = {s.key for s in patterns.escalation_signals(records, subject_name=subject.full_name,
+                                                                **escalation_options())}
+        cases = {c.pk: c for c in Case.objects.filter(pk__in={r.case_id for r in records if r.case_id})}
+        now = timezone.now()
+
+        def why(item: Any, *, shown_before: bool, shown_now: bool, what: str) -> str:
+            incidents = list(item.incidents.all())
+            wrong = sorted(i.reference for i in incidents if i.pk in left_ids)
+            if wrong:
+                return (f"It rested on {', '.join(wrong)}, found not to be about {subject}. {reason}")
+            if shown_before and not shown_now:
+                return f"{subject}'s incidents no longer show {what} after the correction. {reason}"
+            behind = [i for i in incidents if i.pk in order]
+            latest = max(behind, key=lambda i: order[i.pk]) if behind else None
+            if latest is not None and case_of.get(latest.pk) not in (None, item.case_id):
+                moved_to = cases.get(case_of[latest.pk])
+                return (f"The latest incident behind it, {latest.reference}, is now in case "
+                        f"{moved_to.reference if moved_to else '?'}: it is raised again there. {reason}")
+            return ""
+
+        flags = (CourseOfConductFlag.objects.filter(subject=subject, withdrawn_at__isnull=True)
+                 .select_related("case", "councillor").prefetch_related("incidents"))
+        for flag in flags:
+            because = why(flag, shown_before=flag.councillor_id in before.councillors,
+                          shown_now=flag.councillor_id in live_councillors, what="a course of conduct")
+            if not because:
+                continue
+            _withdraw(flag, actor=actor, at=now, reason=because)
+            timeline_record(
+                case=flag.case, actor=actor, action="course_of_conduct_withdrawn",
+                summary=f"Course-of-conduct flag withdrawn: {subject} against "
+                        f"{get_adapter().display_name(flag.councillor)}.",
+                reason=because, data={"flag": str(flag.pk), "subject": str(subject.pk)},
+            )
+            result.withdrawn_flags.append(flag)
+
+        for item in EscalationSignal.objects.filter(subject=subject, withdrawn_at__isnull=True).select_related(
+                "case").prefetch_related("incidents"):
+            because = why(item, shown_before=item.key in before.signal_keys, shown_now=item.key in live_keys,
+                          what=f'"{item.get_kind_display().lower()}"')
+            if not because:
+                continue
+            _withdraw(item, actor=actor, at=now, reason=because)
+            timeline_record(
+                case=item.case, actor=actor, action="escalation_withdrawn",
+                summary=f"Escalation signal withdrawn: {item.get_kind_display()}.", reason=because,
+                data={"signal": str(item.pk), "kind": item.kind, "subject": str(subject.pk)},
+            )
+            result.withdrawn_signals.append(item)
+
+        if result.withdrawn_flags or result.withdrawn_signals:
+            _tell_assessors_withdrawn(result)
+        for flag in result.withdrawn_flags:
+            signals.send_on_commit(signals.course_of_conduct_withdrawn, flag=flag)
+        for item in result.withdrawn_signals:
+            signals.send_on_commit(signals.escalation_signal_withdrawn, escalation=item)
+        result.raised = conduct_flags_update(subject=subject, actor=actor)
+    return result
+
+
+def _withdraw(item: Any, *, actor: Any, at: Any, reason: str) -> None:
+    item.withdrawn_at, item.withdrawn_by, item.withdrawal_reason = at, _user(actor), reason
+    item.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+
+
+def _tell_assessors_withdrawn(result: ConductCorrection) -> None:
+    """One message to health and safety: identifiers only, the reasons are on the cases."""
+    items = [*result.withdrawn_flags, *result.withdrawn_signals]
+    references = sorted({item.case.reference for item in items})
+    get_adapter().notify(
+        event="conduct_withdrawn",
+        recipients=get_adapter().users_with_role(Role.HEALTH_AND_SAFETY),
+        subject=f"Councillor safety: a pattern withdrawn in case {', '.join(references)}",
+        message=(f"A correction withdrew {len(result.withdrawn_flags)} course-of-conduct flag(s) and "
+                 f"{len(result.withdrawn_signals)} escalation signal(s).\nSign in to see why on the case."),
+        context={"cases": references, "flags": [str(f.pk) for f in result.withdrawn_flags],
+                 "signals": [str(s.pk) for s in result.withdrawn_signals]},
+    )
 
 
 def _latest_case(records: tuple[patterns.IncidentRecord, ...], cases: dict[Any, Case]) -> Case | None:

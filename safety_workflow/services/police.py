@@ -9,7 +9,7 @@ from django.utils import timezone
 from .. import signals
 from ..adapter import get_adapter
 from ..errors import Forbidden, InvalidInput
-from ..models import Case, PoliceContact, PoliceReferral
+from ..models import Case, Incident, PoliceContact, PoliceReferral
 from ..roles import Role, has_role
 from .audit import timeline_record
 
@@ -27,24 +27,35 @@ def police_contact_current() -> PoliceContact | None:
 
 
 def police_referral_make(*, case: Case, actor: Any = None) -> PoliceReferral:
-    """Refer the case, or add its new incidents to the referral already open, and tell the named contact."""
+    """Refer the case, or add its new incidents to the referral already open, and tell the named contact.
+
+    ``actor`` is whoever caused the referral (the assessor, the triage officer, the reporter in immediate
+    danger, the officer who split the case): the referral and its timeline step name them, with the reason.
+    """
     urgent = case.immediate_danger and not case.assessments.exists()
-    referral = case.referrals.filter(status__in=PoliceReferral.OPEN_STATUSES).order_by("-referred_at").first()
+    carried = (case.data or {}).get("carried_referral") if not case.assessments.exists() else None
+    referral = police_referral_open_for(case, required=False)
     new_referral = referral is None
+    # The timeline step is shared with the councillor: it gives why in the process's words, never an
+    # officer's free text (which may name the subject); the referral itself keeps that.
+    shared_reason = ""
     if new_referral:
-        contact = police_contact_current()
+        if carried:
+            shared_reason = (f"The incidents were in the police referral of case {carried['case']} "
+                             f"({carried['referral']}) and were split out of it into this case.")
+            reason = f"{shared_reason} {carried['reason']}"
+        elif urgent:
+            reason = "Immediate danger reported: referred before assessment."
+        else:
+            reason = f"Assessed as {case.get_level_display() or case.level}."
         referral = PoliceReferral.objects.create(
-            case=case,
-            contact=contact,
-            urgent=urgent,
-            referred_by=actor,
-            reason=(
-                "Immediate danger reported: referred before assessment."
-                if urgent else f"Assessed as {case.get_level_display() or case.level}."
-            ),
+            case=case, contact=police_contact_current(), urgent=urgent, referred_by=_user(actor), reason=reason,
         )
+    else:
+        reason = (f"Assessed as {case.get_level_display() or case.level}: the case's further incidents are added "
+                  "to the referral already open.")
     already = set(referral.incidents.values_list("pk", flat=True))
-    added = [i for i in case.incidents.all() if i.pk not in already]
+    added = [i for i in case.incidents.order_by("occurred_at") if i.pk not in already]
     referral.incidents.add(*added)
     contact = referral.contact
     summary = (
@@ -53,30 +64,130 @@ def police_referral_make(*, case: Case, actor: Any = None) -> PoliceReferral:
         if new_referral else f"{len(added)} further incident(s) added to the open police referral."
     )
     timeline_record(case=case, actor=actor, action="police_referral", summary=summary,
+                    reason=shared_reason or reason,
                     data={"referral": str(referral.pk), "urgent": urgent,
                           "incidents": [i.reference for i in added]},
                     shared_with_councillor=True)
-    recipients: list[Any] = list(get_adapter().users_with_role(Role.POLICE_LIAISON))
-    if contact is not None:
-        recipients.append(contact)
-    get_adapter().notify(
-        event="police_referral_made",
-        recipients=recipients,
+    _tell_police(
+        referral=referral, event="police_referral_made",
         subject=f"{'URGENT ' if urgent else ''}Councillor safety referral {case.reference}",
         message=(
             f"Case {case.reference} has been referred to you"
             f"{' as an immediate danger' if urgent else ''}. Sign in to see the referral."
+            if new_referral else
+            f"{len(added)} further incident(s) of case {case.reference} have been added to its referral. "
+            "Sign in to see them."
         ),
-        context={"case": case.reference, "referral": str(referral.pk)},
     )
     signals.send_on_commit(signals.police_referral_made, referral=referral, urgent=urgent)
     return referral
 
 
-def police_referral_open_for(case: Case) -> PoliceReferral:
+def police_referral_incidents_leave(*, referral: PoliceReferral, incidents: list[Incident], actor: Any,
+                                    reason: str, moved_to: Case | None = None) -> PoliceReferral:
+    """A correction takes incidents out of an open referral: record it on the case and tell the police.
+
+    A referral left with no incident is withdrawn (its outcome says why): there is nothing left for the
+    police to act on in this case.
+    """
+    referral.incidents.remove(*incidents)
+    refs = ", ".join(i.reference for i in incidents)
+    where = f" They are now in case {moved_to.reference}." if moved_to is not None else ""
+    timeline_record(case=referral.case, actor=actor, action="police_referral_corrected",
+                    summary=f"Incident(s) {refs} taken out of the police referral.{where}", reason=reason,
+                    data={"referral": str(referral.pk), "left": [i.reference for i in incidents],
+                          "moved_to": moved_to.reference if moved_to is not None else ""})
+    withdrawn = not referral.incidents.exists()
+    if withdrawn:
+        referral.status = PoliceReferral.Status.WITHDRAWN
+        referral.outcome_notes = f"Withdrawn: none of its incidents remain in case {referral.case.reference}. {reason}"
+        referral.outcome_recorded_at = timezone.now()
+        referral.outcome_recorded_by = _user(actor)
+        referral.save(update_fields=["status", "outcome_notes", "outcome_recorded_at", "outcome_recorded_by"])
+        timeline_record(case=referral.case, actor=actor, action="police_referral_withdrawn",
+                        summary="Police referral withdrawn: none of its incidents remain in this case.",
+                        reason=reason, data={"referral": str(referral.pk)})
+    _tell_police(
+        referral=referral, event="police_referral_corrected",
+        subject=f"Councillor safety referral {referral.case.reference}: incidents taken out",
+        message=(f"Incident(s) {refs} are no longer part of the referral for case {referral.case.reference}."
+                 f"{where}{' The referral is withdrawn: nothing is left in it.' if withdrawn else ''} "
+                 "Sign in to see why."),
+    )
+    return referral
+
+
+def police_referral_merged(*, referral: PoliceReferral, target: Case, actor: Any) -> PoliceReferral:
+    """The referral's case was merged into ``target``: the referral follows its incidents.
+
+    It becomes ``target``'s referral, or, when ``target`` has an open referral of its own, its incidents
+    join that one and it is closed as withdrawn (merged). The police contact is told either way.
+    """
+    source = referral.case
+    existing = police_referral_open_for(target, required=False)
+    if existing is None:
+        referral.case = target
+        referral.save(update_fields=["case"])
+        kept = referral
+        summary = f"The police referral of case {source.reference} now belongs to this case."
+    else:
+        existing.incidents.add(*referral.incidents.all())
+        referral.status = PoliceReferral.Status.WITHDRAWN
+        referral.outcome_notes = f"Merged into the open referral of case {target.reference}."
+        referral.outcome_recorded_at = timezone.now()
+        referral.outcome_recorded_by = _user(actor)
+        referral.save(update_fields=["status", "outcome_notes", "outcome_recorded_at", "outcome_recorded_by"])
+        kept = existing
+        summary = f"The incidents of the police referral of case {source.reference} joined this case's referral."
+    for case in (source, target):
+        timeline_record(case=case, actor=actor, action="police_referral_merged",
+                        summary=summary if case == target else f"Police referral moved to case {target.reference}.",
+                        data={"referral": str(kept.pk), "from": source.reference, "to": target.reference},
+                        shared_with_councillor=True)
+    _tell_police(referral=kept, event="police_referral_merged",
+                 subject=f"Councillor safety referral {source.reference} is now {target.reference}",
+                 message=(f"Case {source.reference} has been merged into case {target.reference} (same person): "
+                          "its referral continues there. Sign in to see it."))
+    return kept
+
+
+def police_referral_incidents_corrected(*, incident: Incident, actor: Any, reason: str) -> list[PoliceReferral]:
+    """An incident in an open referral was found to be about someone else: tell the police contact."""
+    referrals = list(incident.referrals.filter(status__in=PoliceReferral.OPEN_STATUSES).select_related("case",
+                                                                                                       "contact"))
+    for referral in referrals:
+        timeline_record(case=referral.case, incident=incident, actor=actor, action="police_referral_corrected",
+                        summary=f"The police were told that incident {incident.reference} in their referral is "
+                                "not about the person it was linked to.", reason=reason,
+                        data={"referral": str(referral.pk), "incident": incident.reference})
+        _tell_police(
+            referral=referral, event="police_referral_corrected",
+            subject=f"Councillor safety referral {referral.case.reference}: a correction",
+            message=(f"Incident {incident.reference} in the referral for case {referral.case.reference} was linked "
+                     "to the wrong person and has been corrected. Sign in to see the correction."),
+        )
+    return referrals
+
+
+def _tell_police(*, referral: PoliceReferral, event: str, subject: str, message: str) -> None:
+    """The named contact and the police liaison users: identifiers only, the detail is behind sign-in."""
+    recipients: list[Any] = list(get_adapter().users_with_role(Role.POLICE_LIAISON))
+    if referral.contact is not None:
+        recipients.append(referral.contact)
+    get_adapter().notify(event=event, recipients=recipients, subject=subject, message=message,
+                         context={"case": referral.case.reference, "referral": str(referral.pk)})
+
+
+def _user(actor: Any) -> Any:
+    return actor if getattr(actor, "pk", None) else None
+
+
+def police_referral_open_for(case: Case, *, required: bool = True) -> PoliceReferral | None:
+    """The case's open referral. ``required``: for the police tasks, which the flow creates only beside an
+    open referral (a correction that withdraws it cancels them), so a missing one is a bug, not a refusal."""
     referral = case.referrals.filter(status__in=PoliceReferral.OPEN_STATUSES).order_by("-referred_at").first()
-    if referral is None:
-        raise InvalidInput("This case has no open police referral.", code="no_open_referral")
+    if referral is None and required:
+        raise RuntimeError(f"Case {case.reference} has a police task but no open referral.")
     return referral
 
 
@@ -89,8 +200,7 @@ def police_referral_acknowledge(
     referral.acknowledged_by = actor
     if crime_reference:
         referral.crime_reference = crime_reference
-    if notes:
-        referral.outcome_notes = notes
+    referral.acknowledgement_notes = notes
     referral.save()
     timeline_record(case=case, actor=actor, action="police_acknowledged",
                     summary="The police acknowledged the referral.",

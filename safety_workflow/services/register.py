@@ -52,7 +52,7 @@ def register_reference_next() -> str:
     return get_adapter().format_register_reference(year=year, number=number)
 
 
-def _require_role(actor: Any, roles: Iterable[str], message: str, code: str) -> None:
+def _require_role(actor: Any, roles: Iterable[str], message: str, *, code: str) -> None:
     if not roles_for(actor) & set(roles):
         raise Forbidden(message, code=code)
 
@@ -214,8 +214,9 @@ def register_entry_propose(
     if case is not None and case.subject_id != subject.pk:
         errors["case"] = ["This case is about another subject."]
     if errors:
-        code = "incident_not_about_subject" if "incidents" in errors and incidents else "register_entry_invalid"
-        raise InvalidInput("The entry cannot be proposed.", errors=errors, code=code)
+        if "incidents" in errors and incidents:
+            raise InvalidInput("The entry cannot be proposed.", errors=errors, code="incident_not_about_subject")
+        raise InvalidInput("The entry cannot be proposed.", errors=errors, code="register_entry_invalid")
     mitigations = _clean_mitigations(mitigations)
     name, phone, email = _clean_contact(advice_contact_name, advice_contact_phone, advice_contact_email)
     from ..flows import RegisterFlow
@@ -253,7 +254,7 @@ def register_entry_propose(
 def register_entry_decide(*, entry: RegisterEntry, actor: Any, approve: bool, reason: str = "") -> RegisterEntry:
     """Approve or refuse a proposed entry. Never by the person who proposed it."""
     _require_role(actor, REGISTER_OFFICER_ROLES, "Only the monitoring officer or health and safety decide.",
-                  "register_decide_not_permitted")
+                  code="register_decide_not_permitted")
     if not approve:
         reason = _require_reason(reason)
     if entry.proposed_by_id == actor.pk:
@@ -292,7 +293,7 @@ def register_entry_record_notification(
 ) -> RegisterEntry:
     """Record that the individual was told in writing (how, when), or why they were not."""
     _require_role(actor, REGISTER_OFFICER_ROLES, "Only the monitoring officer or health and safety record this.",
-                  "register_notify_not_permitted")
+                  code="register_notify_not_permitted")
     if method not in RegisterEntry.Notification.values:
         raise InvalidInput(errors={"method": ["Not a way of telling the individual."]})
     if method == RegisterEntry.Notification.NOT_NOTIFIED:
@@ -368,7 +369,7 @@ def register_entry_review(*, entry: RegisterEntry, actor: Any, decision: str, re
     from ..flows import RegisterFlow
 
     _require_role(actor, REGISTER_OFFICER_ROLES, "Only the monitoring officer or health and safety review entries.",
-                  "register_review_not_permitted")
+                  code="register_review_not_permitted")
     if decision not in ("renew", "remove"):
         raise InvalidInput(errors={"decision": ['Choose "renew" or "remove".']})
     reason = _require_reason(reason)
@@ -435,6 +436,72 @@ def register_review_reset_for_subject(*, subject: Subject, incident: Incident) -
     return changed
 
 
+def register_review_correct_for_subject(*, subject: Subject, left: list[Incident], actor: Any,
+                                        reason: str) -> list[RegisterEntry]:
+    """Incidents were found not to be about ``subject`` (a correction): their entry no longer counts them.
+
+    The review date is worked out again without them: REGISTER_REVIEW_INTERVAL_DAYS after the approval,
+    the last review, or the subject's latest remaining incident, whichever is latest. An entry in force
+    whose corrected date has passed falls due for review at once. An entry that rests on one of the
+    incidents has lost part of its basis: the event says so and, for an entry in force, the review is
+    brought forward; the register's officers are told (identifiers only).
+    """
+    from ..flows import RegisterFlow
+
+    changed = []
+    left_ids = {i.pk for i in left}
+    refs = ", ".join(sorted(i.reference for i in left))
+    for entry in RegisterEntry.objects.filter(subject=subject, state__in=RegisterEntry.LIVE).select_related("process"):
+        with transaction.atomic(), RegisterFlow.lock(entry.process.pk):
+            current = RegisterEntry.objects.get(pk=entry.pk)
+            if current.state not in RegisterEntry.LIVE:
+                continue
+            touched = False
+            rests_on = sorted(i.reference for i in current.incidents.all() if i.pk in left_ids)
+            if rests_on:
+                _event(current, action="basis_questioned", actor=actor, reason=reason,
+                       summary=f"Incident(s) {', '.join(rests_on)}, on which this entry rests, were found not to be "
+                               "about this person: the entry must be reviewed.")
+                touched = True
+            if current.state in RegisterEntry.CHECKABLE:
+                due = _review_due_recomputed(current, subject)
+                if due != current.review_due_on:
+                    was = current.review_due_on
+                    current.review_due_on = due
+                    current.save(update_fields=["review_due_on"])
+                    _event(current, action="review_corrected", actor=actor, reason=reason,
+                           summary=f"Incident(s) {refs} no longer count: review now due {due:%d %B %Y}"
+                                   + (f" (was {was:%d %B %Y})." if was else "."))
+                    touched = True
+            if current.state == State.ACTIVE and (rests_on or (current.review_due_on
+                                                               and current.review_due_on <= timezone.localdate())):
+                early = {"early_by": actor, "reason": reason} if rests_on else {}
+                RegisterFlow.active.run(_open_task(current, "active"), **early)
+            if touched:
+                _notify_officers(event="register_entry_corrected", entry=current, exclude=actor,
+                                 subject=f"Register entry {current.reference}: a correction",
+                                 message=f"Incidents behind register entry {current.reference} were corrected. "
+                                         "Sign in to see what changed.")
+                changed.append(current)
+                _changed(current, "corrected")
+    return changed
+
+
+def _review_due_recomputed(entry: RegisterEntry, subject: Subject) -> dt.date:
+    """The review date as if only the subject's current incidents had ever reset it."""
+    interval = _review_interval()
+    candidates = []
+    if entry.decided_at:
+        candidates.append(timezone.localdate(entry.decided_at) + interval)
+    if entry.last_reviewed_at:
+        candidates.append(timezone.localdate(entry.last_reviewed_at) + interval)
+    latest = Incident.objects.filter(subject=subject).order_by("-occurred_at").values_list("occurred_at",
+                                                                                         flat=True).first()
+    if latest is not None:
+        candidates.append(timezone.localdate(latest) + interval)
+    return max(candidates) if candidates else timezone.localdate() + interval
+
+
 # Changes, erasure ---------------------------------------------------------------------------------
 def register_entry_update(
     *, entry: RegisterEntry, actor: Any, reason: str, mitigations: list[dict[str, str]] | None = None,
@@ -445,7 +512,7 @@ def register_entry_update(
     """Change what staff are told (mitigations, whom to call) or what the check matches on
     (aliases, addresses). The reasons and incidents are the approved basis: they do not change."""
     _require_role(actor, REGISTER_OFFICER_ROLES, "Only the monitoring officer or health and safety change entries.",
-                  "register_change_not_permitted")
+                  code="register_change_not_permitted")
     reason = _require_reason(reason)
     if entry.state not in RegisterEntry.LIVE:
         raise Conflict("Only an entry in force or awaiting a decision can be changed.",

@@ -66,7 +66,7 @@ def register_entry_grant(
 ) -> RegisterEntryUserGrant | RegisterEntryGroupGrant:
     """Let ``user`` (or everyone in ``group``) see this entry in full. Idempotent; always logged."""
     _require_role(actor, REGISTER_OFFICER_ROLES, "Only the monitoring officer or health and safety grant access.",
-                  "register_grant_not_permitted")
+                  code="register_grant_not_permitted")
     reason = _require_reason(reason)
     who = _grantee(user, group)
     if entry.state == RegisterEntry.State.ERASED:
@@ -86,7 +86,7 @@ def register_entry_revoke(*, entry: RegisterEntry, actor: Any, reason: str = "",
                           group: Group | None = None, request: Any = None) -> None:
     """Withdraw a grant. The person (or group) loses sight of the entry with their next request."""
     _require_role(actor, REGISTER_OFFICER_ROLES, "Only the monitoring officer or health and safety revoke access.",
-                  "register_grant_not_permitted")
+                  code="register_grant_not_permitted")
     if (user is None) == (group is None):
         raise InvalidInput(errors={"non_field_errors": ["Give either a user or a group."]})
     who = {"user": user} if user is not None else {"group": group}

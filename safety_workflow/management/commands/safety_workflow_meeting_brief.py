@@ -132,10 +132,14 @@ def render_brief(brief: dict[str, Any]) -> str:
     for f in brief["course_of_conduct_flags"]:
         out.append(f"  {_name(f['subject'])} / {f['councillor']}  (case {f['case']}, {_when(f['raised_at'])})")
         out.append(_wrap(f["reason"]))
+        if f["withdrawn_at"]:
+            out.append(_wrap(f"Withdrawn {_when(f['withdrawn_at'])}: {f['withdrawal_reason']}"))
     out += ["", f"New escalation signals: {len(brief['escalation_signals'])}"]
     for s in brief["escalation_signals"]:
         out.append(f"  {_name(s['subject'])}: {s['title']}  (case {s['case']}, {_when(s['noticed_at'])})")
         out.append(_wrap(s["explanation"]))
+        if s["withdrawn_at"]:
+            out.append(_wrap(f"Withdrawn {_when(s['withdrawn_at'])}: {s['withdrawal_reason']}"))
 
     out += ["", f"Tasks overdue now: {brief['tasks']['overdue_now']}", ""]
     return "\n".join(out)

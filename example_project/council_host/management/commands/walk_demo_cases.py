@@ -67,10 +67,12 @@ def _routes() -> list[dict[str, Any]]:
                                                    "measures": [{"description": "Fire-proof letterbox"}]})],
         },
         {
-            "name": "immediate danger: straight to the police",
+            "name": "immediate danger: police and assessment",
             "report": ("cllr.hughes", {"channel": "at_home", "ward": "Castle", "immediate_danger": True,
                                        "account": "A man is banging on my front door shouting threats."}),
             "steps": [("police", "police_acknowledge", {"crime_reference": "NP/26/DEMO2"}),
+                      ("members", "triage", {"new_subject": {"full_name": "Darren Cole (demo)"}}),
+                      ("safety", "assess", {"answers": _answers(threat_to_life=True, at_home=True)}),
                       ("police", "police_outcome", {"status": "cautioned"}),
                       ("members", "close", _close())],
         },

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
-
 from ..models import AdviceGiven, Assessment, Bundle, CouncilAction, Incident, PoliceReferral, Subject
 from ..roles import Role, roles_for
 from .compose import (
@@ -153,7 +151,7 @@ def compose_subject_access(bundle: Bundle) -> Composition:
     councillor_ids = {i.councillor_id for i in incidents}
     docs = [
         Document(anchor="cover", title="About this export", template=f"{TEMPLATE_DIR}/access/cover.html", context={
-            "council": council_name(), "subject": subject_name(subject), "prepared_on": fmt_date(timezone.now()),
+            "council": council_name(), "subject": subject_name(subject), "prepared_on": fmt_date(bundle.requested_at),
             "prepared_by": person(bundle.requested_by), "purpose": bundle.purpose,
         }),
         Document(anchor="details", title="Personal details held", template=f"{TEMPLATE_DIR}/access/details.html",

@@ -14,6 +14,7 @@ from django.db import transaction
 from .. import patterns, signals
 from ..adapter import get_adapter
 from ..models import Case, CourseOfConductFlag, EscalationSignal, Subject
+from ..notifications import notify
 from ..roles import Role
 from ..selectors.patterns import escalation_options, subject_incident_records
 from .audit import timeline_record
@@ -113,7 +114,7 @@ def _tell_assessors(result: ConductUpdate) -> None:
     if result.signals:
         kinds = ", ".join(sorted({s.get_kind_display().lower() for s in result.signals}))
         lines.append(f"New escalation signal(s): {kinds}.")
-    get_adapter().notify(
+    notify(
         event="course_of_conduct_flagged" if result.flags else "escalation_signal_noticed",
         recipients=get_adapter().users_with_role(Role.HEALTH_AND_SAFETY),
         subject=f"Councillor safety: a pattern in case {', '.join(references)}",

@@ -10,6 +10,7 @@ from .. import signals
 from ..adapter import get_adapter
 from ..errors import Forbidden, InvalidInput
 from ..models import Case, PoliceContact, PoliceReferral
+from ..notifications import notify
 from ..roles import Role, has_role
 from .audit import timeline_record
 
@@ -59,7 +60,7 @@ def police_referral_make(*, case: Case, actor: Any = None) -> PoliceReferral:
     recipients: list[Any] = list(get_adapter().users_with_role(Role.POLICE_LIAISON))
     if contact is not None:
         recipients.append(contact)
-    get_adapter().notify(
+    notify(
         event="police_referral_made",
         recipients=recipients,
         subject=f"{'URGENT ' if urgent else ''}Councillor safety referral {case.reference}",

@@ -1,6 +1,7 @@
 """Erase the personal data of register entries past their retention period (REGISTER_RETENTION_DAYS).
 
-Each erasure keeps a tombstone and writes an "erase" row to the access log. Run daily.
+Each erasure keeps a tombstone and writes an "erase" row to the access log. Run daily from cron, or let
+``safety_workflow_scheduler`` queue the task of the same work (``background.erase_register_entries``).
 """
 
 from __future__ import annotations

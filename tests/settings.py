@@ -68,7 +68,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MEDIA_ROOT = tempfile.mkdtemp(prefix="safety-workflow-tests-")
+# A worker process started by a test shares the test's storage.
+MEDIA_ROOT = os.environ.get("SW_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="safety-workflow-tests-")
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -93,9 +94,10 @@ TASKS = {
     "database": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "bundles"]},
 }
 REDIS_URL = os.environ.get("SW_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
+RQ_QUEUE = os.environ.get("SW_TEST_RQ_QUEUE", "default")  # each RQ test run uses a queue of its own
 if HAVE_RQ:
-    TASKS["rq"] = {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}
-    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+    TASKS["rq"] = {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": [RQ_QUEUE]}
+    RQ_QUEUES = {"default": {"URL": REDIS_URL}, RQ_QUEUE: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
 # The suite runs tasks in the request on purpose (DEBUG is off, as in production).
 SILENCED_SYSTEM_CHECKS = ["safety_workflow.W002"]
 
@@ -105,4 +107,6 @@ SAFETY_WORKFLOW = {
     "PDF_EXPORT": importlib.util.find_spec("weasyprint") is not None,
     # A worker process started by a test reads its backend from the environment.
     "TASK_BACKEND": os.environ.get("SW_TEST_TASK_BACKEND", "default"),
+    "TASK_QUEUE": os.environ.get("SW_TEST_TASK_QUEUE", "default"),
+    "BUNDLE_TASK_QUEUE": os.environ.get("SW_TEST_TASK_QUEUE", "default"),
 }

@@ -52,7 +52,8 @@ def test_wheel_contents(wheel):
     text = zipfile.ZipFile(wheel).read(metadata).decode()
     assert "License-Expression: AGPL-3.0-or-later" in text or "License: AGPL-3.0-or-later" in text
     assert "Requires-Python: >=3.11" in text
-    assert "Provides-Extra: pdf" in text and "Provides-Extra: celery" in text
+    assert "Provides-Extra: pdf" in text and "Provides-Extra: rq" in text
+    assert "Requires-Dist: django-tasks-db>=0.13" in text and "Requires-Dist: django-tasks>=0.12" in text
 
 
 def test_wheel_installs_and_a_minimal_host_passes_check(wheel, tmp_path):

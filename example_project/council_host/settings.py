@@ -81,7 +81,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Background work (docs/background.md). By default the queue is this database: `manage.py db_worker`
 # runs the tasks, one worker for the "default" queue (notices, scheduled work) and one for "bundles", so
 # a notice never waits behind a 500-page bundle. `make demo` starts both, and the scheduler, beside the
-# server. TASK_ENGINE=rq moves the queue to Redis (REDIS_URL) and the workers to RQ.
+# server. TASK_ENGINE=rq moves the queue to Redis (REDIS_URL) and the workers to RQ; TASK_ENGINE=immediate
+# runs every task inside its request, with no worker (for comparison only).
 TASK_ENGINE = os.environ.get("TASK_ENGINE", "database")
 if TASK_ENGINE == "rq":
     INSTALLED_APPS.append("django_rq")
@@ -90,6 +91,9 @@ if TASK_ENGINE == "rq":
     # A build may take minutes: RQ's default job timeout (180 s) would stop a large bundle.
     RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600},
                  "bundles": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+elif TASK_ENGINE == "immediate":  # no worker: each task runs inside the request (W002 warns off DEBUG)
+    TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend" if django.VERSION >= (6, 0)
+                         else "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default", "bundles"]}}
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "bundles"]}}
 

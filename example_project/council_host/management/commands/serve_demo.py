@@ -71,8 +71,9 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, on_signal)
         server = ["runserver", options["addr"], *(["--noreload"] if options["noreload"] else [])]
         start("server", server)
-        for queue in QUEUES:
-            start(f"worker:{queue}", worker_command(queue))
+        if getattr(settings, "TASK_ENGINE", "database") != "immediate":  # immediate: tasks run in the request
+            for queue in QUEUES:
+                start(f"worker:{queue}", worker_command(queue))
         start("scheduler", ["safety_workflow_scheduler"])
         status = 0
         try:

@@ -5,8 +5,9 @@
     .venv/bin/python bench/request_latency.py --engines immediate --requests 2   # tasks run in the request
 
 For each engine it makes a fresh example-host database (SQLite by default, the example host's default; or
-DATABASE_URL), with the case of ``bundle_build.py`` (200 incidents, 100 exhibits; 2 pages per PDF exhibit
-give a bundle of about 530 pages), then starts the example host exactly as `make demo` does
+DATABASE_URL, which it empties first: never point it at a database you need), with the case of
+``bundle_build.py`` (200 incidents, 100 exhibits; 2 pages per PDF exhibit give a bundle of about 530
+pages), then starts the example host exactly as `make demo` does
 (``manage.py serve_demo``: runserver, a worker per queue, the scheduler) with TASK_ENGINE set:
 
 - ``database``: the example host's default, django-tasks-db and its ``db_worker``;
@@ -63,6 +64,12 @@ import django; django.setup()
 from django.contrib.auth import get_user_model, SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 import bundle_build
+from django.conf import settings
+from django.core.management import call_command
+if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    assert settings.DATABASES["default"]["NAME"] not in ("test", "postgres"), "refusing to empty a shared database"
+    call_command("migrate", verbosity=0)
+    call_command("flush", interactive=False, verbosity=0)  # a database of the bench's own: emptied first
 info = bundle_build.setup("", 200, 100, {pages_per_pdf})
 user = get_user_model().objects.get(pk=info["legal"])
 session = SessionStore()

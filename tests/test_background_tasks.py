@@ -215,3 +215,12 @@ def test_an_unreachable_queue_is_logged_and_the_bundle_waits_for_the_requeue(peo
     with django_capture_on_commit_callbacks(execute=True):
         assert background.requeue_stale_bundles.call() == {"requeued": 1, "failed": 0, "waiting": 0}
     assert Bundle.objects.get().task_id  # queued this time
+
+
+def test_the_tasks_framework_is_djangos_own_on_django_6_and_the_backport_on_5_2():
+    import django
+
+    expected = "django.tasks" if django.VERSION >= (6, 0) else "django_tasks"
+    assert background.task.__module__.split(".base")[0] == expected
+    assert type(background.build_bundle).__module__ == f"{expected}.base"
+    assert background.build_bundle.module_path == "safety_workflow.background.build_bundle"

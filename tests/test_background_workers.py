@@ -12,10 +12,12 @@ PostgreSQL, RQ's own worker in the test process (``SimpleWorker``, burst mode) o
 
 from __future__ import annotations
 
+import glob
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -177,6 +179,8 @@ def test_a_worker_killed_mid_build_leaves_nothing_and_the_requeued_build_has_the
 
     row = Bundle.objects.get(pk=bundle_id)
     assert (row.status, row.file.name, row.sha256, row.attempts) == ("running", "", "", 1)
+    leftovers = glob.glob(os.path.join(tempfile.gettempdir(), f"sw-bundle-{bundle_id}-1-*"))
+    assert len(leftovers) == 1  # the dead build's scratch folder: private, and removed by the next attempt
     body = client.get(f"{URL}{bundle_id}/").json()
     assert body["download_url"] is None and body["stale"] is False
     refused = client.get(f"{URL}{bundle_id}/download/")
@@ -199,6 +203,7 @@ def test_a_worker_killed_mid_build_leaves_nothing_and_the_requeued_build_has_the
     stop(worker)
     rebuilt = Bundle.objects.get(pk=bundle_id)
     assert rebuilt.status == "ready", rebuilt.error
+    assert not glob.glob(os.path.join(tempfile.gettempdir(), f"sw-bundle-{bundle_id}-*"))
     assert rebuilt.file.name.endswith(f"{bundle_id}-2.pdf")
     download = client.get(f"{URL}{bundle_id}/download/")
     assert download.status_code == 200 and download["X-Content-SHA256"] == rebuilt.sha256

@@ -12,6 +12,7 @@ time, no random file id), so the rebuilt bundle has the same SHA-256 as the lost
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import logging
 import os
@@ -243,13 +244,20 @@ def _fail(bundle_id: Any, attempt: int, message: str) -> None:
         current.save(update_fields=["status", "error", "finished_at", "heartbeat_at", "step", "log"])
 
 
+def _remove_leftovers(bundle_id: Any) -> None:
+    """Delete the temporary folders of earlier attempts at this bundle that died here (a killed worker)."""
+    for folder in glob.glob(os.path.join(tempfile.gettempdir(), f"sw-bundle-{bundle_id}-*")):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def bundle_build_job(*, bundle_id: str, attempt: int) -> str:
     """The build, as the task ``background.build_bundle`` runs it. Returns the outcome of this attempt."""
     bundle = _claim(bundle_id, attempt)
     if bundle is None:
         return "skipped"
     progress = Progress(bundle.pk, attempt)
-    folder = tempfile.mkdtemp(prefix="sw-bundle-")
+    _remove_leftovers(bundle.pk)
+    folder = tempfile.mkdtemp(prefix=f"sw-bundle-{bundle.pk}-{attempt}-")
     try:
         path, assembled, log = build(bundle, folder, progress)
         progress("publish", 0, 1, "Storing the bundle", force=True)

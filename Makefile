@@ -11,7 +11,7 @@ PORT ?= 8000
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e ".[pdf,celery,test,example,dev]"
+	$(PY) -m pip install --quiet -e ".[pdf,rq,test,example,dev]"
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -26,7 +26,8 @@ demo: $(STAMP)
 	@echo "  API docs:     http://$(HOST):$(PORT)/api/docs/"
 	@echo "  Schema:       http://$(HOST):$(PORT)/api/schema/"
 	@echo "  Admin:        http://$(HOST):$(PORT)/admin/"
-	$(MANAGE) runserver $(HOST):$(PORT)
+	@echo "Bundles and notices are done by task workers started beside the server (Ctrl-C stops them all)."
+	$(MANAGE) serve_demo --addr $(HOST):$(PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

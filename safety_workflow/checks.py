@@ -7,12 +7,15 @@
 | safety_workflow.E003 | SAFETY_WORKFLOW["ROLES"] maps a role that does not exist |
 | safety_workflow.E004 | SAFETY_WORKFLOW has an option that does not exist |
 | safety_workflow.E005 | an SLA entry is not a positive number of hours or working days (or None) |
-| safety_workflow.E006 | ADAPTER or RUNNER cannot be imported |
+| safety_workflow.E006 | ADAPTER cannot be imported |
 | safety_workflow.E007 | "viewflow.workflow" or "guardian" is missing from INSTALLED_APPS |
 | safety_workflow.E008 | PDF export is on but pypdf cannot be imported, or WeasyPrint is older than 68 (no URLFetcher) |
-| safety_workflow.E009 | RUNNER is the CeleryRunner but Celery cannot be imported |
-| safety_workflow.E010 | the retention schedule (RETENTION) cannot be applied: a malformed or impossible period |
+| safety_workflow.E010 | TASK_BACKEND is not an alias of TASKS, or a queue we use is not one of its QUEUES |
+| safety_workflow.E011 | SCHEDULE names a task that is not scheduled work, or an interval that is not seconds |
+| safety_workflow.E012 | the retention schedule (RETENTION) cannot be applied: a malformed or impossible period |
 | safety_workflow.W001 | viewflow's base app "viewflow" is installed: it edits the host's MIDDLEWARE |
+| safety_workflow.W002 | the task backend runs tasks inside the request (immediate) and DEBUG is off |
+| safety_workflow.W003 | the task backend never runs tasks (dummy) and DEBUG is off |
 """
 
 from __future__ import annotations
@@ -88,27 +91,70 @@ def check_pdf_libraries(app_configs: Any = None, **kwargs: Any) -> list:
     ]
 
 
-@register()
-def check_celery_runner(app_configs: Any = None, **kwargs: Any) -> list:
-    try:
-        runner = app_settings.RUNNER
-    except ImportError:
-        return []  # E006
-    from .runner import CeleryRunner
+def _backend_kind(backend: Any) -> str:
+    """``"immediate"``, ``"dummy"`` or ``""``, for django.tasks' and the django-tasks backport's own backends."""
+    for klass in type(backend).__mro__:
+        module = klass.__module__
+        if module.startswith(("django.tasks.backends.", "django_tasks.backends.")):
+            if klass.__name__ == "ImmediateBackend":
+                return "immediate"
+            if klass.__name__ == "DummyBackend":
+                return "dummy"
+    return ""
 
-    if not (isinstance(runner, type) and issubclass(runner, CeleryRunner)):
-        return []
+
+@register()
+def check_task_backend(app_configs: Any = None, **kwargs: Any) -> list:
+    """The task backend exists and takes safety_workflow's queues; warn if it runs tasks in the request."""
+    from .background import InvalidTaskBackendError, task_backends
+
+    alias = app_settings.TASK_BACKEND
     try:
-        import celery  # noqa: F401
-    except Exception as exc:
-        return [
-            Error(
-                f"RUNNER is the CeleryRunner but Celery cannot be imported ({exc.__class__.__name__}).",
-                hint='Install the "celery" extra (pip install safety-workflow[celery]) or use the SyncRunner.',
-                id="safety_workflow.E009",
-            )
-        ]
-    return []
+        backend = task_backends[alias]
+    except (InvalidTaskBackendError, ImportError, KeyError) as exc:
+        return [Error(f'SAFETY_WORKFLOW["TASK_BACKEND"] is {alias!r}, which the TASKS setting cannot give ({exc}).',
+                      hint="Name an alias of TASKS (docs/background.md).", id="safety_workflow.E010")]
+    messages: list = []
+    allowed = getattr(backend, "queues", None)
+    for option in ("TASK_QUEUE", "BUNDLE_TASK_QUEUE"):
+        queue = getattr(app_settings, option)
+        if allowed and queue not in allowed:
+            messages.append(Error(
+                f'SAFETY_WORKFLOW["{option}"] is {queue!r}, a queue the {alias!r} task backend does not take.',
+                hint=f"Add {queue!r} to TASKS[{alias!r}][\"QUEUES\"] (and run a worker for it).",
+                id="safety_workflow.E010"))
+    kind = _backend_kind(backend)
+    if kind == "immediate" and not settings.DEBUG:
+        messages.append(Warning(
+            f"The {alias!r} task backend runs tasks inside the request: bundle builds and notifications make "
+            "requests wait, and a slow one times out.",
+            hint="Use a queue and a worker in production: django-tasks-db's DatabaseBackend and `manage.py "
+                 "db_worker`, or RQ (docs/background.md).",
+            id="safety_workflow.W002"))
+    if kind == "dummy" and not settings.DEBUG:
+        messages.append(Warning(
+            f"The {alias!r} task backend never runs tasks: bundles stay queued and nobody is notified.",
+            hint="Use a queue and a worker (docs/background.md).", id="safety_workflow.W003"))
+    return messages
+
+
+@register()
+def check_schedule(app_configs: Any = None, **kwargs: Any) -> list:
+    from .background import SCHEDULED
+
+    schedule = app_settings.SCHEDULE
+    if not isinstance(schedule, dict):
+        return [Error('SAFETY_WORKFLOW["SCHEDULE"] must be a dict of task name -> seconds.', id="safety_workflow.E011")]
+    errors = []
+    for name, every in schedule.items():
+        valid_every = every in (None, 0) or (isinstance(every, (int, float)) and not isinstance(every, bool)
+                                             and every > 0)
+        if name not in SCHEDULED or not valid_every:
+            errors.append(Error(
+                f'SAFETY_WORKFLOW["SCHEDULE"][{name!r}] = {every!r} is not a scheduled task and an interval.',
+                hint=f"Scheduled tasks: {', '.join(sorted(SCHEDULED))}; give seconds (0 or None: never).",
+                id="safety_workflow.E011"))
+    return errors
 
 
 @register()
@@ -168,7 +214,7 @@ def check_sla(app_configs: Any = None, **kwargs: Any) -> list:
 @register()
 def check_importable(app_configs: Any = None, **kwargs: Any) -> list:
     errors = []
-    for name in ("ADAPTER", "RUNNER"):
+    for name in ("ADAPTER",):
         try:
             getattr(app_settings, name)
         except ImportError as exc:
@@ -209,6 +255,6 @@ def check_retention(app_configs: Any = None, **kwargs: Any) -> list:
                             f"IDEMPOTENCY_KEY_TTL_HOURS ({hours}): a retried report could be recorded twice.")
     return [
         Error(problem, hint="See docs/retention.md for the schedule and the triggers each kind allows.",
-              id="safety_workflow.E010")
+              id="safety_workflow.E012")
         for problem in problems
     ]

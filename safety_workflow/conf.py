@@ -99,12 +99,25 @@ DEFAULTS: dict[str, Any] = {
     # The council's name on bundle cover sheets and draft witness statements ("" prints "the Council").
     "COUNCIL_NAME": "",
     # A queued or running bundle build with no sign of life for this many seconds counts as dead
-    # (a killed worker) and may be retried through the API.
+    # (a killed worker): the scheduled requeue task queues it again, and it may be retried through the API.
     "BUNDLE_STALE_AFTER_SECONDS": 900,
+    # The requeue task gives up (marks the bundle failed) after this many attempts at one bundle.
+    "BUNDLE_MAX_ATTEMPTS": 3,
     # Evidence images are resampled to at most this resolution in bundles (judiciary guidance: 300 dpi).
     "BUNDLE_IMAGE_DPI": 300,
-    # Background work: dotted path to a runner class (runner.py).
-    "RUNNER": "safety_workflow.runner.SyncRunner",
+    # Background work (docs/background.md): the alias in the host's TASKS that runs safety_workflow's tasks,
+    # the queue for notifications and scheduled work, and the queue for bundle builds (give builds a queue
+    # and a worker of their own, so that a notice never waits behind a 500-page bundle).
+    "TASK_BACKEND": "default",
+    "TASK_QUEUE": "default",
+    "BUNDLE_TASK_QUEUE": "default",
+    # What the safety_workflow_scheduler command queues, and how often (seconds; 0 or None: never).
+    "SCHEDULE": {
+        "requeue_stale_bundles": 300,
+        "notify_overdue_tasks": 900,
+        "open_register_reviews": 86400,
+        "dispose_expired_records": 86400,
+    },
     # How long an Idempotency-Key is remembered, in hours.
     "IDEMPOTENCY_KEY_TTL_HOURS": 72,
     # Patterns in the log (docs/patterns.md). The course-of-conduct threshold (two occasions) is the
@@ -138,7 +151,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 #: Options given as dotted paths, imported on first use.
-IMPORT_STRINGS = ("ADAPTER", "RUNNER")
+IMPORT_STRINGS = ("ADAPTER",)
 
 #: Options whose default is a dict: the host's dict is merged over the default, key by key, so a host
 #: that sets one service level (or one role's groups, or the advice contact's phone) keeps the others.

@@ -1,9 +1,11 @@
 """Settings for the test suite: a custom user model, SQLite by default, DATABASE_URL for PostgreSQL."""
 
 import importlib.util
+import os
 import tempfile
 
 import dj_database_url
+import django
 
 from safety_workflow.api.schema import ENUM_NAME_OVERRIDES
 
@@ -25,9 +27,15 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "guardian",
     "viewflow.workflow",
+    "django_tasks_db",
     "safety_workflow",
     "tests.testapp",
 ]
+if django.VERSION < (6, 0):
+    INSTALLED_APPS.insert(0, "django_tasks")  # the backport of django.tasks (its checks and signals)
+HAVE_RQ = importlib.util.find_spec("django_tasks_rq") is not None and not os.environ.get("SW_TEST_WITHOUT_RQ")
+if HAVE_RQ:
+    INSTALLED_APPS.append("django_rq")
 AUTH_USER_MODEL = "testapp.Officer"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -60,7 +68,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MEDIA_ROOT = tempfile.mkdtemp(prefix="safety-workflow-tests-")
+# A worker process started by a test shares the test's storage.
+MEDIA_ROOT = os.environ.get("SW_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="safety-workflow-tests-")
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -77,8 +86,27 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {**ENUM_NAME_OVERRIDES},
 }
 
+# Background tasks: the suite runs them at once ("default"); the worker tests queue them on the database
+# ("database", with a real db_worker process) or on Redis ("rq", Redis database 11, with a real RQ worker).
+TASKS = {
+    "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend" if django.VERSION < (6, 0)
+                else "django.tasks.backends.immediate.ImmediateBackend"},
+    "database": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "bundles"]},
+}
+REDIS_URL = os.environ.get("SW_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
+RQ_QUEUE = os.environ.get("SW_TEST_RQ_QUEUE", "default")  # each RQ test run uses a queue of its own
+if HAVE_RQ:
+    TASKS["rq"] = {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": [RQ_QUEUE]}
+    RQ_QUEUES = {"default": {"URL": REDIS_URL}, RQ_QUEUE: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+# The suite runs tasks in the request on purpose (DEBUG is off, as in production).
+SILENCED_SYSTEM_CHECKS = ["safety_workflow.W002"]
+
 SAFETY_WORKFLOW = {
     "NON_WORKING_DATES": ["2026-12-25", "2026-12-28"],
     # The `base` tox env installs no extras: PDF export is then off, as a council without it would set.
     "PDF_EXPORT": importlib.util.find_spec("weasyprint") is not None,
+    # A worker process started by a test reads its backend from the environment.
+    "TASK_BACKEND": os.environ.get("SW_TEST_TASK_BACKEND", "default"),
+    "TASK_QUEUE": os.environ.get("SW_TEST_TASK_QUEUE", "default"),
+    "BUNDLE_TASK_QUEUE": os.environ.get("SW_TEST_TASK_QUEUE", "default"),
 }

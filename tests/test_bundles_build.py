@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
+from io import StringIO
 
 import pytest
 from django.core.checks import run_checks
@@ -23,7 +25,8 @@ URL = "/api/safety/bundles/"
 
 
 class WorkerKilled(BaseException):
-    """Stands in for a worker process dying mid-build (nothing in the job can catch it)."""
+    """Stands in for a worker process dying mid-build (nothing in the job can catch it; the immediate
+    backend records the task as failed). tests/test_background_workers.py kills a real worker process."""
 
 
 @pytest.fixture
@@ -120,7 +123,7 @@ def test_a_killed_build_is_stale_then_retried(people, case, client_for, django_c
 
     monkeypatch.setattr(render, "render_pdf", killed)
     client = client_for(people.legal)
-    with pytest.raises(WorkerKilled), django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True):
         client.post(URL, {"kind": "injunction", "scope": {"case": case.pk}}, format="json")
     row = Bundle.objects.get()
     assert row.status == "running" and not row.file and bundle_files(row.pk) == []
@@ -138,6 +141,71 @@ def test_a_killed_build_is_stale_then_retried(people, case, client_for, django_c
     assert row.status == "ready" and row.attempts == 2
     # The dead worker's job, delivered late, must not touch the bundle a retry has built.
     assert build_module.bundle_build_job(bundle_id=str(row.pk), attempt=1) == "skipped"
+
+
+@pytest.mark.django_db
+def test_the_scheduled_requeue_rebuilds_a_dead_build_and_gives_up_after_the_last_attempt(
+        people, case, client_for, django_capture_on_commit_callbacks, monkeypatch):
+    from django.core.management import call_command
+
+    from safety_workflow.bundles import render
+
+    monkeypatch.setattr(render, "render_pdf", lambda *args, **kwargs: (_ for _ in ()).throw(WorkerKilled()))
+    client = client_for(people.legal)
+    with django_capture_on_commit_callbacks(execute=True):
+        bundle = client.post(URL, {"kind": "injunction", "scope": {"case": case.pk}}, format="json").json()
+    assert bundle["status"] == "queued"
+    assert client.get(f"{URL}{bundle['id']}/").json()["status"] == "running"  # the "worker" died mid-build
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("safety_workflow_requeue_stale_bundles", stdout=StringIO())
+    assert Bundle.objects.get().attempts == 1  # not stale yet: a live build is never touched
+
+    for attempt in (1, 2):  # each dead attempt is queued again once it is stale ...
+        Bundle.objects.update(heartbeat_at=timezone.now() - dt.timedelta(seconds=901))
+        out = StringIO()
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("safety_workflow_requeue_stale_bundles", "--json", stdout=out)
+        assert json.loads(out.getvalue()) == {"requeued": 1, "failed": 0, "waiting": 0}
+        row = Bundle.objects.get()
+        assert (row.status, row.attempts, row.file.name) == ("running", attempt + 1, "")  # ... and died again
+    Bundle.objects.update(heartbeat_at=timezone.now() - dt.timedelta(seconds=901))
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("safety_workflow_requeue_stale_bundles", stdout=StringIO())
+    row = Bundle.objects.get()
+    assert (row.status, row.attempts) == ("failed", 3) and "3 times" in row.error  # BUNDLE_MAX_ATTEMPTS
+    assert [e["event"] for e in row.log if e["event"] in ("requeued", "gave_up")] == ["requeued", "requeued",
+                                                                                     "gave_up"]
+    assert bundle_files(row.pk) == []
+
+    monkeypatch.undo()  # a person may still retry it, and it builds
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"{URL}{row.pk}/retry/").status_code == 202
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == ("ready", 4) and row.task_id
+    assert client.get(f"{URL}{row.pk}/download/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_bundle_still_waiting_in_the_queue_is_not_queued_twice(people, case, client_for,
+                                                                django_capture_on_commit_callbacks, settings):
+    """On a queue that can say so, a build behind a long queue is left where it is, however old."""
+    settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "TASK_BACKEND": "database"}
+    client = client_for(people.legal)
+    with django_capture_on_commit_callbacks(execute=True):
+        bundle = client.post(URL, {"kind": "injunction", "scope": {"case": case.pk}}, format="json").json()
+    row = Bundle.objects.get(pk=bundle["id"])
+    assert row.status == "queued" and row.task_id  # on the database queue, no worker yet
+    Bundle.objects.update(heartbeat_at=timezone.now() - dt.timedelta(hours=2))
+    from safety_workflow.services.bundles import bundles_requeue_stale
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert bundles_requeue_stale() == {"requeued": 0, "failed": 0, "waiting": 1}
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.all().delete()  # the queue lost it: now it is queued again
+    with django_capture_on_commit_callbacks(execute=True):
+        assert bundles_requeue_stale() == {"requeued": 1, "failed": 0, "waiting": 0}
+    assert DBTaskResult.objects.get().args_kwargs["kwargs"] == {"bundle_id": bundle["id"], "attempt": 2}
 
 
 @pytest.mark.django_db
@@ -168,25 +236,24 @@ def test_evidence_that_changed_since_upload_stops_the_build(people, case, client
 
 
 @pytest.mark.django_db
-def test_checks_for_missing_pdf_libraries_and_celery(monkeypatch):
+def test_checks_for_missing_pdf_libraries(monkeypatch):
     monkeypatch.setitem(sys.modules, "pypdf", None)
     ids = {m.id for m in run_checks()}
     assert "safety_workflow.E008" in ids
-    monkeypatch.setitem(sys.modules, "celery", None)
-    with override_settings(SAFETY_WORKFLOW={"RUNNER": "safety_workflow.runner.CeleryRunner", "PDF_EXPORT": False}):
+    with override_settings(SAFETY_WORKFLOW={"PDF_EXPORT": False}):
         ids = {m.id for m in run_checks()}
-    assert "safety_workflow.E009" in ids and "safety_workflow.E008" not in ids
+    assert "safety_workflow.E008" not in ids
 
 
-def test_the_app_loads_without_importing_pdf_libraries_or_celery():
+def test_the_app_loads_without_importing_pdf_libraries_or_a_task_engine():
     code = (
         "import django, sys; django.setup(); "
-        "from safety_workflow import runner; import safety_workflow.api.urls; "
-        "assert 'safety_workflow.bundle_build' in runner.JOBS; "
-        "loaded = {'weasyprint', 'pypdf', 'celery'} & set(sys.modules); "
+        "import safety_workflow.api.urls; from safety_workflow import background; "
+        "assert background.build_bundle.module_path == 'safety_workflow.background.build_bundle'; "
+        "loaded = {'weasyprint', 'pypdf', 'rq', 'redis', 'django_rq'} & set(sys.modules); "
         "assert not loaded, loaded"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "SW_TEST_WITHOUT_RQ": "1"}
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
                             cwd=os.path.dirname(os.path.dirname(__file__)))
     assert result.returncode == 0, result.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 
+import django
 import pytest
 from django.core import checks
 from django.test import override_settings
@@ -20,7 +21,8 @@ def ids(results):
 
 @pytest.mark.django_db  # Django 6.1 also runs database checks
 def test_sound_configuration_has_no_messages():
-    assert [m for m in checks.run_checks() if m.id.startswith("safety_workflow")] == []
+    messages = [m for m in checks.run_checks() if m.id.startswith("safety_workflow") and not m.is_silenced()]
+    assert messages == []
 
 
 @override_settings(AUTHENTICATION_BACKENDS=["django.contrib.auth.backends.ModelBackend"])
@@ -69,6 +71,51 @@ def test_e007_and_w001_installed_apps(settings):
     apps = [a for a in settings.INSTALLED_APPS if a != "viewflow.workflow"] + ["viewflow"]
     with override_settings(INSTALLED_APPS=apps):
         assert ids(sw_checks.check_installed_apps()) == ["safety_workflow.E007", "safety_workflow.W001"]
+
+
+IMMEDIATE = ("django.tasks.backends.immediate.ImmediateBackend" if django.VERSION >= (6, 0)
+             else "django_tasks.backends.immediate.ImmediateBackend")
+DUMMY = IMMEDIATE.replace("immediate.ImmediateBackend", "dummy.DummyBackend")
+DATABASE = {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "bundles"]}
+
+
+def test_w002_tasks_run_in_the_request_on_a_production_setting():
+    with override_settings(TASKS={"default": {"BACKEND": IMMEDIATE}}, DEBUG=False):
+        messages = sw_checks.check_task_backend()
+        assert ids(messages) == ["safety_workflow.W002"] and "inside the request" in messages[0].msg
+    with override_settings(TASKS={"default": {"BACKEND": IMMEDIATE}}, DEBUG=True):
+        assert sw_checks.check_task_backend() == []  # development: fine
+    with override_settings(TASKS={"default": DATABASE}, DEBUG=False):
+        assert sw_checks.check_task_backend() == []  # a queue and a worker: what production wants
+    with override_settings(TASKS={"default": {"BACKEND": DUMMY}}, DEBUG=False):
+        assert ids(sw_checks.check_task_backend()) == ["safety_workflow.W003"]
+
+
+def test_w002_is_reported_by_manage_py_check(capsys):
+    from django.core.management import call_command
+
+    with override_settings(TASKS={"default": {"BACKEND": IMMEDIATE}}, DEBUG=False, SILENCED_SYSTEM_CHECKS=[]):
+        call_command("check")
+    assert "safety_workflow.W002" in capsys.readouterr().err
+
+
+def test_e010_task_backend_or_queue_not_configured():
+    with override_settings(SAFETY_WORKFLOW={"TASK_BACKEND": "nowhere"}):
+        messages = sw_checks.check_task_backend()
+        assert ids(messages) == ["safety_workflow.E010"] and "'nowhere'" in messages[0].msg
+    with override_settings(TASKS={"default": DATABASE}, SAFETY_WORKFLOW={"BUNDLE_TASK_QUEUE": "pdf"}):
+        messages = sw_checks.check_task_backend()
+        assert ids(messages) == ["safety_workflow.E010"] and "'pdf'" in messages[0].msg
+    with override_settings(TASKS={"default": DATABASE}, SAFETY_WORKFLOW={"BUNDLE_TASK_QUEUE": "bundles"}):
+        assert sw_checks.check_task_backend() == []
+
+
+def test_e011_bad_schedule():
+    with override_settings(SAFETY_WORKFLOW={"SCHEDULE": {"requeue_stale_bundles": 60, "send_newsletter": 60,
+                                                         "notify_overdue_tasks": "often"}}):
+        assert ids(sw_checks.check_schedule()) == ["safety_workflow.E011", "safety_workflow.E011"]
+    with override_settings(SAFETY_WORKFLOW={"SCHEDULE": {"requeue_stale_bundles": 60, "dispose_expired_records": 0}}):
+        assert sw_checks.check_schedule() == []
 
 
 def test_settings_are_read_lazily_and_reloaded():

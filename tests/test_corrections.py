@@ -29,6 +29,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """``with committed():`` runs what the code inside queued for after its commit (notices), as a real request does."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
 def c(people, client_for, decision_table, advice_templates, police_contact):
     return {name: client_for(getattr(people, name)) for name in vars(people)}
 
@@ -66,7 +72,7 @@ def entry_on_register(c, subject: Subject, incident_id: str, *, approved_days_ag
     return RegisterEntry.objects.get(pk=entry_id)
 
 
-def test_wrong_subject_linked_then_unlinked_and_split_puts_everything_right(c, people, decision_table,
+def test_wrong_subject_linked_then_unlinked_and_split_puts_everything_right(c, committed, people, decision_table,
                                                                            police_contact):
     today = timezone.localdate()
     year = dt.timedelta(days=365)
@@ -133,8 +139,9 @@ def test_wrong_subject_linked_then_unlinked_and_split_puts_everything_right(c, p
     # The doorbell camera shows Derek Hale. Members services unlink Gary Pike and link Derek Hale.
     mail.outbox.clear()
     why = "Doorbell camera footage shows Derek Hale, not Gary Pike."
-    response = c["members"].post(f"{API}/incidents/{at_home['id']}/unlink-subject/",
-                                 {"subject": str(derek.pk), "reason": why}, format="json")
+    with committed():  # the request's transaction commits: the notices queued on commit go out
+        response = c["members"].post(f"{API}/incidents/{at_home['id']}/unlink-subject/",
+                                     {"subject": str(derek.pk), "reason": why}, format="json")
     assert response.status_code == 200, response.content
     unlinked = response.json()
     assert unlinked["incident"]["subject"]["id"] == str(derek.pk)
@@ -192,8 +199,9 @@ def test_wrong_subject_linked_then_unlinked_and_split_puts_everything_right(c, p
     refused = c["legal"].post(f"{API}/cases/{case_a}/split/", {"incidents": [at_home["id"]], "reason": split_why},
                               format="json")
     assert refused.status_code == 404
-    response = c["safety"].post(f"{API}/cases/{case_a}/split/", {"incidents": [at_home["id"]], "reason": split_why},
-                                format="json")
+    with committed():
+        response = c["safety"].post(f"{API}/cases/{case_a}/split/",
+                                    {"incidents": [at_home["id"]], "reason": split_why}, format="json")
     assert response.status_code == 201, response.content
     split = response.json()
     case_b = split["new_case"]["id"]
@@ -346,7 +354,7 @@ def test_split_into_the_subjects_other_open_case_merges_it_there(c, people, deci
     assert gary_case["second"]["reference"] in [i["reference"] for i in context["incidents"]]
 
 
-def test_an_urgent_case_merged_at_triage_takes_its_referral_and_police_steps_along(c, people, decision_table,
+def test_an_urgent_case_merged_at_triage_takes_its_referral_and_police_steps_along(c, committed, people, decision_table,
                                                                                    police_contact):
     other = report(c["councillor"], occurred_at=ago(days=3), account="Called the office, abusive.", channel="phone")
     complete(c["members"], other["case"]["id"], "triage", {"new_subject": {"full_name": "Ann Other"}})
@@ -356,7 +364,8 @@ def test_an_urgent_case_merged_at_triage_takes_its_referral_and_police_steps_alo
     referral = PoliceReferral.objects.get(case_id=source)
     assert open_nodes(source) == ["police_acknowledge", "triage"]
     mail.outbox.clear()
-    complete(c["members"], source, "triage", {"subject": str(Subject.objects.get(full_name="Ann Other").pk)})
+    with committed():
+        complete(c["members"], source, "triage", {"subject": str(Subject.objects.get(full_name="Ann Other").pk)})
     # The case it was merged into holds the incident, the referral and the police steps; nothing is left behind.
     referral.refresh_from_db()
     assert referral.case_id == target and list(referral.incidents.values_list("pk", flat=True)) == [
@@ -398,7 +407,7 @@ def test_a_referral_left_empty_by_a_split_is_withdrawn_and_its_police_steps_stop
     assert Incident.objects.get(pk=second["id"]).case_id == case_id
 
 
-def test_an_entry_resting_on_the_unlinked_incident_is_reviewed_now(c, people):
+def test_an_entry_resting_on_the_unlinked_incident_is_reviewed_now(c, committed, people):
     from .register_helpers import active_entry
 
     def client_for_user(user):
@@ -408,8 +417,9 @@ def test_an_entry_resting_on_the_unlinked_incident_is_reviewed_now(c, people):
     stored = RegisterEntry.objects.get(pk=entry["id"])
     basis = stored.incidents.order_by("occurred_at").first()
     mail.outbox.clear()
-    response = c["safety"].post(f"{API}/incidents/{basis.pk}/unlink-subject/",
-                                {"reason": "The witness now says it was his brother."}, format="json")
+    with committed():
+        response = c["safety"].post(f"{API}/incidents/{basis.pk}/unlink-subject/",
+                                    {"reason": "The witness now says it was his brother."}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["register_entries"] == [stored.reference]  # health and safety see the register
     stored.refresh_from_db()

@@ -134,12 +134,15 @@ def test_medium_route_injunction_with_bundle(clients, decision_table, people):
     assert (action.bundle, action.claim_number, action.outcome) == (ready, "K00XX123", "granted")
 
 
-def test_serious_route_refers_to_police_at_once(clients, decision_table, police_contact):
+def test_serious_route_refers_to_police_at_once(clients, decision_table, police_contact,
+                                               django_capture_on_commit_callbacks):
     incident = report(clients.councillor, channel="in_person", account="He said he would kill me.")
     case_id = incident["case"]["id"]
     complete(clients.members, case_id, "triage", {})
     mail.outbox.clear()
-    result = complete(clients.safety, case_id, "assess", {"answers": answers(decision_table, threat_to_life=True)})
+    with django_capture_on_commit_callbacks(execute=True):
+        result = complete(clients.safety, case_id, "assess",
+                          {"answers": answers(decision_table, threat_to_life=True)})
     assert result["case"]["level"] == "serious" and result["case"]["route"] == "police"
 
     referral = PoliceReferral.objects.get(case_id=case_id)

@@ -52,7 +52,8 @@ def test_wheel_contents(wheel):
     text = zipfile.ZipFile(wheel).read(metadata).decode()
     assert "License-Expression: AGPL-3.0-or-later" in text or "License: AGPL-3.0-or-later" in text
     assert "Requires-Python: >=3.11" in text
-    assert "Provides-Extra: pdf" in text and "Provides-Extra: celery" in text
+    assert "Provides-Extra: pdf" in text and "Provides-Extra: rq" in text
+    assert "Requires-Dist: django-tasks-db>=0.13" in text and "Requires-Dist: django-tasks>=0.12" in text
 
 
 def test_wheel_installs_and_a_minimal_host_passes_check(wheel, tmp_path):
@@ -64,9 +65,14 @@ def test_wheel_installs_and_a_minimal_host_passes_check(wheel, tmp_path):
     host = tmp_path / "host"
     host.mkdir()
     (host / "minimal_host.py").write_text(textwrap.dedent("""
+        import os
         SECRET_KEY = "x"
         INSTALLED_APPS = ["django.contrib.auth", "django.contrib.contenttypes", "rest_framework",
-                          "django_filters", "drf_spectacular", "guardian", "viewflow.workflow", "safety_workflow"]
+                          "django_filters", "drf_spectacular", "guardian", "viewflow.workflow", "django_tasks_db",
+                          "safety_workflow"]
+        # The documented default: the task queue in the database (without TASKS, tasks run in the request).
+        if not os.environ.get("NO_TASKS"):
+            TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
         AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend",
                                    "guardian.backends.ObjectPermissionBackend"]
         DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
@@ -84,6 +90,9 @@ def test_wheel_installs_and_a_minimal_host_passes_check(wheel, tmp_path):
                             text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+    warned = subprocess.run([str(python), "-m", "django", "check"], cwd=host, env={**env, "NO_TASKS": "1"},
+                            capture_output=True, text=True, timeout=120)
+    assert warned.returncode == 0 and "safety_workflow.W002" in warned.stdout + warned.stderr
     migrate = subprocess.run([str(python), "-m", "django", "migrate", "--noinput"], cwd=host, env=env,
                              capture_output=True, text=True, timeout=300)
     assert migrate.returncode == 0, migrate.stdout + migrate.stderr

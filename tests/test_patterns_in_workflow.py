@@ -22,7 +22,8 @@ def c(people, client_for, decision_table, advice_templates, police_contact):
     return {name: client_for(getattr(people, name)) for name in vars(people)}
 
 
-def test_second_incident_against_one_councillor_flags_the_case_and_tells_the_assessor(c, people, decision_table):
+def test_second_incident_against_one_councillor_flags_the_case_and_tells_the_assessor(
+        c, people, decision_table, django_capture_on_commit_callbacks):
     first = report(c["councillor"], occurred_at=(timezone.now() - dt.timedelta(days=20)).isoformat(),
                    subject_details={"name": "Gary Pike", "handles": [{"kind": "email", "value": "gpike@mail.example"}]})
     case_id = first["case"]["id"]
@@ -41,8 +42,9 @@ def test_second_incident_against_one_councillor_flags_the_case_and_tells_the_ass
     assert Subject.objects.get(full_name="Gary Pike").incidents.count() == 1  # not linked yet
 
     mail.outbox.clear()
-    result = complete(c["members"], second["case"]["id"], "triage",
-                      {"subject": suggestions[0]["subject"]["id"]})
+    with django_capture_on_commit_callbacks(execute=True):
+        result = complete(c["members"], second["case"]["id"], "triage",
+                          {"subject": suggestions[0]["subject"]["id"]})
     assert result["case"]["state"] == "merged"
     flag = CourseOfConductFlag.objects.get()
     assert flag.councillor == people.councillor and flag.incident_count == 2

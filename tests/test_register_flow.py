@@ -354,9 +354,14 @@ def test_a_proposal_from_a_case_can_be_recorded_on_its_register_proposal_task(pe
     assert list(register_entries_for_case_proposal(people.legal, case)) == []
 
 
-def test_proposers_are_told_when_the_approver_is_needed(people, client_for, mailoutbox):
+def test_proposers_are_told_when_the_approver_is_needed(people, client_for, mailoutbox,
+                                                        django_capture_on_commit_callbacks):
     subject, incidents = subject_with_incidents(people, name="Gary Booth")
-    entry = client_for(people.safety).post(ENTRIES, proposal(subject, incidents), format="json").json()
+    with django_capture_on_commit_callbacks() as queued:
+        entry = client_for(people.safety).post(ENTRIES, proposal(subject, incidents), format="json").json()
+    assert mailoutbox == []  # nothing is sent inside the request: a task is queued after the commit
+    for send in queued:
+        send()
     assert [m.to for m in mailoutbox] == [["mo@council.example"]]  # the other officer, not the proposer
     assert entry["reference"] in mailoutbox[0].subject
     assert "Gary" not in mailoutbox[0].subject + mailoutbox[0].body  # identifiers only

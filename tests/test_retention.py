@@ -118,7 +118,7 @@ def test_a_council_sets_only_the_kinds_it_changes(settings):
     settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "RETENTION": {"case": {"years": 7, "after": "case_closed"}}}
     rules = schedule()
     assert rules["case"].amount == 7 and rules["evidence"].amount == 6 and rules["access_log"].unit == "years"
-    assert not [e for e in run_checks() if e.id == "safety_workflow.E010"]
+    assert not [e for e in run_checks() if e.id == "safety_workflow.E012"]
 
 
 @pytest.mark.parametrize("retention, problem", [
@@ -132,7 +132,7 @@ def test_a_council_sets_only_the_kinds_it_changes(settings):
 ])
 def test_an_impossible_schedule_is_a_system_check_error(settings, retention, problem):
     settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "RETENTION": retention}
-    errors = [e for e in run_checks() if e.id == "safety_workflow.E010"]
+    errors = [e for e in run_checks() if e.id == "safety_workflow.E012"]
     assert errors and any(problem in e.msg for e in errors), [e.msg for e in errors]
 
 

@@ -132,7 +132,8 @@ def test_every_human_task_gets_its_due_time(people, client_for, case_at_triage):
     assert local_due.weekday() < 5 and local_due.date() > local_created.date()
 
 
-def test_overdue_tasks_are_listed_by_api_and_command(people, client_for, case_at_triage):
+def test_overdue_tasks_are_listed_by_api_and_command(people, client_for, case_at_triage,
+                                                     django_capture_on_commit_callbacks):
     members = client_for(people.members)
     task = open_task(members, case_at_triage, "triage")
     assert members.get(f"{API}/tasks/overdue/").json()["results"] == []
@@ -143,7 +144,8 @@ def test_overdue_tasks_are_listed_by_api_and_command(people, client_for, case_at
 
     mail.outbox.clear()
     out = StringIO()
-    call_command("safety_workflow_overdue", "--notify", "--json", stdout=out)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("safety_workflow_overdue", "--notify", "--json", stdout=out)
     result = json.loads(out.getvalue())
     assert [row["task"] for row in result["overdue"]] == [task["id"]] and result["notified"] == 1
     assert result["overdue"][0]["hours_late"] >= 5

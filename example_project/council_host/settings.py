@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import django
 
 from safety_workflow.api.schema import ENUM_NAME_OVERRIDES
 
@@ -30,9 +31,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "viewflow.workflow",  # only the workflow engine: viewflow's base app would edit MIDDLEWARE
+    "django_tasks_db",  # the task queue, in this database
     "safety_workflow",
     "council_host",
 ]
+if django.VERSION < (6, 0):
+    INSTALLED_APPS.insert(0, "django_tasks")  # Django 5.2: the backport of django.tasks
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -68,6 +72,30 @@ DATABASES = {
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=0
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the workers write to one file: wait for each other's writes instead of failing,
+    # and let readers go on while one writes (WAL).
+    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE",
+                                       "init_command": "PRAGMA journal_mode=WAL;"}
+
+# Background work (docs/background.md). By default the queue is this database: `manage.py db_worker`
+# runs the tasks, one worker for the "default" queue (notices, scheduled work) and one for "bundles", so
+# a notice never waits behind a 500-page bundle. `make demo` starts both, and the scheduler, beside the
+# server. TASK_ENGINE=rq moves the queue to Redis (REDIS_URL) and the workers to RQ; TASK_ENGINE=immediate
+# runs every task inside its request, with no worker (for comparison only).
+TASK_ENGINE = os.environ.get("TASK_ENGINE", "database")
+if TASK_ENGINE == "rq":
+    INSTALLED_APPS.append("django_rq")
+    REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default", "bundles"]}}
+    # A build may take minutes: RQ's default job timeout (180 s) would stop a large bundle.
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600},
+                 "bundles": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+elif TASK_ENGINE == "immediate":  # no worker: each task runs inside the request (W002 warns off DEBUG)
+    TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend" if django.VERSION >= (6, 0)
+                         else "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default", "bundles"]}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "bundles"]}}
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -80,12 +108,12 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-MEDIA_ROOT = BASE_DIR / "media"
+MEDIA_ROOT = os.environ.get("DEMO_MEDIA_ROOT") or BASE_DIR / "media"
 MEDIA_URL = "/media-not-served/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Notifications the demo sends are written to files instead of being mailed.
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-EMAIL_FILE_PATH = BASE_DIR / "sent-mail"
+EMAIL_FILE_PATH = os.environ.get("DEMO_SENT_MAIL") or BASE_DIR / "sent-mail"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -122,11 +150,13 @@ SAFETY_WORKFLOW = {
         "information_governance": ["Information Governance"],
     },
     "REFERENCE_PREFIX": "DEMO",
+    "BUNDLE_TASK_QUEUE": "bundles",
 }
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"safety_workflow": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {"safety_workflow": {"handlers": ["console"], "level": "INFO"},
+                "django_tasks_db": {"handlers": ["console"], "level": "INFO"}},
 }

@@ -1,12 +1,6 @@
 """Court-ready case bundles and packs: compose (records -> documents), render (HTML -> PDF with
-WeasyPrint), assemble (pypdf: exhibits, page numbers, bookmarks, links), build (the background job).
+WeasyPrint), assemble (pypdf: exhibits, page numbers, bookmarks, links), build (the background task's body).
 
-Importing this package registers the build job with the runner; it imports neither WeasyPrint nor
-pypdf, so the app loads without the ``pdf`` extra.
+Importing this package imports neither WeasyPrint nor pypdf, so the app loads without the ``pdf`` extra.
+The task that runs a build is ``safety_workflow.background.build_bundle``.
 """
-
-from ..runner import register_job
-
-BUILD_JOB = "safety_workflow.bundle_build"
-
-register_job(BUILD_JOB, "safety_workflow.bundles.build.bundle_build_job")

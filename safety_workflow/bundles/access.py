@@ -256,7 +256,7 @@ def compose_subject_access(bundle: Bundle) -> Composition:
     councillor_ids = {i.councillor_id for i in incidents}
     docs = [
         Document(anchor="cover", title="About this export", template=f"{TEMPLATE_DIR}/access/cover.html", context={
-            "council": council_name(), "subject": subject_name(subject), "prepared_on": fmt_date(timezone.now()),
+            "council": council_name(), "subject": subject_name(subject), "prepared_on": fmt_date(bundle.requested_at),
             "prepared_by": person(bundle.requested_by), "purpose": bundle.purpose,
         }),
         Document(anchor="details", title="Personal details held", template=f"{TEMPLATE_DIR}/access/details.html",

@@ -12,7 +12,6 @@ labels 1..M, internal links resolved to explicit destinations, and an open actio
 from __future__ import annotations
 
 import hashlib
-import os
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -344,6 +343,7 @@ def assemble(
     producer: str,
     lang: str = "en-GB",
     progress: Callable[[int, int], None] | None = None,
+    file_id: bytes | None = None,
 ) -> AssemblyResult:
     """Write the bundle to ``target`` page by page, then hash it.
 
@@ -438,7 +438,11 @@ def assemble(
         info = writer.allocate()
         writer.write_object(info, {"/Title": TextStringObject(title), "/Producer": TextStringObject(producer)},
                             no_remap)
-        writer.finish(root=root, info=info, file_id=os.urandom(16))
+        # The trailer's /ID is derived, never random (and the Info has no dates): the same records
+        # give the same bytes, so a rebuilt bundle has the same SHA-256.
+        if file_id is None:
+            file_id = hashlib.sha256(f"{title}\0{producer}".encode()).digest()[:16]
+        writer.finish(root=root, info=info, file_id=file_id)
     digest = hashlib.sha256()
     size = 0
     with open(target, "rb") as handle:

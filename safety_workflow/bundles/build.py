@@ -1,15 +1,19 @@
 """The bundle build job: compose, render, assemble, hash, publish; with progress, atomically.
 
-Run through the runner as ``safety_workflow.bundle_build`` with ``bundle_id`` and ``attempt``.
+Run by the task ``background.build_bundle`` with ``bundle_id`` and ``attempt``.
 The job claims the bundle only if it is still queued for that attempt, so a stale message or a
 build superseded by a retry does nothing. Everything is built in a private temporary folder; the
 file is stored, and the row set to READY with its SHA-256, size and page count, in one transaction
 at the very end. Any failure marks the bundle FAILED with nothing downloadable; a worker killed
-mid-build leaves it RUNNING with an old heartbeat, which the API reports as stale and lets retry.
+mid-build leaves it RUNNING with an old heartbeat, which the API reports as stale and lets retry, and
+which the scheduled ``requeue_stale_bundles`` task queues again. The PDF is deterministic (no build
+time, no random file id), so the rebuilt bundle has the same SHA-256 as the lost one would have had.
 """
 
 from __future__ import annotations
 
+import glob
+import hashlib
 import logging
 import os
 import shutil
@@ -30,7 +34,6 @@ from .redact import Redactor
 
 logger = logging.getLogger("safety_workflow")
 
-JOB_NAME = "safety_workflow.bundle_build"
 #: Share of the progress bar for each stage (they add up to 100).
 STAGES = {"collect": (0, 5), "exhibits": (5, 15), "compose": (15, 25), "render": (25, 75),
           "assemble": (75, 97), "publish": (97, 100)}
@@ -106,8 +109,10 @@ def build(bundle: Bundle, folder: str, progress: Progress) -> tuple[str, Any, li
             setattr(exhibit, name, redactor.text(getattr(exhibit, name)))
     composition.title = redactor.text(composition.title)
 
+    # Dated as requested, not as built: a retried build gives the same bytes.
+    generated_at = timezone.localtime(bundle.requested_at).isoformat()
     bundle_context = {"bundle": {"id": str(bundle.pk), "kind": bundle.get_kind_display(), "code": bundle.kind,
-                                 "title": composition.title, "generated_at": timezone.localtime().isoformat()}}
+                                 "title": composition.title, "generated_at": generated_at}}
     html = render_html(composition, bundle_context=bundle_context,
                        progress=lambda n, t: progress("compose", n, t, f"Composed document {n} of {t}"))
     clock.lap("compose")
@@ -157,7 +162,7 @@ def build(bundle: Bundle, folder: str, progress: Progress) -> tuple[str, Any, li
     output = os.path.join(folder, "bundle.pdf")
     assembled = assemble(
         target=output, sources=sources, slots=slots, bookmarks=bookmarks, title=composition.title,
-        producer=f"safety_workflow {__version__}",
+        producer=f"safety_workflow {__version__}", file_id=hashlib.sha256(str(bundle.pk).encode()).digest()[:16],
         progress=lambda n, t: progress("assemble", n, t, f"Assembled page {n} of {t}"),
     )
     clock.lap("assemble")
@@ -239,13 +244,20 @@ def _fail(bundle_id: Any, attempt: int, message: str) -> None:
         current.save(update_fields=["status", "error", "finished_at", "heartbeat_at", "step", "log"])
 
 
+def _remove_leftovers(bundle_id: Any) -> None:
+    """Delete the temporary folders of earlier attempts at this bundle that died here (a killed worker)."""
+    for folder in glob.glob(os.path.join(tempfile.gettempdir(), f"sw-bundle-{bundle_id}-*")):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def bundle_build_job(*, bundle_id: str, attempt: int) -> str:
-    """The job the runner calls. Returns the bundle's final status for this attempt."""
+    """The build, as the task ``background.build_bundle`` runs it. Returns the outcome of this attempt."""
     bundle = _claim(bundle_id, attempt)
     if bundle is None:
         return "skipped"
     progress = Progress(bundle.pk, attempt)
-    folder = tempfile.mkdtemp(prefix="sw-bundle-")
+    _remove_leftovers(bundle.pk)
+    folder = tempfile.mkdtemp(prefix=f"sw-bundle-{bundle.pk}-{attempt}-")
     try:
         path, assembled, log = build(bundle, folder, progress)
         progress("publish", 0, 1, "Storing the bundle", force=True)

@@ -363,7 +363,7 @@ def compose_liaison_meeting(bundle: Bundle) -> Composition:
     docs = [
         Document(anchor="cover", title="Cover sheet", template=f"{TEMPLATE_DIR}/liaison/cover.html",
                  context={"period": period, "council": council_name(), "prepared_by": person(bundle.requested_by),
-                          "prepared_on": fmt_date(timezone.now()), "incident_count": len(incidents),
+                          "prepared_on": fmt_date(bundle.requested_at), "incident_count": len(incidents),
                           "referral_count": len(referrals)}),
         Document(anchor="incidents", title="Incidents since the last meeting",
                  template=f"{TEMPLATE_DIR}/liaison/incidents.html",
@@ -379,7 +379,7 @@ def compose_liaison_meeting(bundle: Bundle) -> Composition:
                       "referred_at": fmt_date(r.referred_at), "status": str(r.get_status_display()),
                       "crime_reference": r.crime_reference, "urgent": r.urgent,
                       "contact": str(r.contact) if r.contact_id else "",
-                      "days_open": (timezone.now() - r.referred_at).days}
+                      "days_open": (bundle.requested_at - r.referred_at).days}
                      for r in referrals]}),
         Document(anchor="escalations", title="Subjects whose conduct is escalating",
                  template=f"{TEMPLATE_DIR}/liaison/escalations.html",

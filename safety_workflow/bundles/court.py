@@ -142,7 +142,7 @@ def compose_injunction(bundle: Bundle) -> Composition:
                 by_incident.setdefault(incident.pk, []).append(exhibit)
         witness["exhibits"] = [e for e in exhibits if e.witness == witness["name"]]
 
-    today = fmt_date(timezone.now())
+    today = fmt_date(bundle.requested_at)
     docs = [Document(
         anchor="cover", title="Cover sheet", template=f"{TEMPLATE_DIR}/injunction/cover.html",
         context={"council": council_name(), "subject": subject, "basis": basis, "cases": [Verbatim(c) for c in cases],
@@ -224,7 +224,7 @@ def compose_police_referral(bundle: Bundle) -> Composition:
             "urgent": latest.urgent, "referred_at": fmt_datetime(latest.referred_at),
             "status": str(latest.get_status_display()), "reason": latest.reason,
             "level": level_label(case.level) if case.level else "Not assessed",
-            "prepared_by": person(user), "prepared_on": fmt_date(timezone.now()),
+            "prepared_by": person(user), "prepared_on": fmt_date(bundle.requested_at),
             "incident_count": len(incidents), "exhibit_count": len(exhibits),
         }),
         Document(anchor="contact", title="Named police contact and crime reference",

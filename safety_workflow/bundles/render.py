@@ -13,9 +13,11 @@ each document will have once the exhibit's pages replace the placeholder.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,6 +114,31 @@ _progress_lock = threading.Lock()
 _progress_users = 0
 _progress_saved: tuple[int, bool] = (logging.NOTSET, True)
 
+#: fontTools (WeasyPrint's font subsetter when HarfBuzz-Subset is missing) stamps each subset font with
+#: the time it was written, unless SOURCE_DATE_EPOCH is set (reproducible-builds.org). A fixed stamp
+#: keeps a rebuilt bundle byte for byte the same. A value the host has set is left alone.
+_epoch_lock = threading.Lock()
+_epoch_users = 0
+_epoch_set = False
+
+
+@contextmanager
+def _reproducible_fonts() -> Any:
+    global _epoch_users, _epoch_set
+    with _epoch_lock:
+        if not _epoch_users and "SOURCE_DATE_EPOCH" not in os.environ:
+            os.environ["SOURCE_DATE_EPOCH"] = "0"
+            _epoch_set = True
+        _epoch_users += 1
+    try:
+        yield
+    finally:
+        with _epoch_lock:
+            _epoch_users -= 1
+            if not _epoch_users and _epoch_set:
+                os.environ.pop("SOURCE_DATE_EPOCH", None)
+                _epoch_set = False
+
 
 def render_pdf(html: str, target: str, *, fetcher: Any, dpi: int | None = None,
                on_layout_page: Callable[[int], None] | None = None) -> RenderResult:
@@ -135,7 +162,8 @@ def render_pdf(html: str, target: str, *, fetcher: Any, dpi: int | None = None,
         # The options go to render() too: images are prepared (and resampled to ``dpi``) as they load.
         document = HTML(string=html, base_url=None, url_fetcher=fetcher).render(**options)
         anchors = [list(page.anchors) for page in document.pages]
-        document.write_pdf(target, **options)
+        with _reproducible_fonts():
+            document.write_pdf(target, **options)
         del document
     finally:
         if handler is not None:

@@ -1,4 +1,4 @@
-"""Exported case bundles and packs, built in the background.
+"""Exported case bundles and packs, built in the background by a worker (``background.build_bundle``).
 
 A bundle row is the job and its result. The file, its SHA-256, its size and its page count are
 set together with status READY in one transaction at the end of a build: a bundle that is not
@@ -59,6 +59,11 @@ class Bundle(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     step = models.CharField(max_length=200, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    task_id = models.CharField(
+        max_length=64, blank=True, editable=False,
+        help_text=_("The id the task backend gave this attempt's build (to tell a build still waiting in the queue "
+                    "from one that was lost)."),
+    )
     file = models.FileField(upload_to=bundle_upload_to, max_length=300, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     size = models.PositiveBigIntegerField(null=True, blank=True)

@@ -1,4 +1,4 @@
-"""Requesting, retrying and downloading bundles. The build itself is ``bundles.build`` (a background job)."""
+"""Requesting, retrying, requeueing and downloading bundles. The build is ``bundles.build``, run by a worker."""
 
 from __future__ import annotations
 
@@ -13,12 +13,10 @@ from django.utils import timezone
 from ..conf import app_settings
 from ..errors import Conflict, InvalidInput, NotFound, SafetyWorkflowError
 from ..models import Bundle, Case, PoliceReferral
-from ..runner import get_runner
 from ..selectors.bundles import bundle_kinds_for
 from ..selectors.cases import case_get, incidents_visible_to
 from .audit import access_log_record, timeline_record
 
-BUILD_JOB = "safety_workflow.bundle_build"
 MAX_PERIOD_DAYS = 3 * 366
 
 
@@ -184,9 +182,22 @@ def _check_available() -> None:
         raise ExportUnavailable()
 
 
+def _queue_build(bundle: Bundle) -> None:
+    """Queue this attempt's build once the transaction commits, and remember the task's id (for the requeue job)."""
+    from ..background import build_bundle, enqueue_after_commit
+
+    bundle_id, attempt = bundle.pk, bundle.attempts
+
+    def remember(result: Any) -> None:
+        Bundle.objects.filter(pk=bundle_id, attempts=attempt).update(task_id=str(result.id)[:64])
+
+    enqueue_after_commit(build_bundle, queue_name=app_settings.BUNDLE_TASK_QUEUE, on_enqueued=remember,
+                         bundle_id=str(bundle_id), attempt=attempt)
+
+
 def bundle_request(*, user: Any, kind: str, scope: Any, redactions: Any = None, purpose: str = "",
                    request: Any = None) -> Bundle:
-    """Ask for a bundle. It is built in the background (after this transaction commits)."""
+    """Ask for a bundle. It is built by a worker: this only checks, records and queues (after the commit)."""
     if kind not in Bundle.Kind.values:
         raise InvalidInput(errors={"kind": ["Not a kind of bundle."]})
     if kind not in bundle_kinds_for(user):
@@ -211,7 +222,7 @@ def bundle_request(*, user: Any, kind: str, scope: Any, redactions: Any = None, 
         if case is not None:
             timeline_record(case=case, actor=user, action="bundle_requested",
                             summary=f"{bundle.get_kind_display()} requested.", data={"bundle": str(bundle.pk)})
-        get_runner().enqueue(BUILD_JOB, bundle_id=str(bundle.pk), attempt=bundle.attempts)
+        _queue_build(bundle)
     bundle.refresh_from_db()
     return bundle
 
@@ -228,19 +239,71 @@ def bundle_retry(*, user: Any, bundle: Bundle, request: Any = None) -> Bundle:
         now = timezone.now()
         current.attempts += 1
         current.status = Bundle.Status.QUEUED
-        current.progress, current.step, current.error = 0, "", ""
+        current.progress, current.step, current.error, current.task_id = 0, "", "", ""
         current.started_at = current.finished_at = None
         current.heartbeat_at = now
         current.log = [*current.log, {"at": now.isoformat(), "event": "retry", "by": str(user.pk),
                                       "attempt": current.attempts}]
-        current.save(update_fields=["attempts", "status", "progress", "step", "error", "started_at", "finished_at",
-                                    "heartbeat_at", "log"])
+        current.save(update_fields=["attempts", "status", "progress", "step", "error", "task_id", "started_at",
+                                    "finished_at", "heartbeat_at", "log"])
         access_log_record(actor=user, action="export", object_type="bundle", object_id=current.pk,
                           object_repr=str(current), result="retry", request=request,
                           data={"kind": current.kind, "attempt": current.attempts})
-        get_runner().enqueue(BUILD_JOB, bundle_id=str(current.pk), attempt=current.attempts)
+        _queue_build(current)
     current.refresh_from_db()
     return current
+
+
+def bundles_requeue_stale(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Queue again every build that shows no sign of life (its worker was killed, or the queue lost it).
+
+    A bundle is stale when it is queued or running and its heartbeat is older than
+    ``BUNDLE_STALE_AFTER_SECONDS``. One still waiting in the queue behind other work (the backend says
+    its task has not started) is left alone. A stale build is queued again under a new attempt
+    number, so a late message for the old attempt does nothing; after ``BUNDLE_MAX_ATTEMPTS``
+    attempts it is marked failed instead (a retry through the API may still be asked for).
+    Run by the scheduled task ``requeue_stale_bundles`` and the ``safety_workflow_requeue_stale_bundles`` command.
+    """
+    from ..background import task_still_waiting
+
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=app_settings.BUNDLE_STALE_AFTER_SECONDS)
+    active = (Bundle.Status.QUEUED, Bundle.Status.RUNNING)
+    candidates = list(Bundle.objects.filter(status__in=active, heartbeat_at__lt=cutoff)
+                      .order_by("requested_at").values_list("pk", flat=True))
+    counts = {"requeued": 0, "failed": 0, "waiting": 0}
+    for pk in candidates:
+        with transaction.atomic():
+            current = Bundle.objects.select_for_update().filter(pk=pk).first()
+            if current is None or not current.is_stale(now):
+                continue
+            if current.status == Bundle.Status.QUEUED and task_still_waiting(current.task_id):
+                counts["waiting"] += 1
+                continue
+            if current.attempts >= app_settings.BUNDLE_MAX_ATTEMPTS:
+                current.status = Bundle.Status.FAILED
+                current.error = (f"The build stopped without finishing {current.attempts} times (its worker was "
+                                 "stopped or ran out of memory). Retry, or ask an administrator to look at the "
+                                 "worker's log.")
+                current.step = "Failed"
+                current.finished_at = current.heartbeat_at = now
+                current.log = [*current.log, {"at": now.isoformat(), "event": "gave_up", "attempt": current.attempts}]
+                current.save(update_fields=["status", "error", "step", "finished_at", "heartbeat_at", "log"])
+                counts["failed"] += 1
+                continue
+            previous = current.status
+            current.attempts += 1
+            current.status = Bundle.Status.QUEUED
+            current.progress, current.step, current.error, current.task_id = 0, "", "", ""
+            current.started_at = current.finished_at = None
+            current.heartbeat_at = now
+            current.log = [*current.log, {"at": now.isoformat(), "event": "requeued", "attempt": current.attempts,
+                                          "was": previous}]
+            current.save(update_fields=["attempts", "status", "progress", "step", "error", "task_id", "started_at",
+                                        "finished_at", "heartbeat_at", "log"])
+            _queue_build(current)
+            counts["requeued"] += 1
+    return counts
 
 
 def bundle_file_sha256(bundle: Bundle) -> str:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from .. import patterns, signals
 from ..adapter import get_adapter
 from ..models import Case, CourseOfConductFlag, EscalationSignal, Subject
+from ..notifications import notify
 from ..roles import Role
 from ..selectors.patterns import escalation_options, subject_incident_records
 from .audit import timeline_record
@@ -218,7 +219,7 @@ def _tell_assessors_withdrawn(result: ConductCorrection) -> None:
     """One message to health and safety: identifiers only, the reasons are on the cases."""
     items = [*result.withdrawn_flags, *result.withdrawn_signals]
     references = sorted({item.case.reference for item in items})
-    get_adapter().notify(
+    notify(
         event="conduct_withdrawn",
         recipients=get_adapter().users_with_role(Role.HEALTH_AND_SAFETY),
         subject=f"Councillor safety: a pattern withdrawn in case {', '.join(references)}",
@@ -248,7 +249,7 @@ def _tell_assessors(result: ConductUpdate) -> None:
     if result.signals:
         kinds = ", ".join(sorted({s.get_kind_display().lower() for s in result.signals}))
         lines.append(f"New escalation signal(s): {kinds}.")
-    get_adapter().notify(
+    notify(
         event="course_of_conduct_flagged" if result.flags else "escalation_signal_noticed",
         recipients=get_adapter().users_with_role(Role.HEALTH_AND_SAFETY),
         subject=f"Councillor safety: a pattern in case {', '.join(references)}",

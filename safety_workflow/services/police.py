@@ -10,6 +10,7 @@ from .. import signals
 from ..adapter import get_adapter
 from ..errors import Forbidden, InvalidInput
 from ..models import Case, Incident, PoliceContact, PoliceReferral
+from ..notifications import notify
 from ..roles import Role, has_role
 from .audit import timeline_record
 
@@ -174,8 +175,8 @@ def _tell_police(*, referral: PoliceReferral, event: str, subject: str, message:
     recipients: list[Any] = list(get_adapter().users_with_role(Role.POLICE_LIAISON))
     if referral.contact is not None:
         recipients.append(referral.contact)
-    get_adapter().notify(event=event, recipients=recipients, subject=subject, message=message,
-                         context={"case": referral.case.reference, "referral": str(referral.pk)})
+    notify(event=event, recipients=recipients, subject=subject, message=message,
+           context={"case": referral.case.reference, "referral": str(referral.pk)})
 
 
 def _user(actor: Any) -> Any:

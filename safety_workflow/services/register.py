@@ -35,6 +35,7 @@ from ..models import (
     RegisterMitigation,
     Subject,
 )
+from ..notifications import notify
 from ..roles import roles_for
 from ..selectors.register import REGISTER_OFFICER_ROLES, may_propose_entries
 from .audit import access_log_record
@@ -84,8 +85,8 @@ def _notify_officers(*, event: str, subject: str, message: str, entry: RegisterE
     if exclude is not None:
         recipients.pop(exclude.pk, None)
     # Identifiers only: the notice says where to look, never who the entry is about.
-    adapter.notify(event=event, recipients=list(recipients.values()), subject=subject, message=message,
-                   context={"register_entry": entry.reference})
+    notify(event=event, recipients=list(recipients.values()), subject=subject, message=message,
+           context={"register_entry": entry.reference})
 
 
 def _open_task(entry: RegisterEntry, node: str) -> Task:

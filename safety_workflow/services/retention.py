@@ -51,6 +51,7 @@ from ..models import (
     Subject,
     TimelineEntry,
 )
+from ..notifications import notify
 from ..retention import CASE_CLOSED, KINDS, Rule, schedule
 from ..roles import Role
 from ..selectors.retention import held_case_ids, held_entry_ids, held_subject_ids
@@ -486,11 +487,11 @@ def _holds_due_for_review(run: _Run) -> None:
     recipients = {u.pk: u for role in (Role.MONITORING_OFFICER, Role.LEGAL) for u in adapter.users_with_role(role)}
     for hold in to_tell:
         # Identifiers only: the notice says where to look, never whom the hold is about.
-        adapter.notify(event="legal_hold_review_due", recipients=list(recipients.values()),
-                       subject="A legal hold is due for review",
-                       message=f"Legal hold {hold.pk} was due for review on {hold.review_on:%d %B %Y}. "
-                               "Sign in to review or release it.",
-                       context={"legal_hold": str(hold.pk)})
+        notify(event="legal_hold_review_due", recipients=list(recipients.values()),
+               subject="A legal hold is due for review",
+               message=f"Legal hold {hold.pk} was due for review on {hold.review_on:%d %B %Y}. "
+                       "Sign in to review or release it.",
+               context={"legal_hold": str(hold.pk)})
         LegalHold.objects.filter(pk=hold.pk).update(review_notified_on=today)
 
 

@@ -18,6 +18,7 @@ from ..adapter import get_adapter
 from ..conf import app_settings
 from ..errors import Conflict, Forbidden
 from ..models import TaskDeadline
+from ..notifications import notify
 from ..roles import roles_for
 
 
@@ -110,7 +111,7 @@ def tasks_overdue_notify(*, tasks: list[Task], now: Any = None) -> int:
             user for role in task_roles(task) for user in adapter.users_with_role(role)
         ]
         reference = getattr(getattr(task.process, "case", None), "reference", task.process_id)
-        adapter.notify(
+        notify(
             event="task_overdue",
             recipients=recipients,
             subject=f"Overdue: {task.flow_task.task_title} ({reference})",

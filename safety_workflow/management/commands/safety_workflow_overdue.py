@@ -1,7 +1,8 @@
 """List the human tasks that are past their due time, and tell the people whose role does them.
 
-Run from cron, e.g. every 15 minutes: ``python manage.py safety_workflow_overdue --notify``.
-Each task is notified once; the list is printed every time. Exit status 0.
+Run from cron, e.g. every 15 minutes: ``python manage.py safety_workflow_overdue --notify``, or let
+``safety_workflow_scheduler`` queue the task of the same work (``background.notify_overdue_tasks``).
+Each task is notified once (the notices are queued and sent by a worker); the list is printed every time.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Each erasure keeps a tombstone, writes an "erase" row to the access log and a row to the disposal log;
 an entry under a legal hold is kept. ``safety_workflow_dispose`` does this and every other kind of record;
-this command is the register's part alone. Run daily.
+this command is the register's part alone. Run daily from cron, or let ``safety_workflow_scheduler``
+queue ``background.dispose_expired_records``, which disposes of every kind.
 """
 
 from __future__ import annotations

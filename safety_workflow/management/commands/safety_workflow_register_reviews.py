@@ -1,7 +1,8 @@
 """Open the review of every register entry whose review date has come, and report overdue reviews.
 
-Run daily (cron, Celery beat). Exits with status 0; overdue reviews are printed (and can be
-mailed by the scheduler) so that the monitoring officer sees them.
+Run daily from cron, or let ``safety_workflow_scheduler`` queue the task of the same work
+(``background.open_register_reviews``). Exits with status 0; overdue reviews are printed (cron can mail
+them) so that the monitoring officer sees them.
 """
 
 from __future__ import annotations

@@ -5,40 +5,58 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..models import Assessment, Case, CouncilAction, PoliceReferral
+from ..models import Assessment, Case, CouncilAction, Level, PoliceReferral, Route
 from ..roles import CASE_OFFICER_ROLES, SUBJECT_ROLES, Role, roles_for
 from ..selectors.cases import case_get, cases_visible_to, incidents_visible_to, sees_whole_case
 from ..selectors.common import get_or_not_found
-from ..selectors.patterns import conduct_flags_for_case, flag_as_dict
+from ..selectors.patterns import conduct_flags_for_case
 from ..selectors.tasks import task_queue
 from ..services.audit import access_log_record
 from ..services.police import police_referral_update
-from .base import SafetyAPIMixin
-from .serializers import PersonOutput
+from . import fields
+from .base import (
+    BooleanFilter,
+    DateTimeFilter,
+    FilterSet,
+    InputSerializer,
+    ModelOutput,
+    SafetyAPIMixin,
+    collection,
+)
+from .serializers import CaseSummary, IncidentSummary, PersonOutput, SubjectSummary
 
 
-class CaseOutput(serializers.ModelSerializer):
-    opened_at = serializers.DateTimeField(source="created")
-    subject = serializers.SerializerMethodField()
+class CaseOutput(ModelOutput):
+    opened_at = fields.DateTimeField(source="created")
+    subject = serializers.SerializerMethodField(help_text="Who the case is about, for the roles that see subjects.")
+    merged_into = serializers.SerializerMethodField(help_text="The case this one was merged into, if you see it.")
 
     class Meta:
         model = Case
         fields = ["id", "reference", "state", "level", "route", "immediate_danger", "opened_at", "closed_at",
                   "merged_into", "subject"]
 
+    @extend_schema_field(SubjectSummary(allow_null=True))
     def get_subject(self, case: Case) -> dict[str, str] | None:
         if case.subject_id is None or not self.context["roles"] & SUBJECT_ROLES:
             return None
-        return {"id": str(case.subject_id), "name": str(case.subject)}
+        return SubjectSummary(case.subject).data
+
+    @extend_schema_field(CaseSummary(allow_null=True))
+    def get_merged_into(self, case: Case) -> dict[str, Any] | None:
+        if case.merged_into_id is None:
+            return None
+        target = cases_visible_to(self.context["request"].user).filter(pk=case.merged_into_id).first()
+        return CaseSummary(target).data if target else None
 
 
-class AssessmentOutput(serializers.ModelSerializer):
+class AssessmentOutput(ModelOutput):
     assessed_by = PersonOutput()
     decision_table_version = serializers.IntegerField(source="decision_table.version")
 
@@ -49,8 +67,9 @@ class AssessmentOutput(serializers.ModelSerializer):
                   "home_security", "employee_assistance", "notes"]
 
 
-class CouncilActionOutput(serializers.ModelSerializer):
+class CouncilActionOutput(ModelOutput):
     decided_by = PersonOutput()
+    bundle = serializers.UUIDField(source="bundle_id", allow_null=True, help_text="The injunction bundle filed.")
 
     class Meta:
         model = CouncilAction
@@ -58,19 +77,32 @@ class CouncilActionOutput(serializers.ModelSerializer):
                   "bundle", "claim_number", "court", "outcome", "outcome_on", "expires_on", "outcome_notes"]
 
 
-class ReferralOutput(serializers.ModelSerializer):
-    case = serializers.CharField(source="case.reference")
+class ReferralContactOutput(serializers.Serializer):
+    name = serializers.CharField()
+    force = serializers.CharField()
+    role_title = serializers.CharField()
+
+
+class ReferralOutput(ModelOutput):
+    case = CaseSummary()
     contact = serializers.SerializerMethodField()
-    incidents = serializers.SlugRelatedField(slug_field="reference", many=True, read_only=True)
+    incidents = IncidentSummary(many=True)
 
     class Meta:
         model = PoliceReferral
         fields = ["id", "case", "contact", "incidents", "urgent", "reason", "referred_at", "status",
                   "crime_reference", "acknowledged_at", "outcome_notes", "outcome_recorded_at"]
 
+    @extend_schema_field(ReferralContactOutput(allow_null=True))
     def get_contact(self, referral: PoliceReferral) -> dict[str, str] | None:
         c = referral.contact
         return {"name": c.name, "force": c.force, "role_title": c.role_title} if c else None
+
+
+class OpenTaskOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    node = serializers.CharField(source="flow_task.name")
+    owner = PersonOutput(allow_null=True)
 
 
 class CaseDetailOutput(CaseOutput):
@@ -86,55 +118,64 @@ class CaseDetailOutput(CaseOutput):
         fields = [*CaseOutput.Meta.fields, "outcome_summary", "incidents", "assessments", "council_actions",
                   "referrals", "open_tasks", "course_of_conduct"]
 
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_course_of_conduct(self, case: Case) -> list[dict[str, Any]]:
-        """Course-of-conduct flags (two or more incidents by the subject against one councillor)."""
-        if not self.context["roles"] & SUBJECT_ROLES:
+        """Course-of-conduct flags (two or more incidents by the subject against one councillor): for those who
+        see the whole case (the flags count incidents across the subject's cases)."""
+        from .subjects import ConductFlagSerializer
+
+        if not self._officer(case):
             return []
-        return [flag_as_dict(flag) for flag in conduct_flags_for_case(case)]
+        return ConductFlagSerializer(conduct_flags_for_case(case), many=True).data
 
     def _officer(self, case: Case) -> bool:
         return sees_whole_case(self.context["request"].user, case)
 
+    @extend_schema_field(IncidentSummary(many=True))
     def get_incidents(self, case: Case) -> list[dict[str, Any]]:
         user = self.context["request"].user
-        return [
-            {"id": str(i.pk), "reference": i.reference, "occurred_at": i.occurred_at, "channel": i.channel}
-            for i in incidents_visible_to(user).filter(case=case).order_by("occurred_at")
-        ]
+        return IncidentSummary(incidents_visible_to(user).filter(case=case).order_by("occurred_at"), many=True).data
 
+    @extend_schema_field(AssessmentOutput(many=True))
     def get_assessments(self, case: Case) -> list[dict[str, Any]]:
         if not (self._officer(case) or Role.POLICE_LIAISON in self.context["roles"]):
             return []
         items = case.assessments.select_related("assessed_by", "decision_table").order_by("assessed_at")
         return AssessmentOutput(items, many=True).data
 
+    @extend_schema_field(CouncilActionOutput(many=True))
     def get_council_actions(self, case: Case) -> list[dict[str, Any]]:
         if not self._officer(case):
             return []
         return CouncilActionOutput(case.council_actions.select_related("decided_by"), many=True).data
 
+    @extend_schema_field(ReferralOutput(many=True))
     def get_referrals(self, case: Case) -> list[dict[str, Any]]:
         if not (self._officer(case) or Role.POLICE_LIAISON in self.context["roles"]):
             return []
         items = case.referrals.select_related("contact", "case").prefetch_related("incidents")
         return ReferralOutput(items, many=True).data
 
+    @extend_schema_field(OpenTaskOutput(many=True))
     def get_open_tasks(self, case: Case) -> list[dict[str, Any]]:
         user = self.context["request"].user
-        return [{"id": t.pk, "node": t.flow_task.name, "owner": t.owner_id} for t in
-                task_queue(user).filter(process_id=case.pk)]
+        return OpenTaskOutput(task_queue(user).filter(process_id=case.pk), many=True).data
 
 
-class CaseFilter(django_filters.FilterSet):
-    opened_after = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte")
-    opened_before = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="lt")
+class CaseFilter(FilterSet):
+    state = django_filters.ChoiceFilter(choices=Case.State.choices)
+    level = django_filters.ChoiceFilter(choices=Level.choices)
+    route = django_filters.ChoiceFilter(choices=Route.choices)
+    immediate_danger = BooleanFilter()
+    opened_after = DateTimeFilter(field_name="created", lookup_expr="gte")
+    opened_before = DateTimeFilter(field_name="created", lookup_expr="lt")
 
     class Meta:
         model = Case
-        fields = ["state", "level", "route", "immediate_danger", "opened_after", "opened_before"]
+        fields: list[str] = []
 
 
-class CaseViewSet(SafetyAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CaseViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     """Case files: the incidents about one subject, the assessments, the actions and referrals."""
 
     serializer_class = CaseOutput
@@ -149,27 +190,44 @@ class CaseViewSet(SafetyAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
     def get_queryset(self):
         return cases_visible_to(self.request.user).select_related("subject").order_by("-created")
 
+    def get_object(self) -> Case:
+        return case_get(self.request.user, self.kwargs["pk"])
+
+    @collection(CaseOutput)
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
     @extend_schema(responses=CaseDetailOutput)
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        case = case_get(request.user, kwargs["pk"])
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        case = self.get_object()
         access_log_record(actor=request.user, action="view", object_type="case", object_id=case.pk,
                           object_repr=case.reference, request=request)
         return Response(CaseDetailOutput(case, context=self.get_serializer_context()).data)
 
 
-class ReferralUpdateInput(serializers.Serializer):
+class ReferralUpdateInput(InputSerializer):
     status = serializers.ChoiceField(choices=[(s.value, s.label) for s in PoliceReferral.OPEN_STATUSES[1:]],
                                      required=False, allow_null=True, default=None)
     crime_reference = serializers.CharField(max_length=50, required=False, allow_null=True, default=None)
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ReferralViewSet(SafetyAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReferralFilter(FilterSet):
+    status = django_filters.ChoiceFilter(choices=PoliceReferral.Status.choices)
+    urgent = BooleanFilter()
+
+    class Meta:
+        model = PoliceReferral
+        fields: list[str] = []
+
+
+class ReferralViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     """Police referrals of the cases the caller may see."""
 
     serializer_class = ReferralOutput
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
-    filterset_fields = ["status", "urgent"]
+    filterset_class = ReferralFilter
 
     def get_queryset(self):
         user = self.request.user
@@ -185,6 +243,15 @@ class ReferralViewSet(SafetyAPIMixin, mixins.ListModelMixin, mixins.RetrieveMode
 
     def get_object(self) -> PoliceReferral:
         return get_or_not_found(self.get_queryset(), self.kwargs["pk"])
+
+    @collection(ReferralOutput)
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(responses=ReferralOutput)
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        return Response(self.get_serializer(self.get_object()).data)
 
     @extend_schema(request=ReferralUpdateInput, responses=ReferralOutput)
     @action(detail=True, methods=["post"], url_path="update")

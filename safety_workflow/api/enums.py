@@ -1,7 +1,17 @@
 """The choice sets the API's schema names (see ``schema.ENUM_NAME_OVERRIDES``). Imported by drf-spectacular
 when it builds the schema, never from settings."""
 
-from ..models import Bundle, Case, ContactHandle, ContactMethod, Level, RegisterEntry, Route, SecurityMeasure
+from ..models import (
+    Bundle,
+    Case,
+    ContactHandle,
+    ContactMethod,
+    CouncilAction,
+    Level,
+    RegisterEntry,
+    Route,
+    SecurityMeasure,
+)
 
 LEVELS = Level
 ROUTES = Route
@@ -11,3 +21,4 @@ HANDLE_KINDS = ContactHandle.Kind
 BUNDLE_KINDS = Bundle.Kind
 SECURITY_MEASURE_STATUSES = SecurityMeasure.Status
 REGISTER_ENTRY_STATES = RegisterEntry.State
+COUNCIL_ACTION_KINDS = CouncilAction.Kind

@@ -3,27 +3,49 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import django_filters
+from typing import Any
+
+from django.db.models import Count
 from django.http import FileResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ..conf import app_settings
 from ..errors import InvalidInput, NotFound
 from ..models import EvidenceFile, Incident, Subject, TimelineEntry
 from ..roles import SUBJECT_ROLES, roles_for
-from ..selectors.cases import incident_get, incidents_visible_to, timeline_visible_to
+from ..selectors.cases import (
+    evidence_of,
+    incident_get,
+    incidents_visible_to,
+    may_see_evidence,
+    timeline_visible_to,
+)
+from ..selectors.patterns import subjects_visible_to
 from ..services.audit import access_log_record
 from ..services.evidence import evidence_upload
 from ..services.incidents import incident_report, request_fingerprint
-from .base import SafetyAPIMixin
-from .serializers import CaseRefOutput, PersonOutput
+from . import fields
+from .base import (
+    DateTimeFilter,
+    FilterSet,
+    InputSerializer,
+    IntegerFilter,
+    KeyFilter,
+    ModelOutput,
+    SafetyAPIMixin,
+    TextFilter,
+    VisiblePKField,
+    collection,
+    download,
+)
+from .serializers import CaseSummary, IncidentSummary, PersonOutput, SubjectSummary
 from .task_forms import HandleInput, UserRef
 
 IMMEDIATE_DANGER_ADVICE = (
@@ -31,18 +53,25 @@ IMMEDIATE_DANGER_ADVICE = (
     "contact has been told."
 )
 
-class SubjectDetailsInput(serializers.Serializer):
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    description = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
-    aliases = serializers.ListField(child=serializers.CharField(max_length=200), required=False, default=list,
-                                    max_length=20)
-    handles = HandleInput(many=True, required=False, default=list)
+class SubjectDetailsInput(InputSerializer):
+    """What the reporter knows of the person (all optional); triage links it to a subject record."""
+
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    full_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    aliases = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=20)
+    handles = HandleInput(many=True, required=False, max_length=20)
+    email = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    social = serializers.CharField(max_length=300, required=False, allow_blank=True,
+                                   help_text="A social-media handle or profile address.")
+    address = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
-class IncidentReportInput(serializers.Serializer):
+class IncidentReportInput(InputSerializer):
     councillor = UserRef(required=False, allow_null=True, default=None,
                          help_text="The councillor it was aimed at; defaults to the reporter.")
-    occurred_at = serializers.DateTimeField()
+    occurred_at = fields.DateTimeField()
     channel = serializers.ChoiceField(choices=Incident.Channel.choices)
     account = serializers.CharField(max_length=50000, help_text="What was said or done, in your own words.")
     location = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
@@ -56,12 +85,12 @@ class IncidentReportInput(serializers.Serializer):
     witnesses = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     police_already_informed = serializers.BooleanField(required=False, default=False)
     police_reference = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
-    subject = serializers.PrimaryKeyRelatedField(queryset=Subject.objects.all(), required=False, allow_null=True,
-                                                 default=None)
+    subject = VisiblePKField(subjects_visible_to, queryset=Subject.objects.all(), required=False, allow_null=True,
+                             default=None, help_text="A recorded subject (case officers only).")
     subject_details = SubjectDetailsInput(required=False, default=dict)
 
 
-class EvidenceOutput(serializers.ModelSerializer):
+class EvidenceOutput(ModelOutput):
     uploaded_by = PersonOutput()
 
     class Meta:
@@ -70,12 +99,13 @@ class EvidenceOutput(serializers.ModelSerializer):
                   "uploaded_by", "uploaded_at"]
 
 
-class IncidentOutput(serializers.ModelSerializer):
-    case = CaseRefOutput()
+class IncidentOutput(ModelOutput):
+    case = CaseSummary()
     councillor = PersonOutput()
     reported_by = PersonOutput()
-    subject = serializers.SerializerMethodField()
-    evidence_count = serializers.IntegerField(read_only=True)
+    subject = serializers.SerializerMethodField(help_text="Who it is about, for the roles that see subjects.")
+    subject_details = serializers.DictField(help_text="What the reporter knew of the person, as reported.")
+    evidence_count = serializers.SerializerMethodField(help_text="null: your role does not see evidence.")
 
     class Meta:
         model = Incident
@@ -84,14 +114,27 @@ class IncidentOutput(serializers.ModelSerializer):
                   "injury", "witnesses", "police_already_informed", "police_reference", "subject",
                   "subject_details", "evidence_count"]
 
+    @extend_schema_field(SubjectSummary(allow_null=True))
     def get_subject(self, incident: Incident) -> dict[str, str] | None:
         if incident.subject_id is None or not self.context["roles"] & SUBJECT_ROLES:
             return None
-        return {"id": str(incident.subject_id), "name": str(incident.subject)}
+        return SubjectSummary(incident.subject).data
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_evidence_count(self, incident: Incident) -> int | None:
+        if not may_see_evidence(self.context["request"].user):
+            return None
+        return incident.evidence_count
 
 
 class IncidentDetailOutput(IncidentOutput):
-    evidence = EvidenceOutput(many=True)
+    evidence = serializers.SerializerMethodField(help_text="null: your role does not see evidence.")
+
+    @extend_schema_field(EvidenceOutput(many=True, allow_null=True))
+    def get_evidence(self, incident: Incident) -> list[dict[str, Any]] | None:
+        if not may_see_evidence(self.context["request"].user):
+            return None
+        return EvidenceOutput(evidence_of(incident), many=True).data
 
     class Meta(IncidentOutput.Meta):
         fields = [*IncidentOutput.Meta.fields, "evidence"]
@@ -106,47 +149,56 @@ class ReportResultOutput(IncidentDetailOutput):
         fields = [*IncidentDetailOutput.Meta.fields, "created", "linked_to_open_case", "safety_advice"]
 
 
-class TimelineOutput(serializers.ModelSerializer):
+class TimelineOutput(ModelOutput):
     actor = PersonOutput(allow_null=True)
-    incident = serializers.CharField(source="incident.reference", allow_null=True, default=None)
+    incident = IncidentSummary(allow_null=True)
 
     class Meta:
         model = TimelineEntry
         fields = ["id", "at", "action", "summary", "decision", "reason", "actor", "incident"]
 
 
-class EvidenceUploadInput(serializers.Serializer):
-    file = serializers.FileField()
+class EvidenceUploadInput(InputSerializer):
+    file = serializers.FileField(max_length=255)
     description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    captured_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    captured_at = fields.DateTimeField(required=False, allow_null=True, default=None)
 
 
-class IncidentFilter(django_filters.FilterSet):
-    case = django_filters.NumberFilter(field_name="case_id")
+def _user_model() -> Any:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model()
+
+
+class IncidentFilter(FilterSet):
+    case = IntegerFilter(field_name="case_id")
     channel = django_filters.ChoiceFilter(choices=Incident.Channel.choices)
-    councillor = django_filters.CharFilter(field_name="councillor_id")
-    ward = django_filters.CharFilter()
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    councillor = KeyFilter(field_name="councillor_id", model=_user_model, help_text="A councillor's user id.")
+    ward = TextFilter()
+    occurred_after = DateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = DateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = Incident
-        fields = ["case", "channel", "councillor", "ward", "occurred_after", "occurred_before"]
+        fields: list[str] = []
 
 
 def _safe_filename(name: str) -> str:
-    cleaned = re.sub(r"[^\w.\- ]+", "_", name).strip() or "evidence"
+    cleaned = re.sub(r"[^\w.\- ]+", "_", name.replace("\x00", "")).strip() or "evidence"
     return cleaned[:120]
 
 
-class IncidentViewSet(SafetyAPIMixin, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                      viewsets.GenericViewSet):
+def _evidence_types() -> list[str]:
+    """What a download may be served as: the accepted evidence types (read when the schema is built)."""
+    return list(dict.fromkeys(app_settings.EVIDENCE_ALLOWED_TYPES))
+
+
+class IncidentViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     """Incidents: what happened, in the reporter's words."""
 
     serializer_class = IncidentOutput
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
     filterset_class = IncidentFilter
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
@@ -154,8 +206,6 @@ class IncidentViewSet(SafetyAPIMixin, mixins.CreateModelMixin, mixins.ListModelM
         return context
 
     def get_queryset(self):
-        from django.db.models import Count
-
         return (
             incidents_visible_to(self.request.user)
             .select_related("case", "councillor", "reported_by", "subject")
@@ -168,16 +218,23 @@ class IncidentViewSet(SafetyAPIMixin, mixins.CreateModelMixin, mixins.ListModelM
         incident.evidence_count = incident.evidence.count()
         return incident
 
+    @collection(IncidentOutput)
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
     @extend_schema(
         request=IncidentReportInput,
-        responses={201: ReportResultOutput, 200: ReportResultOutput},
+        responses={201: ReportResultOutput, 200: OpenApiResponse(ReportResultOutput, description=(
+            "The same Idempotency-Key and body were sent before: the incident then reported."))},
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER,
-                                     description="Send the same key again to get the same incident, not a new one.")],
+                                     description="Send the same key again to get the same incident, not a new one "
+                                                 "(printable ASCII, at most 200 characters).")],
     )
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def create(self, request: Request) -> Response:
         key = request.headers.get("Idempotency-Key", "").strip() or None
-        if key is not None and len(key) > 200:
-            raise InvalidInput(errors={"Idempotency-Key": ["At most 200 characters."]})
+        if key is not None and (len(key) > 200 or not key.isascii() or not key.isprintable()):
+            raise InvalidInput(errors={"Idempotency-Key": ["At most 200 printable ASCII characters."]})
         serializer = IncidentReportInput(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -200,13 +257,13 @@ class IncidentViewSet(SafetyAPIMixin, mixins.CreateModelMixin, mixins.ListModelM
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
     @extend_schema(responses=IncidentDetailOutput)
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
         incident = self.get_object()
         access_log_record(actor=request.user, action="view", object_type="incident", object_id=incident.pk,
                           object_repr=incident.reference, request=request)
         return Response(IncidentDetailOutput(incident, context=self.get_serializer_context()).data)
 
-    @extend_schema(responses=TimelineOutput(many=True))
+    @collection(TimelineOutput)
     @action(detail=True, methods=["get"])
     def timeline(self, request: Request, pk: str | None = None) -> Response:
         incident = self.get_object()
@@ -214,30 +271,39 @@ class IncidentViewSet(SafetyAPIMixin, mixins.CreateModelMixin, mixins.ListModelM
         page = self.paginate_queryset(entries)
         return self.get_paginated_response(TimelineOutput(page, many=True).data)
 
-    @extend_schema(methods=["GET"], responses=EvidenceOutput(many=True))
-    @extend_schema(methods=["POST"], request={"multipart/form-data": EvidenceUploadInput},
-                   responses={201: EvidenceOutput})
-    @action(detail=True, methods=["get", "post"])
+    @collection(EvidenceOutput)
+    @action(detail=True, methods=["get"])
     def evidence(self, request: Request, pk: str | None = None) -> Response:
+        """The evidence files of the incident (not for the police liaison: they get the police pack)."""
         incident = self.get_object()
-        if request.method == "GET":
-            items = incident.evidence.select_related("uploaded_by").order_by("uploaded_at")
-            return Response(EvidenceOutput(items, many=True).data)
+        page = self.paginate_queryset(evidence_of(incident))
+        return self.get_paginated_response(EvidenceOutput(page, many=True).data)
+
+    @extend_schema(request={"multipart/form-data": EvidenceUploadInput}, responses={201: EvidenceOutput})
+    @evidence.mapping.post
+    def evidence_upload(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
         serializer = EvidenceUploadInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
         evidence = evidence_upload(
-            incident=incident, uploaded_by=request.user, upload=upload, original_name=upload.name,
-            size=upload.size, description=serializer.validated_data["description"],
+            incident=incident, uploaded_by=request.user, upload=upload,
+            original_name=_safe_filename(upload.name or "evidence"), size=upload.size,
+            description=serializer.validated_data["description"],
             captured_at=serializer.validated_data["captured_at"],
         )
         return Response(EvidenceOutput(evidence).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get_parsers(self) -> list:
+        if getattr(self, "action", None) == "evidence_upload":
+            return [MultiPartParser()]
+        return super().get_parsers()
+
+    @download(_evidence_types, "The file as uploaded, served as the type sniffed from its bytes.")
     @action(detail=True, methods=["get"], url_path=r"evidence/(?P<evidence_id>[0-9a-fA-F-]{36})/download")
     def evidence_download(self, request: Request, pk: str | None = None, evidence_id: str | None = None):
         incident = self.get_object()
-        evidence = incident.evidence.filter(pk=evidence_id).first()
+        evidence = evidence_of(incident).filter(pk=evidence_id).first() if _is_uuid(evidence_id) else None
         if evidence is None:
             raise NotFound()
         access_log_record(actor=request.user, action="download", object_type="evidence", object_id=evidence.pk,
@@ -248,3 +314,13 @@ class IncidentViewSet(SafetyAPIMixin, mixins.CreateModelMixin, mixins.ListModelM
         response["X-Content-SHA256"] = evidence.sha256
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+def _is_uuid(value: Any) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True

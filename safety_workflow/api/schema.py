@@ -16,4 +16,6 @@ ENUM_NAME_OVERRIDES = {
     "BundleKindEnum": "safety_workflow.api.enums.BUNDLE_KINDS",
     "SecurityMeasureStatusEnum": "safety_workflow.api.enums.SECURITY_MEASURE_STATUSES",
     "RegisterEntryStateEnum": "safety_workflow.api.enums.REGISTER_ENTRY_STATES",
+    "CouncilActionKindEnum": "safety_workflow.api.enums.COUNCIL_ACTION_KINDS",
 }
+

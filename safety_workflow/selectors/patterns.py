@@ -58,11 +58,22 @@ def subjects_listed(user: Any, *, search: str = "") -> QuerySet[Subject]:
     return subjects.annotate(
         incident_count=Count("incidents", distinct=True),
         flagged=Exists(CourseOfConductFlag.objects.filter(subject=OuterRef("pk"))),
-        open_case_reference=Subquery(
-            Case.objects.filter(subject=OuterRef("pk"), state=Case.State.OPEN)
-            .order_by("created").values("reference")[:1]
-        ),
+        **open_case_annotations(),
     ).prefetch_related("aliases").order_by("full_name", "created_at")
+
+
+def open_case_annotations() -> dict[str, Subquery]:
+    """The subject's (first) open case as ``open_case_id``, ``_reference``, ``_level``, ``_route`` annotations."""
+    cases = Case.objects.filter(subject=OuterRef("pk"), state=Case.State.OPEN).order_by("created")
+    return {f"open_case_{name}": Subquery(cases.values(name)[:1]) for name in ("id", "reference", "level", "route")}
+
+
+def open_case_of(subject: Subject) -> dict[str, Any] | None:
+    """A case summary of the annotated open case (see ``open_case_annotations``), or None."""
+    if not getattr(subject, "open_case_id", None):
+        return None
+    return {"id": subject.open_case_id, "reference": subject.open_case_reference, "state": Case.State.OPEN,
+            "level": subject.open_case_level, "route": subject.open_case_route}
 
 
 def subject_get(user: Any, subject_id: Any) -> Subject:
@@ -102,6 +113,9 @@ def incident_records(incidents: QuerySet[Incident]) -> list[patterns.IncidentRec
             level=i.assessed_level,
             case_id=i.case_id,
             case_reference=i.case.reference if i.case_id else "",
+            case_state=i.case.state if i.case_id else "",
+            case_level=i.case.level if i.case_id else "",
+            case_route=i.case.route if i.case_id else "",
             hate_element=i.hate_element,
             hate_categories=tuple(i.hate_categories or ()),
             words_used=i.words_used,
@@ -154,7 +168,7 @@ def subject_conduct(subject: Subject) -> SubjectConduct:
 
 def conduct_flags(*, subject: Subject) -> QuerySet[CourseOfConductFlag]:
     return (CourseOfConductFlag.objects.filter(subject=subject).select_related("councillor", "case", "subject")
-            .prefetch_related(Prefetch("incidents", queryset=Incident.objects.only("pk", "reference")))
+            .prefetch_related(Prefetch("incidents", queryset=Incident.objects.only("pk", "reference", "occurred_at", "channel")))
             .order_by("raised_at"))
 
 
@@ -168,7 +182,7 @@ def conduct_flags_for_case(case: Case) -> QuerySet[CourseOfConductFlag]:
     if case.subject_id is not None:
         rule |= Q(subject_id=case.subject_id, councillor__in=Incident.objects.filter(case=case).values("councillor"))
     return (CourseOfConductFlag.objects.filter(rule).select_related("councillor", "case", "subject")
-            .prefetch_related(Prefetch("incidents", queryset=Incident.objects.only("pk", "reference")))
+            .prefetch_related(Prefetch("incidents", queryset=Incident.objects.only("pk", "reference", "occurred_at", "channel")))
             .order_by("raised_at"))
 
 

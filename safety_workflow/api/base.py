@@ -416,7 +416,10 @@ class SafetyAPIMixin:
         self.query = {}
         query_serializer = self.query_serializer()
         if query_serializer is not None:
-            data = query_serializer(data=params)
+            own = params.copy()
+            for name in set(own) - set(query_serializer().fields):  # page, page_size: the paginator's
+                del own[name]
+            data = query_serializer(data=own)
             data.is_valid(raise_exception=True)
             self.query = dict(data.validated_data)
 

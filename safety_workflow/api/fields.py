@@ -54,7 +54,7 @@ def parse_api_datetime(value: Any) -> dt.datetime:
         raise ValidationError(MESSAGES["year_range"], code="year_range")
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed, timezone.get_current_timezone())
-    return parsed.astimezone(dt.timezone.utc)
+    return parsed.astimezone(dt.UTC)
 
 
 def parse_api_date(value: Any) -> dt.date:
@@ -82,7 +82,7 @@ def format_api_datetime(value: dt.datetime | None) -> str | None:
         return None
     if timezone.is_naive(value):
         value = timezone.make_aware(value, timezone.get_current_timezone())
-    return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 class DateTimeField(serializers.DateTimeField):

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-
-import django_filters
 from typing import Any
 
+import django_filters
 from django.db.models import Count
 from django.http import FileResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
@@ -122,7 +121,7 @@ class IncidentOutput(ModelOutput):
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_evidence_count(self, incident: Incident) -> int | None:
-        if not may_see_evidence(self.context["request"].user):
+        if not self.context["sees_evidence"]:
             return None
         return incident.evidence_count
 
@@ -132,7 +131,7 @@ class IncidentDetailOutput(IncidentOutput):
 
     @extend_schema_field(EvidenceOutput(many=True, allow_null=True))
     def get_evidence(self, incident: Incident) -> list[dict[str, Any]] | None:
-        if not may_see_evidence(self.context["request"].user):
+        if not self.context["sees_evidence"]:
             return None
         return EvidenceOutput(evidence_of(incident), many=True).data
 
@@ -203,6 +202,7 @@ class IncidentViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
         context["roles"] = roles_for(self.request.user)
+        context["sees_evidence"] = may_see_evidence(self.request.user)
         return context
 
     def get_queryset(self):
@@ -272,7 +272,7 @@ class IncidentViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
         return self.get_paginated_response(TimelineOutput(page, many=True).data)
 
     @collection(EvidenceOutput)
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], parser_classes=[MultiPartParser])
     def evidence(self, request: Request, pk: str | None = None) -> Response:
         """The evidence files of the incident (not for the police liaison: they get the police pack)."""
         incident = self.get_object()
@@ -293,11 +293,6 @@ class IncidentViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
             captured_at=serializer.validated_data["captured_at"],
         )
         return Response(EvidenceOutput(evidence).data, status=status.HTTP_201_CREATED)
-
-    def get_parsers(self) -> list:
-        if getattr(self, "action", None) == "evidence_upload":
-            return [MultiPartParser()]
-        return super().get_parsers()
 
     @download(_evidence_types, "The file as uploaded, served as the type sniffed from its bytes.")
     @action(detail=True, methods=["get"], url_path=r"evidence/(?P<evidence_id>[0-9a-fA-F-]{36})/download")

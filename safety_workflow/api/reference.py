@@ -6,6 +6,7 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,15 +22,14 @@ class AdviceTemplateOutput(ModelOutput):
         fields = ["code", "title", "topic", "body"]
 
 
-class AdviceTemplateList(SafetyAPIMixin, APIView):
+class AdviceTemplateList(SafetyAPIMixin, GenericAPIView):
     access_name = "advice-templates"
+    serializer_class = AdviceTemplateOutput
 
     @collection(AdviceTemplateOutput)
     def get(self, request: Request) -> Response:
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(AdviceTemplate.objects.filter(active=True).order_by("code"), request,
-                                           view=self)
-        return paginator.get_paginated_response(AdviceTemplateOutput(page, many=True).data)
+        page = self.paginate_queryset(AdviceTemplate.objects.filter(active=True).order_by("code"))
+        return self.get_paginated_response(AdviceTemplateOutput(page, many=True).data)
 
 
 class QuestionOutput(serializers.Serializer):

@@ -13,13 +13,11 @@ from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-
-from rest_framework import serializers
 
 from ..errors import Forbidden, TooManyRequests
 from ..models import AccessLogEntry, RegisterEntry
@@ -83,7 +81,7 @@ def _purpose(request: Request, query: dict[str, Any] | None = None) -> str:
     return "".join(c for c in given if c.isprintable()).strip()[:500]
 
 
-class RegisterEntryView(SafetyAPIMixin, APIView):
+class RegisterEntryView(SafetyAPIMixin, GenericAPIView):
     """A view of one entry (``entry_id`` in the path), found through the register selector."""
 
     def get_object(self) -> RegisterEntry:

@@ -23,12 +23,12 @@ from ..matching import normalise_handle
 from ..models import AccessLogEntry, Case, ContactHandle, CourseOfConductFlag, Incident, Subject
 from ..selectors.cases import incident_get
 from ..selectors.linking import subject_suggestions
-from ..selectors.patterns import open_case_of, subject_conduct, subject_get, subjects_listed
+from ..selectors.patterns import INCIDENT_SUMMARY, open_case_of, subject_conduct, subject_get, subjects_listed
 from ..services.audit import access_log_record
 from ..services.subjects import subject_add_details, subject_create
 from . import fields
 from .base import InputSerializer, SafetyAPIMixin, collection
-from .serializers import CaseSummary, IncidentSummary, PersonOutput, SubjectSummary, person
+from .serializers import CaseSummary, IncidentSummary, PersonOutput, SubjectSummary
 
 
 def _case(case_id: Any, reference: str, level: str = "", route: str = "", state: str = "") -> dict[str, Any]:
@@ -108,7 +108,7 @@ def subject_detail(subject_id: Any) -> Subject:
         "aliases", "handles",
         Prefetch("cases", queryset=Case.objects.annotate(incident_count=Count("incidents")).order_by("created")),
         Prefetch("conduct_flags", queryset=CourseOfConductFlag.objects.select_related("councillor", "case", "subject")
-                 .prefetch_related(Prefetch("incidents", queryset=Incident.objects.only("pk", "reference", "occurred_at", "channel")))
+                 .prefetch_related(Prefetch("incidents", queryset=INCIDENT_SUMMARY))
                  .order_by("raised_at")),
     ).get(pk=subject_id)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q
 
 from ..matching import fold, normalise_handle
 from ..models import Case, ContactHandle, CourseOfConductFlag, Incident, Subject, SubjectAlias

@@ -33,6 +33,10 @@ from .common import get_or_not_found
 
 
 # Visibility ----------------------------------------------------------------------------------
+#: What an incident summary reads (for prefetching the incidents of flags and signals).
+INCIDENT_SUMMARY = Incident.objects.only("pk", "reference", "occurred_at", "channel")
+
+
 def may_see_subjects(user: Any) -> bool:
     """Subjects are for the case officers (members services, health and safety, the monitoring officer)."""
     return has_role(user, *CASE_OFFICER_ROLES)
@@ -168,7 +172,7 @@ def subject_conduct(subject: Subject) -> SubjectConduct:
 
 def conduct_flags(*, subject: Subject) -> QuerySet[CourseOfConductFlag]:
     return (CourseOfConductFlag.objects.filter(subject=subject).select_related("councillor", "case", "subject")
-            .prefetch_related(Prefetch("incidents", queryset=Incident.objects.only("pk", "reference", "occurred_at", "channel")))
+            .prefetch_related(Prefetch("incidents", queryset=INCIDENT_SUMMARY))
             .order_by("raised_at"))
 
 
@@ -182,7 +186,7 @@ def conduct_flags_for_case(case: Case) -> QuerySet[CourseOfConductFlag]:
     if case.subject_id is not None:
         rule |= Q(subject_id=case.subject_id, councillor__in=Incident.objects.filter(case=case).values("councillor"))
     return (CourseOfConductFlag.objects.filter(rule).select_related("councillor", "case", "subject")
-            .prefetch_related(Prefetch("incidents", queryset=Incident.objects.only("pk", "reference", "occurred_at", "channel")))
+            .prefetch_related(Prefetch("incidents", queryset=INCIDENT_SUMMARY))
             .order_by("raised_at"))
 
 

@@ -215,6 +215,12 @@ class IncidentViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
 
     def get_object(self) -> Incident:
         incident = incident_get(self.request.user, self.kwargs["pk"])
+        if "evidence_id" in self.kwargs:  # a file: not found unless the caller may see the incident's evidence
+            self.evidence = (evidence_of(incident).filter(pk=self.kwargs["evidence_id"]).first()
+                             if may_see_evidence(self.request.user) and _is_uuid(self.kwargs["evidence_id"])
+                             else None)
+            if self.evidence is None:
+                raise NotFound()
         incident.evidence_count = incident.evidence.count()
         return incident
 
@@ -298,9 +304,7 @@ class IncidentViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], url_path=r"evidence/(?P<evidence_id>[0-9a-fA-F-]{36})/download")
     def evidence_download(self, request: Request, pk: str | None = None, evidence_id: str | None = None):
         incident = self.get_object()
-        evidence = evidence_of(incident).filter(pk=evidence_id).first() if _is_uuid(evidence_id) else None
-        if evidence is None:
-            raise NotFound()
+        evidence = self.evidence
         access_log_record(actor=request.user, action="download", object_type="evidence", object_id=evidence.pk,
                           object_repr=f"{incident.reference} {evidence.original_name}", request=request,
                           data={"sha256": evidence.sha256})

@@ -276,6 +276,16 @@ class Pagination(PageNumberPagination):
             self.page = paginator.page(number)
         return list(self.page)
 
+    def get_previous_link(self) -> str | None:
+        if self.page.number > self.page.paginator.num_pages:  # past the end: back to the last page
+            from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+            last = self.page.paginator.num_pages
+            url = self.request.build_absolute_uri()
+            return remove_query_param(url, self.page_query_param) if last <= 1 else replace_query_param(
+                url, self.page_query_param, last)
+        return super().get_previous_link()
+
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         return [
             {"name": self.page_query_param, "required": False, "in": "query",
@@ -351,6 +361,8 @@ class SafetyAPIMixin:
 
     permission_classes = [IsAuthenticated, TablePermission]
     pagination_class = Pagination
+    #: Any path segment reaches the view, which answers a malformed id as it answers a missing one (JSON 404).
+    lookup_value_regex = "[^/]+"
     schema = SafetyAutoSchema()
     parser_classes = [StrictJSONParser]
     #: The access table's name for this view (defaults to the router's basename).
@@ -443,3 +455,10 @@ class VisiblePKField(serializers.PrimaryKeyRelatedField):
             return super().to_internal_value(data)
         except DjangoValidationError:
             self.fail("does_not_exist", pk_value=data)
+
+
+def not_found(request: Any, *args: Any, **kwargs: Any) -> Any:
+    """Any other path under the API: the same JSON 404 as a record that does not exist."""
+    from django.http import JsonResponse
+
+    return JsonResponse({"code": "not_found", "message": "Not found."}, status=404)

@@ -301,7 +301,7 @@ class IncidentViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
         return Response(EvidenceOutput(evidence).data, status=status.HTTP_201_CREATED)
 
     @download(_evidence_types, "The file as uploaded, served as the type sniffed from its bytes.")
-    @action(detail=True, methods=["get"], url_path=r"evidence/(?P<evidence_id>[0-9a-fA-F-]{36})/download")
+    @action(detail=True, methods=["get"], url_path=r"evidence/(?P<evidence_id>[^/]+)/download")
     def evidence_download(self, request: Request, pk: str | None = None, evidence_id: str | None = None):
         incident = self.get_object()
         evidence = self.evidence

@@ -1,9 +1,10 @@
 """URLs of the API. A host mounts them with ``path("api/safety/", include("safety_workflow.api.urls"))``."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
 from . import audit, reference, register, support
+from .base import not_found
 from .bundles import BundleViewSet
 from .cases import CaseViewSet, ReferralViewSet
 from .incidents import IncidentViewSet
@@ -54,4 +55,6 @@ urlpatterns = [
          register.RegisterEntryRevokeView.as_view(kind="groups"), name="register-entry-revoke-group"),
     # The access log, for information governance.
     path("audit/", audit.AccessLogListView.as_view(), name="audit-log"),
+    # Anything else under the API: a JSON 404, as for a record that does not exist.
+    re_path(r"^.*$", not_found, name="not-found"),
 ]

@@ -87,3 +87,4 @@ SAFETY_WORKFLOW = {
     # The `base` tox env installs no extras: PDF export is then off, as a council without it would set.
     "PDF_EXPORT": importlib.util.find_spec("weasyprint") is not None,
 }
+STATIC_URL = "static/"

@@ -405,6 +405,15 @@ class SafetyAPIMixin:
                 names |= set(filterset.base_filters)
         return names
 
+    def text_parameters(self) -> set[str]:
+        """The query parameters for which an empty value is a value (free text that may be blank)."""
+        names: set[str] = set()
+        query_serializer = self.query_serializer()
+        if query_serializer is not None:
+            names |= {name for name, field in query_serializer().fields.items()
+                      if isinstance(field, serializers.CharField) and field.allow_blank}
+        return names
+
     def log_refusal(self, request: Any, access: Access) -> None:
         """Record a refused call in the access log (operations whose row says ``logs_refusal``)."""
         from ..services.audit import access_log_record
@@ -425,6 +434,9 @@ class SafetyAPIMixin:
         bad = sorted(name for name in params for value in params.getlist(name) if "\x00" in value)
         if bad:
             raise InvalidInput(errors={name: ["This holds characters that cannot be stored."] for name in bad})
+        blank = sorted(name for name in params if "" in params.getlist(name) and name not in self.text_parameters())
+        if blank:  # an empty value is not "no filter": it is a typo the caller should hear about
+            raise InvalidInput(errors={name: ["Give a value, or leave the parameter out."] for name in blank})
         self.query = {}
         query_serializer = self.query_serializer()
         if query_serializer is not None:

@@ -8,6 +8,7 @@ from typing import Any
 import django_filters
 from django.db.models import Count
 from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -196,6 +197,7 @@ class IncidentViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     """Incidents: what happened, in the reporter's words."""
 
     serializer_class = IncidentOutput
+    path_parameter_types = {"evidence_id": OpenApiTypes.UUID}
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
     filterset_class = IncidentFilter
 

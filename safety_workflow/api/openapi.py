@@ -63,6 +63,28 @@ class SafetyAutoSchema(AutoSchema):
             return bool(getattr(self._handler(), "collection", False))
         return super()._is_list_view(serializer)
 
+    def _resolve_path_parameters(self, variables):
+        """Any segment reaches the view (a malformed id is a 404 like a missing one), but the schema gives the
+        key's real type: the model's primary key, or the view's ``path_parameter_types``."""
+        from drf_spectacular.plumbing import build_basic_type, get_view_model
+        from drf_spectacular.types import OpenApiTypes
+
+        parameters = super()._resolve_path_parameters(variables)
+        declared = getattr(self.view, "path_parameter_types", {})
+        for parameter in parameters:
+            kind = declared.get(parameter["name"])
+            if kind is None and parameter["name"] in ("id", "pk"):
+                model = get_view_model(self.view)
+                if model is not None:
+                    pk = model._meta.pk
+                    while pk.is_relation:  # a multi-table child (a case is a viewflow process)
+                        pk = pk.target_field
+                    kind = OpenApiTypes.UUID if pk.get_internal_type() == "UUIDField" else (
+                        OpenApiTypes.INT if pk.get_internal_type().endswith("AutoField") else OpenApiTypes.STR)
+            if kind is not None:
+                parameter["schema"] = build_basic_type(kind)
+        return parameters
+
     def get_filter_backends(self):
         filterset = getattr(self.view, "filterset", None)
         if callable(filterset):

@@ -84,6 +84,8 @@ def _purpose(request: Request, query: dict[str, Any] | None = None) -> str:
 class RegisterEntryView(SafetyAPIMixin, GenericAPIView):
     """A view of one entry (``entry_id`` in the path), found through the register selector."""
 
+    path_parameter_types = {"entry_id": OpenApiTypes.UUID, "grantee_id": OpenApiTypes.STR}
+
     def get_object(self) -> RegisterEntry:
         return register_entry_get(self.request.user, self.kwargs["entry_id"])
 

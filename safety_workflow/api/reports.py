@@ -54,7 +54,7 @@ class TaskQuerySerializer(PageQuerySerializer):
 
 
 class ReferralQuerySerializer(PageQuerySerializer):
-    status = serializers.ChoiceField(choices=PoliceReferral.Status.choices, required=False, allow_blank=True,
+    status = serializers.ChoiceField(choices=PoliceReferral.Status.choices, required=False,
                                      default="")
 
 

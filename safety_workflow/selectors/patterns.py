@@ -31,7 +31,6 @@ from ..models import (
 from ..roles import CASE_OFFICER_ROLES, has_role
 from .common import get_or_not_found
 
-
 # Visibility ----------------------------------------------------------------------------------
 #: What an incident summary reads (for prefetching the incidents of flags and signals).
 INCIDENT_SUMMARY = Incident.objects.only("pk", "reference", "occurred_at", "channel")

@@ -156,7 +156,8 @@ def build_world() -> SimpleNamespace:
                 assessed_by=people.health_and_safety).pk}, owners={councillor.pk}, labels={"home_security"}),
             Record("support", {"pk": PriorityAddressFlag.objects.create(
                 councillor=councillor, address="1 High Street", flagged_on=today,
-                review_due=today + dt.timedelta(days=90), recorded_by=people.health_and_safety).pk}, owners={councillor.pk}, labels={"priority_flag"}),
+                review_due=today + dt.timedelta(days=90), recorded_by=people.health_and_safety).pk},
+                owners={councillor.pk}, labels={"priority_flag"}),
             Record("support", {"pk": EmployeeAssistanceOffer.objects.create(
                 councillor=councillor, offered_on=today, offered_by=people.members_services).pk},
                 owners={councillor.pk}, labels={"employee_assistance"}),

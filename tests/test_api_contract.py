@@ -188,7 +188,8 @@ def test_every_operation_declares_its_errors_with_their_codes(schema):
                 assert "404" in responses, (method, path)
             if "requestBody" in operation:
                 assert "415" in responses, (method, path)
-    conflict = schema["components"]["schemas"]["ConflictError"]["properties"]["code"]["enum"]
+    code = schema["components"]["schemas"]["ConflictError"]["properties"]["code"]
+    conflict = schema["components"]["schemas"][code["allOf"][0]["$ref"].rsplit("/", 1)[1]]["enum"]
     assert "task_already_completed" in conflict and "busy" in conflict
     unauthenticated = schema["paths"]["/api/safety/cases/"]["get"]["responses"]["401"]
     assert "WWW-Authenticate" in unauthenticated["headers"]

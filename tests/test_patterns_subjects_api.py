@@ -116,4 +116,5 @@ def test_subjects_are_for_case_officers_only(people, client_for, who):
 
 def test_anonymous_callers_are_refused(db, client):
     response = client.get(URL)
-    assert response.status_code == 403 and response.json()["code"] == "not_authenticated"
+    assert response.status_code == 401 and response.json()["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"] == "Token"  # the test settings use the example host's token scheme

@@ -154,7 +154,7 @@ def test_bad_checks_are_400_and_name_no_entry(people, client_for, gary, body, fi
 
 def test_anonymous_cannot_check(client, gary):
     response = client.post(CHECK, {"name": "Gary Booth"}, content_type="application/json")
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
 
 

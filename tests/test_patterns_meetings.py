@@ -97,17 +97,17 @@ def test_brief_says_what_changed_since_the_last_meeting(people, log, client_for)
     assert [(c["reference"], c["outcome_summary"]) for c in cases["closed"]] == [
         ("SW-2026-0002", "Advice on filtering e-mail given.")]
     referrals = brief["referrals"]
-    assert [r["case"] for r in referrals["made"]] == ["SW-2026-0003"]
+    assert [r["case"]["reference"] for r in referrals["made"]] == ["SW-2026-0003"]
     assert [(r["status_label"], r["crime_reference"]) for r in referrals["outcomes"]] == [("Charged", "NP/26/1234")]
     assert referrals["open_now"] == 0
-    assert [(f["subject"]["name"], f["councillor"]) for f in brief["course_of_conduct_flags"]] == [
+    assert [(f["subject"]["name"], f["councillor"]["name"]) for f in brief["course_of_conduct_flags"]] == [
         ("Gary Pike", "Cllr Ahmed"), ("Derek Mallory", "Cllr Ahmed")]
     assert [(s["subject"]["name"], s["kind"]) for s in brief["escalation_signals"]] == [
         ("Gary Pike", "moved_in_person"), ("Gary Pike", "severity_rising"), ("Gary Pike", "frequency_rising"),
         ("Derek Mallory", "several_councillors")]
     moved = next(s for s in brief["escalation_signals"] if s["kind"] == "moved_in_person")
     assert moved["explanation"].startswith("Contact has moved from online to in person")
-    assert moved["incidents"][-1] == "SW-2026-0003-05"
+    assert moved["incidents"][-1]["reference"] == "SW-2026-0003-05"
     assert AccessLogEntry.objects.filter(actor=people.monitoring, object_type="meeting_brief",
                                          object_id=str(last.pk)).exists()
 

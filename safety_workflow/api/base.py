@@ -161,7 +161,18 @@ class ModelOutput(serializers.ModelSerializer):
     }
 
 
-class PersonOutput(serializers.Serializer):
+class Summary(serializers.Serializer):
+    """A summary of a record, from the record or from a dict already in its shape (a selector's plain data)."""
+
+    def to_representation(self, instance: Any) -> Any:
+        if isinstance(instance, Mapping):
+            return {name: instance[name] if instance[name] is None or isinstance(
+                field, serializers.SerializerMethodField) else field.to_representation(instance[name])
+                for name, field in self.fields.items()}
+        return super().to_representation(instance)
+
+
+class PersonOutput(Summary):
     """A user as shown to other users: id and display name, nothing else."""
 
     id = serializers.CharField(source="pk")

@@ -23,7 +23,7 @@ from ..services.audit import access_log_record
 from ..services.meetings import liaison_meeting_record
 from . import fields
 from .base import InputSerializer, SafetyAPIMixin, collection, query
-from .serializers import PersonOutput
+from .serializers import CaseSummary, IncidentSummary, PersonOutput, SubjectSummary
 
 
 # Input -------------------------------------------------------------------------------------------
@@ -65,8 +65,7 @@ class MeetingSerializer(serializers.Serializer):
     recorded_at = fields.DateTimeField()
 
 
-_subject = inline_serializer("BriefSubject", {"id": serializers.CharField(), "name": serializers.CharField()},
-                             allow_null=True)
+_subject = SubjectSummary(allow_null=True)
 
 
 class BriefIncidentSerializer(serializers.Serializer):
@@ -77,16 +76,16 @@ class BriefIncidentSerializer(serializers.Serializer):
     channel = serializers.CharField()
     channel_label = serializers.CharField()
     ward = serializers.CharField()
-    councillor = serializers.CharField()
+    councillor = PersonOutput()
     subject = _subject
     level = serializers.CharField()
-    case = serializers.CharField()
+    case = CaseSummary(allow_null=True)
     immediate_danger = serializers.BooleanField()
     hate_element = serializers.BooleanField()
 
 
 class BriefCaseSerializer(serializers.Serializer):
-    id = serializers.CharField()
+    id = serializers.IntegerField()
     reference = serializers.CharField()
     subject = _subject
     state = serializers.CharField()
@@ -98,8 +97,8 @@ class BriefCaseSerializer(serializers.Serializer):
 
 
 class BriefReferralSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    case = serializers.CharField()
+    id = serializers.UUIDField()
+    case = CaseSummary()
     referred_at = fields.DateTimeField()
     urgent = serializers.BooleanField()
     status = serializers.CharField()
@@ -114,12 +113,12 @@ class BriefReferralSerializer(serializers.Serializer):
 class BriefFlagSerializer(serializers.Serializer):
     id = serializers.CharField()
     subject = _subject
-    councillor = serializers.CharField()
-    case = serializers.CharField()
+    councillor = PersonOutput()
+    case = CaseSummary()
     raised_at = fields.DateTimeField()
     incident_count = serializers.IntegerField()
     reason = serializers.CharField()
-    incidents = serializers.ListField(child=serializers.CharField())
+    incidents = IncidentSummary(many=True)
 
 
 class BriefSignalSerializer(serializers.Serializer):
@@ -127,10 +126,10 @@ class BriefSignalSerializer(serializers.Serializer):
     subject = _subject
     kind = serializers.CharField()
     title = serializers.CharField()
-    case = serializers.CharField()
+    case = CaseSummary()
     noticed_at = fields.DateTimeField()
     explanation = serializers.CharField()
-    incidents = serializers.ListField(child=serializers.CharField())
+    incidents = IncidentSummary(many=True)
 
 
 class MeetingBriefSerializer(serializers.Serializer):

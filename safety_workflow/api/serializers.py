@@ -17,7 +17,7 @@ from rest_framework import serializers
 from ..adapter import get_adapter
 from ..models import Case, Incident, Level, RegisterEntry, Route
 from . import fields
-from .base import PersonOutput
+from .base import PersonOutput, Summary
 
 __all__ = ["PersonOutput", "SubjectSummary", "CaseSummary", "IncidentSummary", "RegisterEntrySummary",
            "CaseRefOutput", "person"]
@@ -30,12 +30,12 @@ def person(user: Any) -> dict[str, str] | None:
     return {"id": str(user.pk), "name": get_adapter().display_name(user)}
 
 
-class SubjectSummary(serializers.Serializer):
+class SubjectSummary(Summary):
     id = serializers.UUIDField(source="pk")
     name = serializers.CharField(source="__str__")
 
 
-class CaseSummary(serializers.Serializer):
+class CaseSummary(Summary):
     id = serializers.IntegerField(source="pk")
     reference = serializers.CharField()
     state = serializers.ChoiceField(choices=Case.State.choices)
@@ -49,14 +49,14 @@ class CaseSummary(serializers.Serializer):
 CaseRefOutput = CaseSummary
 
 
-class IncidentSummary(serializers.Serializer):
+class IncidentSummary(Summary):
     id = serializers.UUIDField(source="pk")
     reference = serializers.CharField()
     occurred_at = fields.DateTimeField()
     channel = serializers.ChoiceField(choices=Incident.Channel.choices)
 
 
-class RegisterEntrySummary(serializers.Serializer):
+class RegisterEntrySummary(Summary):
     id = serializers.UUIDField(source="pk")
     reference = serializers.CharField()
     state = serializers.ChoiceField(choices=RegisterEntry.State.choices)

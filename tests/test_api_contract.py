@@ -296,3 +296,12 @@ def test_a_refused_register_check_is_logged_before_its_body_is_read(c, people):
 
 def test_the_schema_file_the_docs_describe_validates(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+
+
+def test_methods_an_operation_does_not_have_answer_405_and_head_works_as_get(c):
+    for method, path in (("options", "incidents/"), ("put", "cases/"), ("delete", "register/entries/"),
+                         ("options", "register/check/"), ("patch", "tasks/1/")):
+        response = getattr(c["members"], method)(f"{API}/{path}")
+        assert response.status_code == 405 and response.json()["code"] == "method_not_allowed", (method, path)
+    for path in ("incidents/", "register/entries/", "police-contacts/"):
+        assert c["members"].head(f"{API}/{path}").status_code == 200, path

@@ -216,7 +216,7 @@ class Operation:
 def operation_key(view: Any, method: str) -> str:
     """``"<access name>.<action>"`` for a view instance (as DRF or drf-spectacular set it up)."""
     name = getattr(view, "access_name", None) or getattr(view, "basename", None)
-    action = getattr(view, "action", None) or method.lower()
+    action = getattr(view, "action", None) or ("get" if method.upper() == "HEAD" else method.lower())
     return f"{name}.{action}"
 
 

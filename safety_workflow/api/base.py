@@ -376,6 +376,8 @@ class SafetyAPIMixin:
     lookup_value_regex = "[^/]+"
     schema = SafetyAutoSchema()
     parser_classes = [StrictJSONParser]
+    #: No OPTIONS: the schema describes every operation (a CORS pre-flight is the host's middleware's to answer).
+    http_method_names = ["get", "post", "put", "patch", "delete", "head"]
     #: The access table's name for this view (defaults to the router's basename).
     access_name: str = ""
     query: dict[str, Any]
@@ -433,6 +435,8 @@ class SafetyAPIMixin:
                           result="refused", request=request)
 
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        if request.method.lower() not in self.http_method_names or self.handler() is None:
+            raise exceptions.MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)  # type: ignore[misc]  # authentication, the table, throttles
         self.check_query_parameters(request)
 

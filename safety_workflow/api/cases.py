@@ -52,8 +52,18 @@ class CaseOutput(ModelOutput):
     def get_merged_into(self, case: Case) -> dict[str, Any] | None:
         if case.merged_into_id is None:
             return None
-        target = cases_visible_to(self.context["request"].user).filter(pk=case.merged_into_id).first()
-        return CaseSummary(target).data if target else None
+        visible = self.context.get("visible_merge_targets")
+        if visible is None:
+            visible = merge_targets_visible(self.context["request"].user, [case])
+        return CaseSummary(case.merged_into).data if case.merged_into_id in visible else None
+
+
+def merge_targets_visible(user: Any, cases: list[Case]) -> set[Any]:
+    """Which of the cases these were merged into the user may see (one query for a page)."""
+    targets = {c.merged_into_id for c in cases if c.merged_into_id}
+    if not targets:
+        return set()
+    return set(cases_visible_to(user).filter(pk__in=targets).values_list("pk", flat=True))
 
 
 class AssessmentOutput(ModelOutput):
@@ -188,7 +198,7 @@ class CaseViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
         return context
 
     def get_queryset(self):
-        return cases_visible_to(self.request.user).select_related("subject").order_by("-created")
+        return cases_visible_to(self.request.user).select_related("subject", "merged_into").order_by("-created")
 
     def get_object(self) -> Case:
         return case_get(self.request.user, self.kwargs["pk"])
@@ -196,7 +206,8 @@ class CaseViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     @collection(CaseOutput)
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        context = {**self.get_serializer_context(), "visible_merge_targets": merge_targets_visible(request.user, page)}
+        return self.get_paginated_response(CaseOutput(page, many=True, context=context).data)
 
     @extend_schema(responses=CaseDetailOutput)
     def retrieve(self, request: Request, pk: str | None = None) -> Response:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..adapter import get_adapter
@@ -45,7 +44,7 @@ class CaseSummary(Summary):
                                     help_text='"" until the case is routed.')
 
 
-#: The name the schema has always used for a case summary.
+#: The name this summary had before it was used everywhere.
 CaseRefOutput = CaseSummary
 
 
@@ -60,21 +59,3 @@ class RegisterEntrySummary(Summary):
     id = serializers.UUIDField(source="pk")
     reference = serializers.CharField()
     state = serializers.ChoiceField(choices=RegisterEntry.State.choices)
-
-
-@extend_schema_field(PersonOutput(allow_null=True))
-class NullablePerson(serializers.Field):
-    """A user or null (e.g. who did a step the system did by itself)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("read_only", True)
-        super().__init__(**kwargs)
-
-    def get_attribute(self, instance: Any) -> Any:
-        try:
-            return super().get_attribute(instance)
-        except AttributeError:
-            return None
-
-    def to_representation(self, value: Any) -> dict[str, str] | None:
-        return person(value)

@@ -25,7 +25,7 @@ from ..selectors.tasks import FLOW_VISIBILITY, human_nodes, task_get, task_queue
 from ..services.tasks import task_claim, task_complete, task_release, task_roles
 from . import fields
 from .base import InputSerializer, SafetyAPIMixin, collection
-from .serializers import CaseRefOutput, PersonOutput, RegisterEntrySummary
+from .serializers import CaseSummary, PersonOutput, RegisterEntrySummary
 from .task_forms import TASK_FORMS, describe_fields, task_form
 
 
@@ -45,10 +45,10 @@ class TaskOutput(serializers.Serializer):
     roles = serializers.SerializerMethodField()
     may_claim = serializers.SerializerMethodField()
 
-    @extend_schema_field(CaseRefOutput(allow_null=True))
+    @extend_schema_field(CaseSummary(allow_null=True))
     def get_case(self, task: Any) -> Any:
         case = getattr(task.process, "case", None)
-        return CaseRefOutput(case).data if case is not None else None
+        return CaseSummary(case).data if case is not None else None
 
     @extend_schema_field(RegisterEntrySummary(allow_null=True))
     def get_register_entry(self, task: Any) -> Any:
@@ -128,7 +128,7 @@ COMPLETE_BODY = PolymorphicProxySerializer(
 
 COMPLETE_RESULT = inline_serializer(
     name="TaskCompletionResult",
-    fields={"task": TaskOutput(), "case": CaseRefOutput(), "next_tasks": TaskOutput(many=True)},
+    fields={"task": TaskOutput(), "case": CaseSummary(), "next_tasks": TaskOutput(many=True)},
 )
 
 
@@ -195,7 +195,7 @@ class TaskViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
         next_tasks = task_queue(request.user).filter(process_id=case.pk)
         return Response({
             "task": self.get_serializer(task_get(request.user, done.pk)).data,
-            "case": CaseRefOutput(case).data,
+            "case": CaseSummary(case).data,
             "next_tasks": self.get_serializer(next_tasks, many=True).data,
         })
 

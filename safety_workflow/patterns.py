@@ -74,6 +74,9 @@ class IncidentRecord:
     level: str = ""
     case_id: Any = None
     case_reference: str = ""
+    case_state: str = ""
+    case_level: str = ""
+    case_route: str = ""
     reported_at: dt.datetime | None = None
     hate_element: bool = False
     hate_categories: tuple[str, ...] = ()

@@ -11,7 +11,7 @@ from safety_workflow.api.schema import ENUM_NAME_OVERRIDES
 
 SECRET_KEY = "tests-only"
 DEBUG = False
-ALLOWED_HOSTS = ["testserver"]
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 USE_TZ = True
 TIME_ZONE = "Europe/London"
 LANGUAGE_CODE = "en-gb"
@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "guardian",
+    "knox",
     "viewflow.workflow",
     "django_tasks_db",
     "safety_workflow",
@@ -75,7 +76,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Tokens first, as the example host: 401 with WWW-Authenticate without (good) credentials.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["knox.auth.TokenAuthentication",
+                                       "rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -100,6 +103,7 @@ if HAVE_RQ:
     RQ_QUEUES = {"default": {"URL": REDIS_URL}, RQ_QUEUE: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
 # The suite runs tasks in the request on purpose (DEBUG is off, as in production).
 SILENCED_SYSTEM_CHECKS = ["safety_workflow.W002"]
+REST_KNOX = {"USER_SERIALIZER": None, "AUTH_HEADER_PREFIX": "Token"}
 
 SAFETY_WORKFLOW = {
     "NON_WORKING_DATES": ["2026-12-25", "2026-12-28"],
@@ -110,3 +114,4 @@ SAFETY_WORKFLOW = {
     "TASK_QUEUE": os.environ.get("SW_TEST_TASK_QUEUE", "default"),
     "BUNDLE_TASK_QUEUE": os.environ.get("SW_TEST_TASK_QUEUE", "default"),
 }
+STATIC_URL = "static/"

@@ -46,24 +46,25 @@ def cases(people, decision_table, police_contact):
     ("monitoring", "injunction", "council", 202),
     ("legal", "injunction", "fresh", 404),          # legal sees only cases routed to council action
     ("members", "injunction", "council", 404),      # members services cannot request injunction bundles
-    ("councillor", "injunction", "council", 404),
+    ("councillor", "injunction", "council", 403),  # no bundle at all for councillors (the access table)
     ("police", "police_referral", "police", 202),
     ("members", "police_referral", "police", 202),
     ("safety", "police_referral", "police", 202),
     ("police", "police_referral", "council", 404),  # not referred: the police cannot see it
     ("legal", "police_referral", "police", 404),
-    ("frontline", "police_referral", "police", 404),
+    ("frontline", "police_referral", "police", 403),
     ("governance", "injunction", "council", 404),
-    ("nobody", "injunction", "council", 404),
+    ("nobody", "injunction", "council", 403),
 ])
 def test_who_may_request_a_case_bundle(people, cases, client_for, who, kind, scope_key, expected):
     response = post(client_for(getattr(people, who)), {"kind": kind, "scope": {"case": cases[scope_key].pk}})
     assert response.status_code == expected, response.content
-    if expected == 404:
-        assert response.json()["code"] == "not_found"
+    if expected in (403, 404):
+        assert response.json()["code"] == {403: "forbidden", 404: "not_found"}[expected]
         assert not Bundle.objects.exists() and not AccessLogEntry.objects.filter(outcome="allowed").exists()
-        refused = AccessLogEntry.objects.get()  # the attempt is logged, as refused
-        assert refused.outcome == "refused" and refused.actor == getattr(people, who)
+        if expected == 404:
+            refused = AccessLogEntry.objects.get()  # the attempt is logged, as refused
+            assert refused.outcome == "refused" and refused.actor == getattr(people, who)
     else:
         bundle = Bundle.objects.get()
         assert bundle.kind == kind and bundle.scope == {"case": cases[scope_key].pk}
@@ -209,6 +210,9 @@ def test_listing_shows_only_what_the_caller_may_see(people, cases, client_for):
 
     def listed(user, **params):
         response = client_for(user).get(URL, params)
+        if user in (people.councillor, people.frontline):  # no bundle of any kind for their roles
+            assert response.status_code == 403 and response.json()["code"] == "forbidden"
+            return set()
         assert response.status_code == 200
         return {item["id"] for item in response.json()["results"]}
 

@@ -1,6 +1,7 @@
-"""docs/api.md's error table and the code agree: every code the package can answer with is documented under its
-status, and every documented code can happen. The codes are read from the source (a code that can be raised is
-written as a literal ``code="..."``, a class default, or a framework mapping)."""
+"""The error codes agree three ways: every code the package can answer with is in ``errors.ERROR_CODES`` (which the
+OpenAPI schema declares) under its status, and in docs/api.md's error table; and every registered or documented code
+can happen. The codes are read from the source (a code that can be raised is written as a literal ``code="..."``,
+a class default, a framework mapping, or a refusal code of the access table)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import safety_workflow
 from safety_workflow import errors
+from safety_workflow.api.access import ACCESS
 from safety_workflow.api.base import DRF_CODES
 
 PACKAGE = Path(safety_workflow.__file__).resolve().parent
@@ -21,8 +23,10 @@ ERROR_STATUSES = {
     name: cls.status_code for name, cls in vars(errors).items()
     if isinstance(cls, type) and issubclass(cls, errors.SafetyWorkflowError)
 }
-#: Helpers that pass a literal code on to an error class.
-PASS_THROUGH = {"_require_role": 403}
+#: Helpers that pass a literal code on to an error class (the access table's refusal: its codes are added below).
+PASS_THROUGH = {"_require_role": 403, "has_permission": 403}
+#: Field validation errors: their codes name the field's problem inside a 400 ``invalid`` answer.
+FIELD_ERRORS = {"ValidationError", "DjangoValidationError"}
 #: Modules the API never reaches: their errors are shown by the admin as messages, not answered as JSON.
 NOT_API = {"admin", "services/decision_tables.py"}
 
@@ -71,6 +75,8 @@ def codes_in_source() -> dict[str, set[int]]:
             name = node.func.id if isinstance(node.func, ast.Name) else ""
             if name in defaults and not any(k.arg == "code" for k in node.keywords):
                 found[defaults[name]].add(classes[name])  # raised with its class's own code
+            if name in FIELD_ERRORS or getattr(node.func, "attr", "") in FIELD_ERRORS:
+                continue  # a field's own error: the API answers it as 400 ``invalid`` with the field named
             for keyword in node.keywords:
                 if keyword.arg != "code":
                     continue
@@ -82,10 +88,15 @@ def codes_in_source() -> dict[str, set[int]]:
             if isinstance(node.func, ast.Name) and node.func.id == "error_response" and isinstance(
                     node.args[0], ast.Constant):  # the others pass on an exception's own code
                 status_arg = node.args[2]
-                status_value = status_arg.value if isinstance(status_arg, ast.Constant) else 409  # HTTP_409_CONFLICT
+                if isinstance(status_arg, ast.Constant):
+                    status_value = status_arg.value
+                else:  # status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+                    status_value = int(re.match(r"HTTP_(\d{3})_", status_arg.attr).group(1))
                 found[node.args[0].value].add(status_value)
     for exc, code in DRF_CODES.items():
         found[code].add(exc.status_code)
+    for access in ACCESS.values():
+        found[access.refused].add(403)
     # A host's own DRF exception outside the mapped ones (e.g. from its authentication) keeps its status.
     found["error"].add(0)
     return found
@@ -125,3 +136,24 @@ def test_every_code_the_package_raises_is_documented_under_its_status():
 def test_every_documented_code_can_happen():
     unused = sorted(set(codes_in_docs()) - set(codes_in_source()))
     assert not unused, f"in docs/api.md but never raised: {unused}"
+
+
+def _registered() -> dict[str, set[int]]:
+    registered: dict[str, set[int]] = defaultdict(set)
+    for status, codes in errors.ERROR_CODES.items():
+        for code in codes:
+            registered[code].add(status)
+    return registered
+
+
+def test_every_code_the_package_raises_is_in_the_registry_under_its_status():
+    """The registry is what the schema declares: a code missing from it would be an undeclared answer."""
+    registered = _registered()
+    missing = {code: sorted(statuses - registered[code]) for code, statuses in codes_in_source().items()
+               if statuses - registered[code] - {0}}
+    assert not missing, f"raised but not in errors.ERROR_CODES under that status: {missing}"
+
+
+def test_every_registered_code_can_happen():
+    unused = sorted(set(_registered()) - set(codes_in_source()))
+    assert not unused, f"in errors.ERROR_CODES but never raised: {unused}"

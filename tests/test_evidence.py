@@ -42,7 +42,7 @@ def test_upload_sniffs_type_and_hashes(people, client_for, incident):
     assert "screenshot" not in stored.file.name  # never the uploader's file name on disk
     eml = upload(client, incident["id"], "message", EML)
     assert eml.status_code == 201 and eml.json()["content_type"] == "message/rfc822"
-    listed = client.get(f"{API}/incidents/{incident['id']}/evidence/").json()
+    listed = client.get(f"{API}/incidents/{incident['id']}/evidence/").json()["results"]
     assert [e["id"] for e in listed] == [body["id"], eml.json()["id"]]
 
 

@@ -64,11 +64,25 @@ def test_demo_walks_every_route_and_serves_a_valid_schema(demo):
     assert "/api/safety/tasks/{id}/complete/" in schema and "/api/safety/incidents/" in schema
 
 
+_TOKENS: dict[tuple[int, str], str] = {}
+
+
+def token(port: int, user: str) -> str:
+    """A token for a demo user, as an integrator gets one: HTTP Basic once, at ``POST /api/auth/token/``."""
+    if (port, user) not in _TOKENS:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/auth/token/", method="POST", data=b"",
+                                         headers={"Authorization": "Basic " + base64.b64encode(
+                                             f"{user}:{user}-demo".encode()).decode()})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            _TOKENS[(port, user)] = json.loads(response.read())["token"]
+    return _TOKENS[(port, user)]
+
+
 def api(port: int, path: str, body: dict | None = None, user: str = "legal") -> tuple[int, Any]:
     request = urllib.request.Request(f"http://127.0.0.1:{port}/api/safety/{path}", method="POST" if body else "GET",
                                      data=json.dumps(body).encode() if body else None,
-                                     headers={"Content-Type": "application/json", "Authorization": "Basic " +
-                                              base64.b64encode(f"{user}:{user}-demo".encode()).decode()})
+                                     headers={"Content-Type": "application/json",
+                                              "Authorization": f"Token {token(port, user)}"})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             raw = response.read()

@@ -120,9 +120,9 @@ def test_a_flag_shows_on_the_subjects_later_cases_about_the_same_councillor(peop
     assert list(conduct_flags_for_case(second)) == [flag]
     flag.incidents.set(history.incidents[:2])
     [shown] = ConductFlagSerializer(conduct_flags_for_case(second), many=True).data  # as a case view would
-    assert (shown["case"], shown["reason"], shown["councillor"]["name"]) == ("SW-2026-0001", "Two e-mails.",
-                                                                           "Cllr Ahmed")
-    assert shown["incidents"] == ["SW-2026-0001-01", "SW-2026-0001-02"]
+    assert (shown["case"]["reference"], shown["reason"], shown["councillor"]["name"]) == (
+        "SW-2026-0001", "Two e-mails.", "Cllr Ahmed")
+    assert [i["reference"] for i in shown["incidents"]] == ["SW-2026-0001-01", "SW-2026-0001-02"]
     other = open_case(subject=history.subject, reference="SW-2026-0009")
     add_incident(other, councillor=people.councillor2, occurred="2026-05-01", channel="email")
     assert list(conduct_flags_for_case(other)) == []  # a different councillor

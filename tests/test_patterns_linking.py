@@ -104,7 +104,7 @@ def test_triage_officer_sees_the_proposals(people, recorded, client_for):
     incident = new_incident(people, {"full_name": "Zoe O'Hara", "phone": "07700 900123"})
     response = client_for(people.members).get(f"/api/safety/subjects/suggestions/?incident={incident.pk}")
     assert response.status_code == 200, response.json()
-    [suggestion] = response.json()
+    [suggestion] = response.json()["results"]
     assert suggestion["subject"]["id"] == str(recorded["zoe"].pk)
     assert suggestion["subject"]["aliases"] == ["Zed"]
     assert suggestion["strength"] == "strong" and len(suggestion["matched"]) == 2

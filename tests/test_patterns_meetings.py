@@ -48,7 +48,8 @@ def test_monitoring_officer_records_a_meeting(people, client_for):
         "police_contact": contact.pk}, format="json")
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert body["police_contact"] == "PC Sam Okafor (Northshire Police)" and body["recorded_by"] == "Mona Officer"
+    assert body["police_contact"] == "PC Sam Okafor (Northshire Police)"
+    assert body["recorded_by"]["name"] == "Mona Officer"
     listing = client_for(people.safety).get(URL).json()
     assert listing["count"] == 1 and listing["results"][0]["id"] == body["id"]
     assert client_for(people.members).get(f"{URL}{body['id']}/").json()["notes"] == "Agreed patrols."
@@ -96,17 +97,17 @@ def test_brief_says_what_changed_since_the_last_meeting(people, log, client_for)
     assert [(c["reference"], c["outcome_summary"]) for c in cases["closed"]] == [
         ("SW-2026-0002", "Advice on filtering e-mail given.")]
     referrals = brief["referrals"]
-    assert [r["case"] for r in referrals["made"]] == ["SW-2026-0003"]
+    assert [r["case"]["reference"] for r in referrals["made"]] == ["SW-2026-0003"]
     assert [(r["status_label"], r["crime_reference"]) for r in referrals["outcomes"]] == [("Charged", "NP/26/1234")]
     assert referrals["open_now"] == 0
-    assert [(f["subject"]["name"], f["councillor"]) for f in brief["course_of_conduct_flags"]] == [
+    assert [(f["subject"]["name"], f["councillor"]["name"]) for f in brief["course_of_conduct_flags"]] == [
         ("Gary Pike", "Cllr Ahmed"), ("Derek Mallory", "Cllr Ahmed")]
     assert [(s["subject"]["name"], s["kind"]) for s in brief["escalation_signals"]] == [
         ("Gary Pike", "moved_in_person"), ("Gary Pike", "severity_rising"), ("Gary Pike", "frequency_rising"),
         ("Derek Mallory", "several_councillors")]
     moved = next(s for s in brief["escalation_signals"] if s["kind"] == "moved_in_person")
     assert moved["explanation"].startswith("Contact has moved from online to in person")
-    assert moved["incidents"][-1] == "SW-2026-0003-05"
+    assert moved["incidents"][-1]["reference"] == "SW-2026-0003-05"
     assert AccessLogEntry.objects.filter(actor=people.monitoring, object_type="meeting_brief",
                                          object_id=str(last.pk)).exists()
 
@@ -116,7 +117,7 @@ def test_brief_for_a_meeting_covers_the_time_since_the_one_before(people, log, c
     june = meeting(people, "2026-06-01")
     brief = client_for(people.safety).get(f"{URL}{june.pk}/brief/").json()
     assert brief["last_meeting"]["id"] == str(march.pk)
-    assert brief["until"].startswith("2026-06-01T14:00:00")
+    assert brief["until"].startswith("2026-06-01T13:00:00Z")  # 14:00 in London (BST), given in UTC
     assert brief["incidents"]["count"] == 11
     assert brief["course_of_conduct_flags"] == []  # noticed only today
     first = client_for(people.safety).get(f"{URL}{march.pk}/brief/").json()

@@ -110,7 +110,7 @@ def test_group_grants_reach_everyone_in_the_group(people, client_for, gary):
     assert client_for(people.legal).get(entry_url(gary["id"]), READ).status_code == 200
     assert client_for(colleague).get(entry_url(gary["id"]), READ).status_code == 200
     assert client_for(people.police).get(entry_url(gary["id"]), READ).status_code == 404
-    listed = client_for(people.monitoring).get(entry_url(gary["id"], "grants")).json()
+    listed = client_for(people.monitoring).get(entry_url(gary["id"], "grants")).json()["results"]
     assert [(g["kind"], g["name"]) for g in listed] == [("group", "Legal")]
     client_for(people.monitoring).delete(entry_url(gary["id"], f"grants/groups/{legal_group.pk}"))
     assert client_for(colleague).get(entry_url(gary["id"]), READ).status_code == 404

@@ -123,7 +123,7 @@ def test_approval_then_notification_makes_the_entry_active_with_review_in_a_year
     body = monitoring.post(entry_url(entry_id, "approve"), {"decision": "approve", "reason": "Incidents verified."},
                            format="json").json()
     assert body["state"] == "approved"
-    assert body["decided_by"] == "Mona Officer"
+    assert body["decided_by"]["name"] == "Mona Officer"
     assert body["review_due_on"] == (timezone.localdate() + dt.timedelta(days=365)).isoformat()
     assert open_tasks(entry_id) == ["notify"]
     # Once approved, staff are protected at once: the check finds it while the letter is prepared.
@@ -349,7 +349,7 @@ def test_a_proposal_from_a_case_can_be_recorded_on_its_register_proposal_task(pe
     case = Case.objects.get(pk=incidents[0].case_id)
     body = proposal(subject, incidents, case=str(case.pk))
     entry = client_for(people.safety).post(ENTRIES, body, format="json").json()
-    assert entry["case"] == case.pk
+    assert entry["case"]["id"] == case.pk
     assert [e.reference for e in register_entries_for_case_proposal(people.safety, case)] == [entry["reference"]]
     assert list(register_entries_for_case_proposal(people.legal, case)) == []
 

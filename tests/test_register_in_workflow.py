@@ -53,7 +53,7 @@ def test_register_proposal_task_records_the_entry_proposed_from_the_case(c, peop
     own = c["safety"].post(entry_url(entry_id, "approve"), {"decision": "approve", "reason": "ok"}, format="json")
     assert own.status_code in (403, 409)
     # Frontline staff see no register tasks at all.
-    assert c["frontline"].get(f"{API}/tasks/").json()["results"] == []
+    assert c["frontline"].get(f"{API}/tasks/").status_code == 403
 
 
 def test_register_entry_for_another_case_is_refused(c, people, decision_table):

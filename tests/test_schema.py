@@ -17,6 +17,8 @@ def test_schema_validates_without_warnings(db, tmp_path: Path, capsys):
     paths = schema["paths"]
     assert len([p for p in paths if p.startswith("/api/safety/")]) >= 50
     for path, operations in paths.items():
+        if not path.startswith("/api/safety/"):
+            continue
         for method, operation in operations.items():
             if method in ("post", "patch", "put") and not path.endswith(("/claim/", "/release/", "/retry/")):
                 assert "requestBody" in operation, (method, path)

@@ -4,6 +4,7 @@ SQLite by default; set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/tes
 Not for production: the secret key and DEBUG are for the local demo only.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -30,6 +31,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
+    "knox",
     "viewflow.workflow",  # only the workflow engine: viewflow's base app would edit MIDDLEWARE
     "django_tasks_db",  # the task queue, in this database
     "safety_workflow",
@@ -115,10 +117,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_FILE_PATH = os.environ.get("DEMO_SENT_MAIL") or BASE_DIR / "sent-mail"
 
+# API clients sign in once (POST /api/auth/token/ with HTTP Basic) and send "Authorization: Token <token>":
+# a SHA-512 look-up per request, not a password hash (Basic auth on every request costs ~0.5 s each).
+# The first class answers 401 with "WWW-Authenticate: Token" to requests without (good) credentials.
+# Sessions serve the browsable docs at /api/docs/ (log in at /api-auth/login/).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -135,6 +141,13 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Stable names for the API's enums.
     "ENUM_NAME_OVERRIDES": {**ENUM_NAME_OVERRIDES},
+}
+
+REST_KNOX = {
+    "TOKEN_TTL": dt.timedelta(hours=10),
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_LIMIT_PER_USER": 20,
+    "USER_SERIALIZER": None,
 }
 
 # The council's own group names for each role.

@@ -15,22 +15,28 @@ from typing import Any
 import django_filters
 from django.db.models import Q, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.generics import ListAPIView
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..errors import Forbidden, InvalidInput
+from ..errors import InvalidInput
 from ..models import AccessLogEntry
-from ..selectors.audit import access_log_visible_to, reads_access_log
+from ..selectors.audit import access_log_visible_to
 from ..services.audit import access_log_record, checked_name_normalised
-from .base import SafetyAPIMixin
-from .register_serializers import ErrorSerializer
+from .base import DateTimeFilter, FilterSet, KeyFilter, ModelOutput, SafetyAPIMixin, TextFilter, collection
+from .serializers import PersonOutput
 
 
-class AccessLogFilter(django_filters.FilterSet):
-    actor = django_filters.NumberFilter(field_name="actor_id", label="The user id of who did it.")
+def _user_model() -> Any:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model()
+
+
+class AccessLogFilter(FilterSet):
+    actor = KeyFilter(field_name="actor_id", model=_user_model, label="The user id of who did it.")
     action = django_filters.ChoiceFilter(choices=AccessLogEntry.Action.choices)
     outcome = django_filters.ChoiceFilter(
         choices=AccessLogEntry.Outcome.choices,
@@ -42,21 +48,21 @@ class AccessLogFilter(django_filters.FilterSet):
         label="Everything read about this subject: their incidents, cases, entries, bundles, and the checks "
               "that found their entry.",
     )
-    checked_name = django_filters.CharFilter(
+    checked_name = TextFilter(
         method="filter_checked_name",
         label="Checks in which this name was typed, normalised as the check reads names (case, accents, "
               "titles, punctuation and 'Surname, Forename' order do not matter).",
     )
-    object_type = django_filters.CharFilter()
-    object_id = django_filters.CharFilter()
+    object_type = TextFilter()
+    object_id = TextFilter()
     register_entry = django_filters.UUIDFilter(
         method="filter_register_entry",
         label="Everything that touched this entry: views, grants, changes and the checks that found it.",
     )
-    reference = django_filters.CharFilter()
-    result = django_filters.CharFilter()
-    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte", label="From (ISO date-time).")
-    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt", label="Before (ISO date-time).")
+    reference = TextFilter()
+    result = TextFilter()
+    since = DateTimeFilter(field_name="at", lookup_expr="gte", label="From (ISO date-time).")
+    until = DateTimeFilter(field_name="at", lookup_expr="lt", label="Before (ISO date-time).")
 
     class Meta:
         model = AccessLogEntry
@@ -77,7 +83,13 @@ class AccessLogFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=AccessLogEntry.objects.filter(touched).values("pk"))
 
 
-class AccessLogEntrySerializer(serializers.ModelSerializer):
+class RegisterHitOutput(serializers.Serializer):
+    entry = serializers.UUIDField()
+    outcome = serializers.CharField()
+
+
+class AccessLogEntrySerializer(ModelOutput):
+    actor = PersonOutput(allow_null=True, help_text="null: the system, or a user since removed (see actor_name).")
     register_entries = serializers.SerializerMethodField(
         help_text="For a check: the entries it found (match or possible match)."
     )
@@ -88,25 +100,25 @@ class AccessLogEntrySerializer(serializers.ModelSerializer):
                   "object_repr", "subject_ref", "checked_name", "purpose", "result", "reference", "ip_address",
                   "data", "register_entries", "redacted_at", "row_hash"]
 
+    @extend_schema_field(RegisterHitOutput(many=True))
     def get_register_entries(self, entry: AccessLogEntry) -> list[dict[str, str]]:
         return [{"entry": str(hit.entry_id), "outcome": hit.outcome} for hit in entry.register_hits.all()]
 
 
-class AccessLogListView(SafetyAPIMixin, ListAPIView):
+class AccessLogListView(SafetyAPIMixin, GenericAPIView):
     serializer_class = AccessLogEntrySerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = AccessLogFilter
+    access_name = "audit"
 
     def get_queryset(self) -> QuerySet[AccessLogEntry]:
-        return access_log_visible_to(self.request.user).prefetch_related("register_hits").order_by("-at", "-id")
+        return (access_log_visible_to(self.request.user).select_related("actor").prefetch_related("register_hits")
+                .order_by("-at", "-id"))
 
-    @extend_schema(responses={200: AccessLogEntrySerializer(many=True), 400: ErrorSerializer, 403: ErrorSerializer},
-                   summary="Read the access log (information governance, monitoring officer)")
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        if not reads_access_log(request.user):
-            raise Forbidden("The access log is for information governance and the monitoring officer.",
-                            code="audit_not_permitted")
-        response = super().get(request, *args, **kwargs)
+    @collection(AccessLogEntrySerializer, summary="Read the access log (information governance, monitoring officer)")
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
         # Reading the log is itself logged (after the page was read, so it never lists itself).
         access_log_record(actor=request.user, action=AccessLogEntry.Action.LIST, object_type="access_log",
                           result=str(len(response.data.get("results", []))), request=request,

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import FileResponse
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -18,17 +15,18 @@ from ..models import Bundle
 from ..selectors.bundles import bundle_get, bundles_visible_to
 from ..services.audit import access_log_record
 from ..services.bundles import bundle_download, bundle_request, bundle_retry
-from .base import SafetyAPIMixin
+from .base import InputSerializer, ModelOutput, SafetyAPIMixin, collection, download
+from .serializers import CaseSummary, PersonOutput, SubjectSummary
 
 
-class RedactionInput(serializers.Serializer):
+class RedactionInput(InputSerializer):
     text = serializers.CharField(required=False, help_text="A phrase to redact wherever it appears (3-500 characters).")
     reason = serializers.CharField(required=False, allow_blank=True, help_text="Why; shown in place of the phrase.")
     preset = serializers.ChoiceField(required=False, choices=["councillor_home_addresses"],
                                      help_text="Instead of text: the councillors' home addresses on record.")
 
 
-class BundleRequestInput(serializers.Serializer):
+class BundleRequestInput(InputSerializer):
     kind = serializers.ChoiceField(choices=Bundle.Kind.choices)
     scope = serializers.JSONField(help_text=(
         'injunction: {"case": id} or {"subject": uuid, "date_from": date, "date_to": date}; '
@@ -43,8 +41,15 @@ class BundleRequestInput(serializers.Serializer):
                                     help_text="Why the bundle is needed; kept in the access log.")
 
 
-class BundleOutput(serializers.ModelSerializer):
-    requested_by = serializers.SerializerMethodField()
+class RedactionOutput(serializers.Serializer):
+    preset = serializers.CharField(required=False)
+    reason = serializers.CharField(required=False)
+
+
+class BundleOutput(ModelOutput):
+    case = CaseSummary(allow_null=True)
+    subject = SubjectSummary(allow_null=True)
+    requested_by = PersonOutput()
     redactions = serializers.SerializerMethodField()
     stale = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
@@ -56,11 +61,7 @@ class BundleOutput(serializers.ModelSerializer):
                   "size", "page_count", "error", "log", "download_url"]
         read_only_fields = fields
 
-    def get_requested_by(self, bundle: Bundle) -> dict[str, Any]:
-        from ..adapter import get_adapter
-
-        return {"id": str(bundle.requested_by_id), "name": get_adapter().display_name(bundle.requested_by)}
-
+    @extend_schema_field(RedactionOutput(many=True))
     def get_redactions(self, bundle: Bundle) -> list[dict[str, str]]:
         # The redacted phrases themselves are not repeated: only what kind of thing was redacted.
         return [{"preset": r["preset"]} if "preset" in r else {"reason": r.get("reason", "")}
@@ -69,6 +70,7 @@ class BundleOutput(serializers.ModelSerializer):
     def get_stale(self, bundle: Bundle) -> bool:
         return bundle.is_stale()
 
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_download_url(self, bundle: Bundle) -> str | None:
         if bundle.status != Bundle.Status.READY:
             return None
@@ -80,6 +82,12 @@ class BundleOutput(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request is not None else url
 
 
+class BundleQuery(InputSerializer):
+    kind = serializers.ChoiceField(choices=Bundle.Kind.choices, required=False)
+    status = serializers.ChoiceField(choices=Bundle.Status.choices, required=False)
+    case = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+
 class BundleViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     serializer_class = BundleOutput
     queryset = Bundle.objects.none()  # never used: every read goes through selectors.bundles
@@ -87,21 +95,22 @@ class BundleViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     def get_queryset(self):  # noqa: D102 - for the schema generator only
         return bundles_visible_to(self.request.user)
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("kind", str, enum=Bundle.Kind.values),
-            OpenApiParameter("status", str, enum=Bundle.Status.values),
-            OpenApiParameter("case", int),
-        ],
-        responses=BundleOutput(many=True),
-    )
+    def get_object(self) -> Bundle:
+        try:
+            return bundle_get(self.request.user, self.kwargs["pk"])
+        except NotFound as refused:
+            if getattr(self, "action", None) == "download":  # logged as a refused download
+                refused.access_attempt["action"] = "download"
+            raise
+
+    @collection(BundleOutput, query=BundleQuery)
     def list(self, request: Request) -> Response:
-        bundles = bundles_visible_to(request.user)
+        bundles = bundles_visible_to(request.user).select_related("case", "subject")
         for key in ("kind", "status"):
-            if request.query_params.get(key):
-                bundles = bundles.filter(**{key: request.query_params[key]})
-        if (request.query_params.get("case") or "").isdigit():
-            bundles = bundles.filter(case_id=int(request.query_params["case"]))
+            if self.query.get(key):
+                bundles = bundles.filter(**{key: self.query[key]})
+        if self.query.get("case"):
+            bundles = bundles.filter(case_id=self.query["case"])
         page = self.paginate_queryset(bundles.order_by("-requested_at"))
         access_log_record(actor=request.user, action="list", object_type="bundle", result=str(len(page)),
                           request=request, data={"bundles": [str(b.pk) for b in page],
@@ -117,7 +126,7 @@ class BundleViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
 
     @extend_schema(responses=BundleOutput)
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
-        bundle = bundle_get(request.user, pk)
+        bundle = self.get_object()
         access_log_record(actor=request.user, action="view", object_type="bundle", object_id=bundle.pk,
                           object_repr=str(bundle), result=bundle.status, request=request,
                           subject=bundle.subject_id, data={"kind": bundle.kind})
@@ -126,23 +135,13 @@ class BundleViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     @extend_schema(request=None, responses={202: BundleOutput})
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: str | None = None) -> Response:
-        bundle = bundle_retry(user=request.user, bundle=bundle_get(request.user, pk), request=request)
+        bundle = bundle_retry(user=request.user, bundle=self.get_object(), request=request)
         return Response(BundleOutput(bundle, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(
-        responses={
-            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The bundle (PDF)."),
-            409: inline_serializer("BundleNotReady", {"code": serializers.CharField(),
-                                                      "message": serializers.CharField()}),
-        },
-    )
+    @download(["application/pdf"], "The bundle (PDF); its SHA-256 is re-checked before it is sent.")
     @action(detail=True, methods=["get"])
     def download(self, request: Request, pk: str | None = None) -> FileResponse:
-        try:
-            bundle = bundle_get(request.user, pk)
-        except NotFound as refused:
-            refused.access_attempt["action"] = "download"
-            raise
+        bundle = self.get_object()
         handle = bundle_download(user=request.user, bundle=bundle, request=request)
         reference = bundle.case.reference if bundle.case_id else str(bundle.pk)[:8]
         response = FileResponse(handle, content_type="application/pdf", as_attachment=True,

@@ -6,43 +6,70 @@ from typing import Any
 
 import django_filters
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..models import Assessment, Case, CouncilAction, PoliceReferral
+from ..models import Assessment, Case, CouncilAction, Level, PoliceReferral, Route
 from ..roles import CASE_OFFICER_ROLES, SUBJECT_ROLES, Role, roles_for
 from ..selectors.cases import case_get, cases_visible_to, incidents_visible_to, sees_whole_case
 from ..selectors.common import get_or_not_found
-from ..selectors.patterns import conduct_flags_for_case, conduct_flags_withdrawn_from_case, flag_as_dict
+from ..selectors.patterns import conduct_flags_for_case, conduct_flags_withdrawn_from_case
 from ..selectors.tasks import task_queue
 from ..services.audit import access_log_record
 from ..services.corrections import case_split, correction_check_permitted
 from ..services.police import police_referral_update
-from .base import SafetyAPIMixin
+from . import fields
+from .base import (
+    BooleanFilter,
+    DateTimeFilter,
+    FilterSet,
+    InputSerializer,
+    ModelOutput,
+    SafetyAPIMixin,
+    collection,
+)
 from .corrections import CorrectionOutput, SplitInput
-from .register_serializers import ErrorSerializer
-from .serializers import PersonOutput
+from .serializers import CaseSummary, IncidentSummary, PersonOutput, SubjectSummary
 
 
-class CaseOutput(serializers.ModelSerializer):
-    opened_at = serializers.DateTimeField(source="created")
-    subject = serializers.SerializerMethodField()
+class CaseOutput(ModelOutput):
+    opened_at = fields.DateTimeField(source="created")
+    subject = serializers.SerializerMethodField(help_text="Who the case is about, for the roles that see subjects.")
+    merged_into = serializers.SerializerMethodField(help_text="The case this one was merged into, if you see it.")
 
     class Meta:
         model = Case
         fields = ["id", "reference", "state", "level", "route", "immediate_danger", "opened_at", "closed_at",
                   "merged_into", "subject"]
 
+    @extend_schema_field(SubjectSummary(allow_null=True))
     def get_subject(self, case: Case) -> dict[str, str] | None:
         if case.subject_id is None or not self.context["roles"] & SUBJECT_ROLES:
             return None
-        return {"id": str(case.subject_id), "name": str(case.subject)}
+        return SubjectSummary(case.subject).data
+
+    @extend_schema_field(CaseSummary(allow_null=True))
+    def get_merged_into(self, case: Case) -> dict[str, Any] | None:
+        if case.merged_into_id is None:
+            return None
+        visible = self.context.get("visible_merge_targets")
+        if visible is None:
+            visible = merge_targets_visible(self.context["request"].user, [case])
+        return CaseSummary(case.merged_into).data if case.merged_into_id in visible else None
 
 
-class AssessmentOutput(serializers.ModelSerializer):
+def merge_targets_visible(user: Any, cases: list[Case]) -> set[Any]:
+    """Which of the cases these were merged into the user may see (one query for a page)."""
+    targets = {c.merged_into_id for c in cases if c.merged_into_id}
+    if not targets:
+        return set()
+    return set(cases_visible_to(user).filter(pk__in=targets).values_list("pk", flat=True))
+
+
+class AssessmentOutput(ModelOutput):
     assessed_by = PersonOutput()
     decision_table_version = serializers.IntegerField(source="decision_table.version")
 
@@ -53,8 +80,9 @@ class AssessmentOutput(serializers.ModelSerializer):
                   "home_security", "employee_assistance", "notes"]
 
 
-class CouncilActionOutput(serializers.ModelSerializer):
+class CouncilActionOutput(ModelOutput):
     decided_by = PersonOutput()
+    bundle = serializers.UUIDField(source="bundle_id", allow_null=True, help_text="The injunction bundle filed.")
 
     class Meta:
         model = CouncilAction
@@ -62,10 +90,16 @@ class CouncilActionOutput(serializers.ModelSerializer):
                   "bundle", "claim_number", "court", "outcome", "outcome_on", "expires_on", "outcome_notes"]
 
 
-class ReferralOutput(serializers.ModelSerializer):
-    case = serializers.CharField(source="case.reference")
+class ReferralContactOutput(serializers.Serializer):
+    name = serializers.CharField()
+    force = serializers.CharField()
+    role_title = serializers.CharField()
+
+
+class ReferralOutput(ModelOutput):
+    case = CaseSummary()
     contact = serializers.SerializerMethodField()
-    incidents = serializers.SlugRelatedField(slug_field="reference", many=True, read_only=True)
+    incidents = IncidentSummary(many=True)
 
     class Meta:
         model = PoliceReferral
@@ -73,9 +107,16 @@ class ReferralOutput(serializers.ModelSerializer):
                   "crime_reference", "acknowledged_at", "acknowledgement_notes", "outcome_notes",
                   "outcome_recorded_at"]
 
+    @extend_schema_field(ReferralContactOutput(allow_null=True))
     def get_contact(self, referral: PoliceReferral) -> dict[str, str] | None:
         c = referral.contact
         return {"name": c.name, "force": c.force, "role_title": c.role_title} if c else None
+
+
+class OpenTaskOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    node = serializers.CharField(source="flow_task.name")
+    owner = PersonOutput(allow_null=True)
 
 
 class CaseDetailOutput(CaseOutput):
@@ -92,61 +133,73 @@ class CaseDetailOutput(CaseOutput):
         fields = [*CaseOutput.Meta.fields, "outcome_summary", "incidents", "assessments", "council_actions",
                   "referrals", "open_tasks", "course_of_conduct", "course_of_conduct_withdrawn"]
 
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_course_of_conduct(self, case: Case) -> list[dict[str, Any]]:
-        """Course-of-conduct flags in force (two or more incidents by the subject against one councillor)."""
-        if not self.context["roles"] & SUBJECT_ROLES:
-            return []
-        return [flag_as_dict(flag) for flag in conduct_flags_for_case(case)]
+        """Course-of-conduct flags in force (two or more incidents by the subject against one councillor): for
+        those who see the whole case (the flags count incidents across the subject's cases)."""
+        from .subjects import ConductFlagSerializer
 
+        if not self._officer(case):
+            return []
+        return ConductFlagSerializer(conduct_flags_for_case(case), many=True).data
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_course_of_conduct_withdrawn(self, case: Case) -> list[dict[str, Any]]:
         """Flags once raised on this case and withdrawn by a correction, with who withdrew them and why."""
-        if not self.context["roles"] & SUBJECT_ROLES:
+        from .subjects import ConductFlagSerializer
+
+        if not self._officer(case):
             return []
-        return [flag_as_dict(flag) for flag in conduct_flags_withdrawn_from_case(case)]
+        return ConductFlagSerializer(conduct_flags_withdrawn_from_case(case), many=True).data
 
     def _officer(self, case: Case) -> bool:
         return sees_whole_case(self.context["request"].user, case)
 
+    @extend_schema_field(IncidentSummary(many=True))
     def get_incidents(self, case: Case) -> list[dict[str, Any]]:
         user = self.context["request"].user
-        return [
-            {"id": str(i.pk), "reference": i.reference, "occurred_at": i.occurred_at, "channel": i.channel}
-            for i in incidents_visible_to(user).filter(case=case).order_by("occurred_at")
-        ]
+        return IncidentSummary(incidents_visible_to(user).filter(case=case).order_by("occurred_at"), many=True).data
 
+    @extend_schema_field(AssessmentOutput(many=True))
     def get_assessments(self, case: Case) -> list[dict[str, Any]]:
         if not (self._officer(case) or Role.POLICE_LIAISON in self.context["roles"]):
             return []
         items = case.assessments.select_related("assessed_by", "decision_table").order_by("assessed_at")
         return AssessmentOutput(items, many=True).data
 
+    @extend_schema_field(CouncilActionOutput(many=True))
     def get_council_actions(self, case: Case) -> list[dict[str, Any]]:
         if not self._officer(case):
             return []
         return CouncilActionOutput(case.council_actions.select_related("decided_by"), many=True).data
 
+    @extend_schema_field(ReferralOutput(many=True))
     def get_referrals(self, case: Case) -> list[dict[str, Any]]:
         if not (self._officer(case) or Role.POLICE_LIAISON in self.context["roles"]):
             return []
         items = case.referrals.select_related("contact", "case").prefetch_related("incidents")
         return ReferralOutput(items, many=True).data
 
+    @extend_schema_field(OpenTaskOutput(many=True))
     def get_open_tasks(self, case: Case) -> list[dict[str, Any]]:
         user = self.context["request"].user
-        return [{"id": t.pk, "node": t.flow_task.name, "owner": t.owner_id} for t in
-                task_queue(user).filter(process_id=case.pk)]
+        return OpenTaskOutput(task_queue(user).filter(process_id=case.pk), many=True).data
 
 
-class CaseFilter(django_filters.FilterSet):
-    opened_after = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte")
-    opened_before = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="lt")
+class CaseFilter(FilterSet):
+    state = django_filters.ChoiceFilter(choices=Case.State.choices)
+    level = django_filters.ChoiceFilter(choices=Level.choices)
+    route = django_filters.ChoiceFilter(choices=Route.choices)
+    immediate_danger = BooleanFilter()
+    opened_after = DateTimeFilter(field_name="created", lookup_expr="gte")
+    opened_before = DateTimeFilter(field_name="created", lookup_expr="lt")
 
     class Meta:
         model = Case
-        fields = ["state", "level", "route", "immediate_danger", "opened_after", "opened_before"]
+        fields: list[str] = []
 
 
-class CaseViewSet(SafetyAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CaseViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     """Case files: the incidents about one subject, the assessments, the actions and referrals."""
 
     serializer_class = CaseOutput
@@ -159,26 +212,30 @@ class CaseViewSet(SafetyAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         return context
 
     def get_queryset(self):
-        return cases_visible_to(self.request.user).select_related("subject").order_by("-created")
+        return cases_visible_to(self.request.user).select_related("subject", "merged_into").order_by("-created")
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def get_object(self) -> Case:
+        return case_get(self.request.user, self.kwargs["pk"])
+
+    @collection(CaseOutput)
+    def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        context = {**self.get_serializer_context(), "visible_merge_targets": merge_targets_visible(request.user, page)}
         access_log_record(actor=request.user, action="list", object_type="case", result=str(len(page)),
                           request=request, data={"cases": [c.pk for c in page],
                                                  "filters": dict(request.query_params.items())})
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.get_paginated_response(CaseOutput(page, many=True, context=context).data)
 
     @extend_schema(responses=CaseDetailOutput)
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        case = case_get(request.user, kwargs["pk"])
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        case = self.get_object()
         access_log_record(actor=request.user, action="view", object_type="case", object_id=case.pk,
                           object_repr=case.reference, request=request, subject=case.subject_id)
         return Response(CaseDetailOutput(case, context=self.get_serializer_context()).data)
 
     @extend_schema(
         request=SplitInput,
-        responses={201: CorrectionOutput, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer,
-                   409: ErrorSerializer},
+        responses={201: CorrectionOutput},
         summary="Split incidents out of the case into a new case",
         description="Members services or health and safety, with a reason, for an open case. The incidents keep "
         "their references. The new case starts at the assessment (at triage when no subject is linked), beside a "
@@ -188,7 +245,7 @@ class CaseViewSet(SafetyAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
     )
     @action(detail=True, methods=["post"])
     def split(self, request: Request, pk: str | None = None) -> Response:
-        case = case_get(request.user, pk)
+        case = self.get_object()
         correction_check_permitted(request.user)
         serializer = SplitInput(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -202,19 +259,28 @@ class CaseViewSet(SafetyAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
                         status=status.HTTP_201_CREATED)
 
 
-class ReferralUpdateInput(serializers.Serializer):
+class ReferralUpdateInput(InputSerializer):
     status = serializers.ChoiceField(choices=[(s.value, s.label) for s in PoliceReferral.OPEN_STATUSES[1:]],
                                      required=False, allow_null=True, default=None)
     crime_reference = serializers.CharField(max_length=50, required=False, allow_null=True, default=None)
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ReferralViewSet(SafetyAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReferralFilter(FilterSet):
+    status = django_filters.ChoiceFilter(choices=PoliceReferral.Status.choices)
+    urgent = BooleanFilter()
+
+    class Meta:
+        model = PoliceReferral
+        fields: list[str] = []
+
+
+class ReferralViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     """Police referrals of the cases the caller may see."""
 
     serializer_class = ReferralOutput
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
-    filterset_fields = ["status", "urgent"]
+    filterset_class = ReferralFilter
 
     def get_queryset(self):
         user = self.request.user
@@ -230,6 +296,15 @@ class ReferralViewSet(SafetyAPIMixin, mixins.ListModelMixin, mixins.RetrieveMode
 
     def get_object(self) -> PoliceReferral:
         return get_or_not_found(self.get_queryset(), self.kwargs["pk"])
+
+    @collection(ReferralOutput)
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(responses=ReferralOutput)
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        return Response(self.get_serializer(self.get_object()).data)
 
     @extend_schema(request=ReferralUpdateInput, responses=ReferralOutput)
     @action(detail=True, methods=["post"], url_path="update")

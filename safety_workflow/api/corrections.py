@@ -15,13 +15,14 @@ from rest_framework import serializers
 from ..models import Case, CourseOfConductFlag, Subject
 from ..selectors.register import register_entries_visible_to
 from ..services.corrections import CorrectionResult
-from .serializers import CaseRefOutput
+from .base import InputSerializer
+from .serializers import CaseSummary, SubjectSummary
 from .task_forms import NewSubjectInput
 
 REASON_HELP = _("Why: the correction is part of the case's record (required).")
 
 
-class UnlinkSubjectInput(serializers.Serializer):
+class UnlinkSubjectInput(InputSerializer):
     reason = serializers.CharField(max_length=5000, allow_blank=True, help_text=REASON_HELP)
     subject = serializers.PrimaryKeyRelatedField(
         queryset=Subject.objects.all(), required=False, allow_null=True, default=None,
@@ -36,7 +37,7 @@ class UnlinkSubjectInput(serializers.Serializer):
         return attrs
 
 
-class SplitInput(serializers.Serializer):
+class SplitInput(InputSerializer):
     incidents = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=200,
                                       help_text=_("The incidents to move into a new case of their own."))
     reason = serializers.CharField(max_length=5000, allow_blank=True, help_text=REASON_HELP)
@@ -47,8 +48,8 @@ class FindingOutput(serializers.Serializer):
 
     id = serializers.UUIDField()
     kind = serializers.CharField(help_text="course_of_conduct, or the escalation signal's kind")
-    subject = serializers.CharField(help_text="The subject's name (or how they are described)")
-    case = serializers.CharField(help_text="The case it is recorded on")
+    subject = SubjectSummary(help_text="Whom it is about")
+    case = CaseSummary(help_text="The case it is recorded on")
     explanation = serializers.CharField(help_text="Why it was raised")
     withdrawal_reason = serializers.CharField(help_text="Why it was withdrawn; empty for one raised")
 
@@ -58,17 +59,16 @@ def _finding(item: Any) -> dict[str, Any]:
     return {
         "id": item.pk,
         "kind": "course_of_conduct" if flag else item.kind,
-        "subject": str(item.subject),
-        "case": item.case.reference,
+        "subject": item.subject,
+        "case": item.case,
         "explanation": item.reason if flag else item.explanation,
         "withdrawal_reason": item.withdrawal_reason,
     }
 
 
-class CorrectedCaseOutput(CaseRefOutput):
-    merged_into = serializers.CharField(source="merged_into.reference", allow_null=True, default=None,
-                                        help_text="The reference of the subject's other open case it was merged "
-                                                  "into by the correction, if any")
+class CorrectedCaseOutput(CaseSummary):
+    merged_into = CaseSummary(allow_null=True, help_text="The subject's other open case it was merged into by the "
+                                                        "correction, if any")
 
 
 class CorrectionOutput(serializers.Serializer):

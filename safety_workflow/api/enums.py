@@ -1,7 +1,20 @@
 """The choice sets the API's schema names (see ``schema.ENUM_NAME_OVERRIDES``). Imported by drf-spectacular
 when it builds the schema, never from settings."""
 
-from ..models import Bundle, Case, ContactHandle, ContactMethod, Level, RegisterEntry, Route, SecurityMeasure
+from ..models import (
+    AccessLogEntry,
+    Bundle,
+    Case,
+    ContactHandle,
+    ContactMethod,
+    CouncilAction,
+    Level,
+    RegisterEntry,
+    Route,
+    SecurityMeasure,
+)
+from ..retention import KINDS
+from ..services.holds import TARGETS
 
 LEVELS = Level
 ROUTES = Route
@@ -11,3 +24,9 @@ HANDLE_KINDS = ContactHandle.Kind
 BUNDLE_KINDS = Bundle.Kind
 SECURITY_MEASURE_STATUSES = SecurityMeasure.Status
 REGISTER_ENTRY_STATES = RegisterEntry.State
+COUNCIL_ACTION_KINDS = CouncilAction.Kind
+INJUNCTION_OUTCOMES = CouncilAction.Outcome
+ACCESS_OUTCOMES = AccessLogEntry.Outcome
+#: Kinds of record in the retention schedule, and what a legal hold may be placed on.
+RETENTION_KINDS = list(KINDS)
+HOLD_TARGETS = list(TARGETS)

@@ -7,28 +7,50 @@ from typing import Any
 
 import django_filters
 from django.db import transaction
+from django.db.models import Count
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ..conf import app_settings
 from ..errors import InvalidInput, NotFound
 from ..models import EvidenceFile, Incident, Subject, TimelineEntry
 from ..roles import SUBJECT_ROLES, roles_for
-from ..selectors.cases import evidence_get, incident_get, incidents_visible_to, timeline_visible_to
+from ..selectors.cases import (
+    evidence_get,
+    evidence_of,
+    incident_get,
+    incidents_visible_to,
+    may_see_evidence,
+    timeline_visible_to,
+)
 from ..selectors.common import access_attempt
+from ..selectors.patterns import subjects_visible_to
 from ..services.audit import access_log_record
 from ..services.corrections import correction_check_permitted, incident_unlink_subject
 from ..services.evidence import evidence_upload
 from ..services.incidents import incident_report, request_fingerprint
-from .base import SafetyAPIMixin
+from . import fields
+from .base import (
+    DateTimeFilter,
+    FilterSet,
+    InputSerializer,
+    IntegerFilter,
+    KeyFilter,
+    ModelOutput,
+    SafetyAPIMixin,
+    TextFilter,
+    VisiblePKField,
+    collection,
+    download,
+)
 from .corrections import CorrectionOutput, UnlinkSubjectInput
-from .register_serializers import ErrorSerializer
-from .serializers import CaseRefOutput, PersonOutput
+from .serializers import CaseSummary, IncidentSummary, PersonOutput, SubjectSummary
 from .task_forms import HandleInput, UserRef
 
 IMMEDIATE_DANGER_ADVICE = (
@@ -36,18 +58,25 @@ IMMEDIATE_DANGER_ADVICE = (
     "contact has been told."
 )
 
-class SubjectDetailsInput(serializers.Serializer):
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    description = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
-    aliases = serializers.ListField(child=serializers.CharField(max_length=200), required=False, default=list,
-                                    max_length=20)
-    handles = HandleInput(many=True, required=False, default=list)
+class SubjectDetailsInput(InputSerializer):
+    """What the reporter knows of the person (all optional); triage links it to a subject record."""
+
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    full_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    aliases = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=20)
+    handles = HandleInput(many=True, required=False, max_length=20)
+    email = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    social = serializers.CharField(max_length=300, required=False, allow_blank=True,
+                                   help_text="A social-media handle or profile address.")
+    address = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
-class IncidentReportInput(serializers.Serializer):
+class IncidentReportInput(InputSerializer):
     councillor = UserRef(required=False, allow_null=True, default=None,
                          help_text="The councillor it was aimed at; defaults to the reporter.")
-    occurred_at = serializers.DateTimeField()
+    occurred_at = fields.DateTimeField()
     channel = serializers.ChoiceField(choices=Incident.Channel.choices)
     account = serializers.CharField(max_length=50000, help_text="What was said or done, in your own words.")
     location = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
@@ -61,12 +90,12 @@ class IncidentReportInput(serializers.Serializer):
     witnesses = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     police_already_informed = serializers.BooleanField(required=False, default=False)
     police_reference = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
-    subject = serializers.PrimaryKeyRelatedField(queryset=Subject.objects.all(), required=False, allow_null=True,
-                                                 default=None)
+    subject = VisiblePKField(subjects_visible_to, queryset=Subject.objects.all(), required=False, allow_null=True,
+                             default=None, help_text="A recorded subject (case officers only).")
     subject_details = SubjectDetailsInput(required=False, default=dict)
 
 
-class EvidenceOutput(serializers.ModelSerializer):
+class EvidenceOutput(ModelOutput):
     uploaded_by = PersonOutput()
 
     class Meta:
@@ -75,12 +104,13 @@ class EvidenceOutput(serializers.ModelSerializer):
                   "uploaded_by", "uploaded_at"]
 
 
-class IncidentOutput(serializers.ModelSerializer):
-    case = CaseRefOutput()
+class IncidentOutput(ModelOutput):
+    case = CaseSummary()
     councillor = PersonOutput()
     reported_by = PersonOutput()
-    subject = serializers.SerializerMethodField()
-    evidence_count = serializers.IntegerField(read_only=True)
+    subject = serializers.SerializerMethodField(help_text="Who it is about, for the roles that see subjects.")
+    subject_details = serializers.DictField(help_text="What the reporter knew of the person, as reported.")
+    evidence_count = serializers.SerializerMethodField(help_text="null: your role does not see evidence.")
 
     class Meta:
         model = Incident
@@ -89,14 +119,27 @@ class IncidentOutput(serializers.ModelSerializer):
                   "injury", "witnesses", "police_already_informed", "police_reference", "subject",
                   "subject_details", "evidence_count"]
 
+    @extend_schema_field(SubjectSummary(allow_null=True))
     def get_subject(self, incident: Incident) -> dict[str, str] | None:
         if incident.subject_id is None or not self.context["roles"] & SUBJECT_ROLES:
             return None
-        return {"id": str(incident.subject_id), "name": str(incident.subject)}
+        return SubjectSummary(incident.subject).data
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_evidence_count(self, incident: Incident) -> int | None:
+        if not self.context["sees_evidence"]:
+            return None
+        return incident.evidence_count
 
 
 class IncidentDetailOutput(IncidentOutput):
-    evidence = EvidenceOutput(many=True)
+    evidence = serializers.SerializerMethodField(help_text="null: your role does not see evidence.")
+
+    @extend_schema_field(EvidenceOutput(many=True, allow_null=True))
+    def get_evidence(self, incident: Incident) -> list[dict[str, Any]] | None:
+        if not self.context["sees_evidence"]:
+            return None
+        return EvidenceOutput(evidence_of(incident), many=True).data
 
     class Meta(IncidentOutput.Meta):
         fields = [*IncidentOutput.Meta.fields, "evidence"]
@@ -111,9 +154,9 @@ class ReportResultOutput(IncidentDetailOutput):
         fields = [*IncidentDetailOutput.Meta.fields, "created", "linked_to_open_case", "safety_advice"]
 
 
-class TimelineOutput(serializers.ModelSerializer):
+class TimelineOutput(ModelOutput):
     actor = PersonOutput(allow_null=True)
-    incident = serializers.CharField(source="incident.reference", allow_null=True, default=None)
+    incident = IncidentSummary(allow_null=True)
 
     class Meta:
         model = TimelineEntry
@@ -130,47 +173,57 @@ class UnlinkResultOutput(CorrectionOutput):
         return IncidentDetailOutput(incident, context=self.context).data
 
 
-class EvidenceUploadInput(serializers.Serializer):
-    file = serializers.FileField(allow_empty_file=True)  # an empty file is refused as empty_file by the service
+class EvidenceUploadInput(InputSerializer):
+    # An empty file reaches the service, which refuses it as ``empty_file``.
+    file = serializers.FileField(max_length=255, allow_empty_file=True)
     description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    captured_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    captured_at = fields.DateTimeField(required=False, allow_null=True, default=None)
 
 
-class IncidentFilter(django_filters.FilterSet):
-    case = django_filters.NumberFilter(field_name="case_id")
+def _user_model() -> Any:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model()
+
+
+class IncidentFilter(FilterSet):
+    case = IntegerFilter(field_name="case_id")
     channel = django_filters.ChoiceFilter(choices=Incident.Channel.choices)
-    councillor = django_filters.CharFilter(field_name="councillor_id")
-    ward = django_filters.CharFilter()
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    councillor = KeyFilter(field_name="councillor_id", model=_user_model, help_text="A councillor's user id.")
+    ward = TextFilter()
+    occurred_after = DateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = DateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = Incident
-        fields = ["case", "channel", "councillor", "ward", "occurred_after", "occurred_before"]
+        fields: list[str] = []
 
 
 def _safe_filename(name: str) -> str:
-    cleaned = re.sub(r"[^\w.\- ]+", "_", name).strip() or "evidence"
+    cleaned = re.sub(r"[^\w.\- ]+", "_", name.replace("\x00", "")).strip() or "evidence"
     return cleaned[:120]
 
 
-class IncidentViewSet(SafetyAPIMixin, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                      viewsets.GenericViewSet):
+def _evidence_types() -> list[str]:
+    """What a download may be served as: the accepted evidence types (read when the schema is built)."""
+    return list(dict.fromkeys(app_settings.EVIDENCE_ALLOWED_TYPES))
+
+
+class IncidentViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     """Incidents: what happened, in the reporter's words."""
 
     serializer_class = IncidentOutput
+    path_parameter_types = {"evidence_id": OpenApiTypes.UUID}
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
     filterset_class = IncidentFilter
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
         context["roles"] = roles_for(self.request.user)
+        context["sees_evidence"] = may_see_evidence(self.request.user)
         return context
 
     def get_queryset(self):
-        from django.db.models import Count
-
         return (
             incidents_visible_to(self.request.user)
             .select_related("case", "councillor", "reported_by", "subject")
@@ -179,20 +232,42 @@ class IncidentViewSet(SafetyAPIMixin, mixins.CreateModelMixin, mixins.ListModelM
         )
 
     def get_object(self) -> Incident:
-        incident = incident_get(self.request.user, self.kwargs["pk"])
+        if "evidence_id" not in self.kwargs:
+            incident = incident_get(self.request.user, self.kwargs["pk"])
+        else:  # a file: not found unless the caller may see the incident and its evidence
+            evidence_id = self.kwargs["evidence_id"]
+            try:
+                incident = incident_get(self.request.user, self.kwargs["pk"])
+                if not may_see_evidence(self.request.user):
+                    raise NotFound()
+                self.evidence = evidence_get(self.request.user, incident, evidence_id)
+            except NotFound as refused:
+                # Logged as a refused download of that evidence, whichever of the two was not visible.
+                refused.access_attempt = {**access_attempt(EvidenceFile, evidence_id, "evidence"), "action": "download"}
+                raise
         incident.evidence_count = incident.evidence.count()
         return incident
 
+    @collection(IncidentOutput)
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        access_log_record(actor=request.user, action="list", object_type="incident", result=str(len(page)),
+                          request=request, data={"incidents": [str(i.pk) for i in page],
+                                                 "filters": dict(request.query_params.items())})
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
     @extend_schema(
         request=IncidentReportInput,
-        responses={201: ReportResultOutput, 200: ReportResultOutput},
+        responses={201: ReportResultOutput, 200: OpenApiResponse(ReportResultOutput, description=(
+            "The same Idempotency-Key and body were sent before: the incident then reported."))},
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER,
-                                     description="Send the same key again to get the same incident, not a new one.")],
+                                     description="Send the same key again to get the same incident, not a new one "
+                                                 "(printable ASCII, at most 200 characters).")],
     )
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def create(self, request: Request) -> Response:
         key = request.headers.get("Idempotency-Key", "").strip() or None
-        if key is not None and len(key) > 200:
-            raise InvalidInput(errors={"Idempotency-Key": ["At most 200 characters."]})
+        if key is not None and (len(key) > 200 or not key.isascii() or not key.isprintable()):
+            raise InvalidInput(errors={"Idempotency-Key": ["At most 200 printable ASCII characters."]})
         serializer = IncidentReportInput(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -214,21 +289,14 @@ class IncidentViewSet(SafetyAPIMixin, mixins.CreateModelMixin, mixins.ListModelM
         body = ReportResultOutput(incident, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        access_log_record(actor=request.user, action="list", object_type="incident", result=str(len(page)),
-                          request=request, data={"incidents": [str(i.pk) for i in page],
-                                                 "filters": dict(request.query_params.items())})
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
     @extend_schema(responses=IncidentDetailOutput)
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
         incident = self.get_object()
         access_log_record(actor=request.user, action="view", object_type="incident", object_id=incident.pk,
                           object_repr=incident.reference, request=request, subject=incident.subject_id)
         return Response(IncidentDetailOutput(incident, context=self.get_serializer_context()).data)
 
-    @extend_schema(responses=TimelineOutput(many=True))
+    @collection(TimelineOutput)
     @action(detail=True, methods=["get"])
     def timeline(self, request: Request, pk: str | None = None) -> Response:
         incident = self.get_object()
@@ -241,8 +309,7 @@ class IncidentViewSet(SafetyAPIMixin, mixins.CreateModelMixin, mixins.ListModelM
 
     @extend_schema(
         request=UnlinkSubjectInput,
-        responses={200: UnlinkResultOutput, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer,
-                   409: ErrorSerializer},
+        responses={200: UnlinkResultOutput},
         summary="Unlink the incident from the wrong subject (and link the right one)",
         description="Members services or health and safety, with a reason. Course-of-conduct flags and escalation "
         "signals that rested on the link are withdrawn (kept, with why), the subject's register review date is "
@@ -262,38 +329,37 @@ class IncidentViewSet(SafetyAPIMixin, mixins.CreateModelMixin, mixins.ListModelM
                               result="subject_unlinked", request=request)
         return Response(UnlinkResultOutput(result, context=self.get_serializer_context()).data)
 
-    @extend_schema(methods=["GET"], responses=EvidenceOutput(many=True))
-    @extend_schema(methods=["POST"], request={"multipart/form-data": EvidenceUploadInput},
-                   responses={201: EvidenceOutput})
-    @action(detail=True, methods=["get", "post"])
+    @collection(EvidenceOutput)
+    @action(detail=True, methods=["get"], parser_classes=[MultiPartParser])
     def evidence(self, request: Request, pk: str | None = None) -> Response:
+        """The evidence files of the incident (not for the police liaison: they get the police pack)."""
         incident = self.get_object()
-        if request.method == "GET":
-            items = list(incident.evidence.select_related("uploaded_by").order_by("uploaded_at"))
-            access_log_record(actor=request.user, action="list", object_type="evidence", result=str(len(items)),
-                              object_repr=incident.reference, request=request, subject=incident.subject_id,
-                              data={"incident": str(incident.pk), "evidence": [str(e.pk) for e in items]})
-            return Response(EvidenceOutput(items, many=True).data)
+        page = self.paginate_queryset(evidence_of(incident))
+        access_log_record(actor=request.user, action="list", object_type="evidence", result=str(len(page)),
+                          object_repr=incident.reference, request=request, subject=incident.subject_id,
+                          data={"incident": str(incident.pk), "evidence": [str(e.pk) for e in page]})
+        return self.get_paginated_response(EvidenceOutput(page, many=True).data)
+
+    @extend_schema(request={"multipart/form-data": EvidenceUploadInput}, responses={201: EvidenceOutput})
+    @evidence.mapping.post
+    def evidence_upload(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
         serializer = EvidenceUploadInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
         evidence = evidence_upload(
-            incident=incident, uploaded_by=request.user, upload=upload, original_name=upload.name,
-            size=upload.size, description=serializer.validated_data["description"],
+            incident=incident, uploaded_by=request.user, upload=upload,
+            original_name=_safe_filename(upload.name or "evidence"), size=upload.size,
+            description=serializer.validated_data["description"],
             captured_at=serializer.validated_data["captured_at"],
         )
         return Response(EvidenceOutput(evidence).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"], url_path=r"evidence/(?P<evidence_id>[0-9a-fA-F-]{36})/download")
+    @download(_evidence_types, "The file as uploaded, served as the type sniffed from its bytes.")
+    @action(detail=True, methods=["get"], url_path=r"evidence/(?P<evidence_id>[^/]+)/download")
     def evidence_download(self, request: Request, pk: str | None = None, evidence_id: str | None = None):
-        try:
-            incident = self.get_object()
-            evidence = evidence_get(request.user, incident, evidence_id)
-        except NotFound as refused:
-            # Logged as a refused download of that evidence, whichever of the two was not visible.
-            refused.access_attempt = {**access_attempt(EvidenceFile, evidence_id, "evidence"), "action": "download"}
-            raise
+        incident = self.get_object()
+        evidence = self.evidence
         access_log_record(actor=request.user, action="download", object_type="evidence", object_id=evidence.pk,
                           object_repr=f"{incident.reference} {evidence.original_name}", request=request,
                           subject=incident.subject_id, data={"sha256": evidence.sha256})

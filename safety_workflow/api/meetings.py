@@ -16,14 +16,14 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..adapter import get_adapter
-from ..errors import Forbidden
 from ..models import AccessLogEntry, LiaisonMeeting, PoliceContact
 from ..selectors.common import get_or_not_found
-from ..selectors.meetings import may_read_meetings, meeting_brief, meeting_last, meetings_visible_to
+from ..selectors.meetings import meeting_brief, meeting_last, meetings_visible_to
 from ..services.audit import access_log_record
 from ..services.meetings import liaison_meeting_record
-from .base import SafetyAPIMixin
+from . import fields
+from .base import InputSerializer, SafetyAPIMixin, collection, query
+from .serializers import CaseSummary, IncidentSummary, PersonOutput, SubjectSummary
 
 
 # Input -------------------------------------------------------------------------------------------
@@ -32,20 +32,20 @@ class DateOrDateTimeField(serializers.DateTimeField):
 
     def to_internal_value(self, value: Any) -> dt.datetime:
         if isinstance(value, str) and len(value.strip()) == 10:
-            day = serializers.DateField().to_internal_value(value.strip())
+            day = fields.DateField().to_internal_value(value.strip())
             return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
         return super().to_internal_value(value)
 
 
-class MeetingInputSerializer(serializers.Serializer):
-    held_at = serializers.DateTimeField()
-    attendees = serializers.CharField(required=False, allow_blank=True, default="")
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+class MeetingInputSerializer(InputSerializer):
+    held_at = fields.DateTimeField()
+    attendees = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    notes = serializers.CharField(max_length=50000, required=False, allow_blank=True, default="")
     police_contact = serializers.PrimaryKeyRelatedField(queryset=PoliceContact.objects.all(), required=False,
                                                         allow_null=True, default=None)
 
 
-class BriefQuerySerializer(serializers.Serializer):
+class BriefQuerySerializer(InputSerializer):
     since = DateOrDateTimeField(required=False, help_text="Instead of the last meeting: a date or datetime.")
 
     def validate_since(self, value: dt.datetime) -> dt.datetime:
@@ -57,73 +57,69 @@ class BriefQuerySerializer(serializers.Serializer):
 # Output ------------------------------------------------------------------------------------------
 class MeetingSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    held_at = serializers.DateTimeField()
+    held_at = fields.DateTimeField()
     police_contact = serializers.CharField(source="police_contact.__str__", allow_null=True)
     attendees = serializers.CharField()
     notes = serializers.CharField()
-    recorded_by = serializers.SerializerMethodField()
-    recorded_at = serializers.DateTimeField()
-
-    def get_recorded_by(self, meeting: LiaisonMeeting) -> str:
-        return get_adapter().display_name(meeting.recorded_by)
+    recorded_by = PersonOutput()
+    recorded_at = fields.DateTimeField()
 
 
-_subject = inline_serializer("BriefSubject", {"id": serializers.CharField(), "name": serializers.CharField()},
-                             allow_null=True)
+_subject = SubjectSummary(allow_null=True)
 
 
 class BriefIncidentSerializer(serializers.Serializer):
     id = serializers.CharField()
     reference = serializers.CharField()
-    occurred_at = serializers.DateTimeField()
-    reported_at = serializers.DateTimeField()
+    occurred_at = fields.DateTimeField()
+    reported_at = fields.DateTimeField()
     channel = serializers.CharField()
     channel_label = serializers.CharField()
     ward = serializers.CharField()
-    councillor = serializers.CharField()
+    councillor = PersonOutput()
     subject = _subject
     level = serializers.CharField()
-    case = serializers.CharField()
+    case = CaseSummary(allow_null=True)
     immediate_danger = serializers.BooleanField()
     hate_element = serializers.BooleanField()
 
 
 class BriefCaseSerializer(serializers.Serializer):
-    id = serializers.CharField()
+    id = serializers.IntegerField()
     reference = serializers.CharField()
     subject = _subject
     state = serializers.CharField()
     level = serializers.CharField()
     route = serializers.CharField()
-    opened_at = serializers.DateTimeField()
-    closed_at = serializers.DateTimeField(allow_null=True)
+    opened_at = fields.DateTimeField()
+    closed_at = fields.DateTimeField(allow_null=True)
     outcome_summary = serializers.CharField()
 
 
 class BriefReferralSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    case = serializers.CharField()
-    referred_at = serializers.DateTimeField()
+    id = serializers.UUIDField()
+    case = CaseSummary()
+    referred_at = fields.DateTimeField()
     urgent = serializers.BooleanField()
     status = serializers.CharField()
     status_label = serializers.CharField()
     crime_reference = serializers.CharField()
     incident_count = serializers.IntegerField()
     contact = serializers.CharField()
-    outcome_recorded_at = serializers.DateTimeField(allow_null=True)
+    outcome_recorded_at = fields.DateTimeField(allow_null=True)
     outcome_notes = serializers.CharField()
 
 
 class BriefFlagSerializer(serializers.Serializer):
     id = serializers.CharField()
     subject = _subject
-    councillor = serializers.CharField()
-    case = serializers.CharField()
-    raised_at = serializers.DateTimeField()
+    councillor = PersonOutput()
+    case = CaseSummary()
+    raised_at = fields.DateTimeField()
     incident_count = serializers.IntegerField()
     reason = serializers.CharField()
-    incidents = serializers.ListField(child=serializers.CharField())
-    withdrawn_at = serializers.DateTimeField(allow_null=True, help_text="Withdrawn by a correction; null in force.")
+    incidents = IncidentSummary(many=True)
+    withdrawn_at = fields.DateTimeField(allow_null=True, help_text="Withdrawn by a correction; null in force.")
     withdrawal_reason = serializers.CharField()
 
 
@@ -132,19 +128,19 @@ class BriefSignalSerializer(serializers.Serializer):
     subject = _subject
     kind = serializers.CharField()
     title = serializers.CharField()
-    case = serializers.CharField()
-    noticed_at = serializers.DateTimeField()
+    case = CaseSummary()
+    noticed_at = fields.DateTimeField()
     explanation = serializers.CharField()
-    incidents = serializers.ListField(child=serializers.CharField())
-    withdrawn_at = serializers.DateTimeField(allow_null=True, help_text="Withdrawn by a correction; null in force.")
+    incidents = IncidentSummary(many=True)
+    withdrawn_at = fields.DateTimeField(allow_null=True, help_text="Withdrawn by a correction; null in force.")
     withdrawal_reason = serializers.CharField()
 
 
 class MeetingBriefSerializer(serializers.Serializer):
-    since = serializers.DateTimeField(allow_null=True, help_text="null: from the start of the log")
-    until = serializers.DateTimeField()
+    since = fields.DateTimeField(allow_null=True, help_text="null: from the start of the log")
+    until = fields.DateTimeField()
     last_meeting = inline_serializer("BriefMeeting", {
-        "id": serializers.CharField(), "held_at": serializers.DateTimeField(),
+        "id": serializers.CharField(), "held_at": fields.DateTimeField(),
         "attendees": serializers.CharField()}, allow_null=True)
     incidents = inline_serializer("BriefIncidents", {
         "count": serializers.IntegerField(),
@@ -173,12 +169,8 @@ class MeetingViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     def get_queryset(self) -> Any:
         return meetings_visible_to(self.request.user)
 
-    def _require_reader(self) -> None:
-        if not may_read_meetings(self.request.user):
-            raise Forbidden("Liaison meetings are for the case officers only.")
-
-    def _get(self, pk: Any) -> LiaisonMeeting:
-        return get_or_not_found(self.get_queryset(), pk)
+    def get_object(self) -> LiaisonMeeting:
+        return get_or_not_found(self.get_queryset(), self.kwargs["pk"])
 
     def _brief(self, *, since: dt.datetime | None, until: dt.datetime | None,
                last_meeting: LiaisonMeeting | None) -> Response:
@@ -191,15 +183,13 @@ class MeetingViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
         )
         return Response(MeetingBriefSerializer(brief).data)
 
-    @extend_schema(responses=MeetingSerializer(many=True))
+    @collection(MeetingSerializer)
     def list(self, request: Request) -> Response:
-        self._require_reader()
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(MeetingSerializer(page, many=True).data)
 
     @extend_schema(request=MeetingInputSerializer, responses={201: MeetingSerializer})
     def create(self, request: Request) -> Response:
-        self._require_reader()
         data = MeetingInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         meeting = liaison_meeting_record(actor=request.user, **data.validated_data)
@@ -207,25 +197,22 @@ class MeetingViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
 
     @extend_schema(responses=MeetingSerializer)
     def retrieve(self, request: Request, pk: Any = None) -> Response:
-        return Response(MeetingSerializer(self._get(pk)).data)
+        return Response(MeetingSerializer(self.get_object()).data)
 
-    @extend_schema(parameters=[BriefQuerySerializer], responses=MeetingBriefSerializer,
-                   operation_id="safety_meetings_brief_since_last")
+    @query(BriefQuerySerializer)
+    @extend_schema(responses=MeetingBriefSerializer, operation_id="safety_meetings_brief_since_last")
     @action(detail=False, methods=["get"])
     def brief(self, request: Request) -> Response:
         """What changed since the last meeting (or since ``?since=``), up to now."""
-        self._require_reader()
-        query = BriefQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
         last = meeting_last()
-        since = query.validated_data.get("since") or (last.held_at if last else None)
+        since = self.query.get("since") or (last.held_at if last else None)
         return self._brief(since=since, until=None, last_meeting=last)
 
     @extend_schema(responses=MeetingBriefSerializer, operation_id="safety_meetings_brief_for_meeting")
     @action(detail=True, methods=["get"], url_path="brief", url_name="detail-brief")
     def meeting_brief(self, request: Request, pk: Any = None) -> Response:
         """What changed between the meeting before this one and this one: what this meeting had to discuss."""
-        meeting = self._get(pk)
+        meeting = self.get_object()
         previous = meeting_last(before=meeting.held_at)
         return self._brief(since=previous.held_at if previous else None, until=meeting.held_at,
                            last_meeting=previous)

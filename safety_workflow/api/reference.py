@@ -6,31 +6,30 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..errors import NotFound
 from ..models import AdviceTemplate, DecisionTable, PoliceContact
-from ..roles import CASE_OFFICER_ROLES, Role, roles_for
 from ..services.case_tasks import decision_table_current
-from .base import SafetyAPIMixin
+from .base import ModelOutput, SafetyAPIMixin, collection
 
 
-class AdviceTemplateOutput(serializers.ModelSerializer):
+class AdviceTemplateOutput(ModelOutput):
     class Meta:
         model = AdviceTemplate
         fields = ["code", "title", "topic", "body"]
 
 
-class AdviceTemplateList(SafetyAPIMixin, APIView):
-    pagination_class = None
+class AdviceTemplateList(SafetyAPIMixin, GenericAPIView):
+    access_name = "advice-templates"
+    serializer_class = AdviceTemplateOutput
 
-    @extend_schema(responses=AdviceTemplateOutput(many=True))
+    @collection(AdviceTemplateOutput)
     def get(self, request: Request) -> Response:
-        if not roles_for(request.user) & CASE_OFFICER_ROLES:
-            raise NotFound()
-        return Response(AdviceTemplateOutput(AdviceTemplate.objects.filter(active=True), many=True).data)
+        page = self.paginate_queryset(AdviceTemplate.objects.filter(active=True).order_by("code"))
+        return self.get_paginated_response(AdviceTemplateOutput(page, many=True).data)
 
 
 class QuestionOutput(serializers.Serializer):
@@ -47,7 +46,7 @@ class RuleOutput(serializers.Serializer):
     level = serializers.CharField()
 
 
-class DecisionTableOutput(serializers.ModelSerializer):
+class DecisionTableOutput(ModelOutput):
     questions = QuestionOutput(many=True)
     rules = RuleOutput(many=True)
 
@@ -60,14 +59,14 @@ class DecisionTableOutput(serializers.ModelSerializer):
 class CurrentDecisionTable(SafetyAPIMixin, APIView):
     """The published version of the predetermined process, as assessors will use it."""
 
+    access_name = "decision-table"
+
     @extend_schema(responses=DecisionTableOutput)
     def get(self, request: Request) -> Response:
-        if not roles_for(request.user) & (CASE_OFFICER_ROLES | {Role.LEGAL}):
-            raise NotFound()
         return Response(DecisionTableOutput(decision_table_current()).data)
 
 
-class PoliceContactOutput(serializers.ModelSerializer):
+class PoliceContactOutput(ModelOutput):
     class Meta:
         model = PoliceContact
         fields = ["name", "force", "role_title", "email", "phone"]
@@ -76,11 +75,11 @@ class PoliceContactOutput(serializers.ModelSerializer):
 class PoliceContactList(SafetyAPIMixin, APIView):
     """Whom to call: everyone with a role in the process may see the named police contacts."""
 
+    access_name = "police-contacts"
+
     @extend_schema(responses=inline_serializer("PoliceContacts", {"contacts": PoliceContactOutput(many=True),
                                                                   "emergency": serializers.CharField()}))
     def get(self, request: Request) -> Response:
-        if not roles_for(request.user):
-            raise NotFound()
         contacts: Any = PoliceContact.objects.filter(active=True)
         return Response({
             "contacts": PoliceContactOutput(contacts, many=True).data,

@@ -8,12 +8,17 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..adapter import get_adapter
 from ..matching import MATCH, NO_MATCH, POSSIBLE_MATCH
 from ..models import Case, Incident, RegisterEntry, RegisterMitigation, Subject
 from ..selectors.cases import cases_visible_to, incidents_visible_to
+from ..selectors.patterns import subjects_visible_to
+from . import fields
+from .base import InputSerializer, ModelOutput, PersonOutput, VisiblePKField
+from .serializers import CaseSummary, SubjectSummary
 
 #: How far back a meeting date may be when checking (a check is for a meeting about to happen).
 MEETING_DATE_PAST = dt.timedelta(days=1)
@@ -24,19 +29,13 @@ def display(user: Any) -> str | None:
     return get_adapter().display_name(user) if user is not None else None
 
 
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    errors = serializers.DictField(required=False)
-
-
 # The check ---------------------------------------------------------------------------------
-class CheckInputSerializer(serializers.Serializer):
+class CheckInputSerializer(InputSerializer):
     name = serializers.CharField(max_length=200, help_text="The person's name as you have it.")
-    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    date_of_birth = fields.DateField(required=False, allow_null=True)
     postcode = serializers.CharField(max_length=10, required=False, allow_blank=True)
     address = serializers.CharField(max_length=500, required=False, allow_blank=True)
-    meeting_date = serializers.DateField()
+    meeting_date = fields.DateField()
     purpose = serializers.CharField(max_length=500, min_length=3,
                                     help_text="Why you are meeting them: this is logged with the check.")
 
@@ -69,51 +68,37 @@ class ContactSerializer(serializers.Serializer):
 class CheckOutputSerializer(serializers.Serializer):
     result = serializers.ChoiceField(choices=[MATCH, POSSIBLE_MATCH, NO_MATCH])
     reference = serializers.CharField(help_text="Quote this when you call: it identifies this check.")
-    checked_at = serializers.DateTimeField()
-    meeting_date = serializers.DateField()
+    checked_at = fields.DateTimeField()
+    meeting_date = fields.DateField()
     advice = serializers.CharField()
     contact = ContactSerializer(allow_null=True)
     mitigations = MitigationOutputSerializer(many=True)
 
 
 # Entries: input --------------------------------------------------------------------------------
-class MitigationInputSerializer(serializers.Serializer):
+class MitigationInputSerializer(InputSerializer):
     kind = serializers.ChoiceField(choices=RegisterMitigation.Kind.choices)
     detail = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class AddressInputSerializer(serializers.Serializer):
+class AddressInputSerializer(InputSerializer):
     address = serializers.CharField(required=False, allow_blank=True, default="")
     postcode = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
 
 
-class ContactInputSerializer(serializers.Serializer):
+class ContactInputSerializer(InputSerializer):
     name = serializers.CharField(max_length=200, required=False)
     phone = serializers.CharField(max_length=50, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
 
 
-class VisiblePKField(serializers.PrimaryKeyRelatedField):
-    """A primary key chosen among the objects the caller may see (``selector(user)``).
-
-    ``queryset`` (the whole model) only tells the schema the key's type; lookups use the selector.
-    """
-
-    def __init__(self, selector: Any, **kwargs: Any) -> None:
-        self.selector = selector
-        super().__init__(**kwargs)
-
-    def get_queryset(self) -> Any:
-        return self.selector(self.context["request"].user)
-
-
-class EntryProposeSerializer(serializers.Serializer):
-    subject = serializers.PrimaryKeyRelatedField(queryset=Subject.objects.all())
+class EntryProposeSerializer(InputSerializer):
+    subject = VisiblePKField(subjects_visible_to, queryset=Subject.objects.all())
     incidents = VisiblePKField(incidents_visible_to, queryset=Incident.objects.all(), many=True, allow_empty=False,
                                help_text="The recorded incidents about this subject that justify the entry.")
     reasons = serializers.CharField()
     words_used = serializers.CharField(required=False, allow_blank=True, default="")
-    date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
+    date_of_birth = fields.DateField(required=False, allow_null=True, default=None)
     mitigations = MitigationInputSerializer(many=True, allow_empty=False)
     advice_contact = ContactInputSerializer()
     aliases = serializers.ListField(child=serializers.CharField(max_length=200), required=False, default=list)
@@ -122,7 +107,7 @@ class EntryProposeSerializer(serializers.Serializer):
                           default=None)
 
 
-class EntryUpdateSerializer(serializers.Serializer):
+class EntryUpdateSerializer(InputSerializer):
     reason = serializers.CharField(help_text="Why the entry is changed: recorded on its history.")
     mitigations = MitigationInputSerializer(many=True, required=False, allow_empty=False)
     aliases = serializers.ListField(child=serializers.CharField(max_length=200), required=False)
@@ -130,27 +115,27 @@ class EntryUpdateSerializer(serializers.Serializer):
     advice_contact = ContactInputSerializer(required=False)
 
 
-class DecisionInputSerializer(serializers.Serializer):
+class DecisionInputSerializer(InputSerializer):
     decision = serializers.ChoiceField(choices=[("approve", "Approve"), ("refuse", "Refuse")])
     reason = serializers.CharField(required=False, allow_blank=True, default="",
                                    help_text="Required to refuse; recorded either way.")
 
 
-class NotificationInputSerializer(serializers.Serializer):
+class NotificationInputSerializer(InputSerializer):
     method = serializers.ChoiceField(choices=RegisterEntry.Notification.choices)
-    notified_on = serializers.DateField(required=False, allow_null=True, default=None)
+    notified_on = fields.DateField(required=False, allow_null=True, default=None)
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     reason = serializers.CharField(required=False, allow_blank=True, default="",
                                    help_text="Required when the individual is not told: why telling them "
                                    "would create a risk.")
 
 
-class ReviewInputSerializer(serializers.Serializer):
+class ReviewInputSerializer(InputSerializer):
     decision = serializers.ChoiceField(choices=[("renew", "Renew"), ("remove", "Remove")])
     reason = serializers.CharField()
 
 
-class GrantInputSerializer(serializers.Serializer):
+class GrantInputSerializer(InputSerializer):
     user = serializers.PrimaryKeyRelatedField(queryset=get_user_model()._default_manager.all(), required=False,
                                               allow_null=True, default=None)
     group = serializers.PrimaryKeyRelatedField(queryset=Group.objects.all(), required=False, allow_null=True,
@@ -159,42 +144,47 @@ class GrantInputSerializer(serializers.Serializer):
 
 
 # Entries: output --------------------------------------------------------------------------------
-class EntryListSerializer(serializers.ModelSerializer):
-    subject_name = serializers.SerializerMethodField()
+class EntryListSerializer(ModelOutput):
+    subject = SubjectSummary(allow_null=True)
     state_label = serializers.CharField(source="get_state_display")
 
     class Meta:
         model = RegisterEntry
-        fields = ["id", "reference", "subject_name", "state", "state_label", "review_due_on", "proposed_at"]
-
-    def get_subject_name(self, entry: RegisterEntry) -> str | None:
-        return entry.subject.full_name if entry.subject else None
+        fields = ["id", "reference", "subject", "state", "state_label", "review_due_on", "proposed_at"]
 
 
-class IncidentBriefSerializer(serializers.ModelSerializer):
+class IncidentBriefSerializer(ModelOutput):
     class Meta:
         model = Incident
         fields = ["id", "reference", "occurred_at", "channel", "words_used"]
 
 
-class SubjectBriefSerializer(serializers.ModelSerializer):
+class SubjectBriefSerializer(ModelOutput):
     class Meta:
         model = Subject
         fields = ["id", "full_name", "date_of_birth"]
 
 
 class EventSerializer(serializers.Serializer):
-    at = serializers.DateTimeField()
-    actor = serializers.SerializerMethodField()
+    at = fields.DateTimeField()
+    actor = PersonOutput(allow_null=True)
     action = serializers.CharField()
     summary = serializers.CharField()
     reason = serializers.CharField()
 
-    def get_actor(self, event: Any) -> str | None:
-        return display(event.actor)
+
+class AddressOutputSerializer(serializers.Serializer):
+    address = serializers.CharField()
+    postcode = serializers.CharField()
 
 
-class EntryDetailSerializer(serializers.ModelSerializer):
+class AdviceContactOutputSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    phone = serializers.CharField()
+    email = serializers.CharField()
+
+
+class EntryDetailSerializer(ModelOutput):
     subject = SubjectBriefSerializer(allow_null=True)
     state_label = serializers.CharField(source="get_state_display")
     incidents = IncidentBriefSerializer(many=True)
@@ -202,15 +192,15 @@ class EntryDetailSerializer(serializers.ModelSerializer):
     aliases = serializers.SerializerMethodField()
     addresses = serializers.SerializerMethodField()
     advice_contact = serializers.SerializerMethodField()
-    proposed_by = serializers.SerializerMethodField()
-    decided_by = serializers.SerializerMethodField()
-    notification_recorded_by = serializers.SerializerMethodField()
-    last_reviewed_by = serializers.SerializerMethodField()
-    removed_by = serializers.SerializerMethodField()
+    proposed_by = PersonOutput(allow_null=True)
+    decided_by = PersonOutput(allow_null=True)
+    notification_recorded_by = PersonOutput(allow_null=True)
+    last_reviewed_by = PersonOutput(allow_null=True)
+    removed_by = PersonOutput(allow_null=True)
     history = EventSerializer(many=True, source="events")
     notification = serializers.CharField(help_text="How the individual was told (the values of the notification "
                                          "method), or not_notified; blank until recorded.")
-    case = serializers.PrimaryKeyRelatedField(read_only=True)
+    case = serializers.SerializerMethodField(help_text="The case it was proposed from, if you see that case.")
 
     class Meta:
         model = RegisterEntry
@@ -223,38 +213,32 @@ class EntryDetailSerializer(serializers.ModelSerializer):
             "removed_at", "removed_by", "removal_reason", "erase_after", "erased_at", "history",
         ]
 
+    @extend_schema_field(CaseSummary(allow_null=True))
+    def get_case(self, entry: RegisterEntry) -> dict[str, Any] | None:
+        if entry.case_id is None:
+            return None
+        case = cases_visible_to(self.context["request"].user).filter(pk=entry.case_id).first()
+        return CaseSummary(case).data if case else None
+
     def get_aliases(self, entry: RegisterEntry) -> list[str]:
         return [alias.name for alias in entry.aliases.all()]
 
+    @extend_schema_field(AddressOutputSerializer(many=True))
     def get_addresses(self, entry: RegisterEntry) -> list[dict[str, str]]:
         return [{"address": a.address, "postcode": a.postcode} for a in entry.addresses.all()]
 
+    @extend_schema_field(AdviceContactOutputSerializer)
     def get_advice_contact(self, entry: RegisterEntry) -> dict[str, str]:
         return {"name": entry.advice_contact_name, "phone": entry.advice_contact_phone,
                 "email": entry.advice_contact_email}
-
-    def get_proposed_by(self, entry: RegisterEntry) -> str | None:
-        return display(entry.proposed_by)
-
-    def get_decided_by(self, entry: RegisterEntry) -> str | None:
-        return display(entry.decided_by)
-
-    def get_notification_recorded_by(self, entry: RegisterEntry) -> str | None:
-        return display(entry.notification_recorded_by)
-
-    def get_last_reviewed_by(self, entry: RegisterEntry) -> str | None:
-        return display(entry.last_reviewed_by)
-
-    def get_removed_by(self, entry: RegisterEntry) -> str | None:
-        return display(entry.removed_by)
 
 
 class GrantOutputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["user", "group"])
     id = serializers.CharField(help_text="The user's or the group's id.")
     name = serializers.CharField()
-    granted_by = serializers.CharField(allow_null=True)
-    granted_at = serializers.DateTimeField()
+    granted_by = PersonOutput(allow_null=True)
+    granted_at = fields.DateTimeField()
     reason = serializers.CharField()
 
     @staticmethod
@@ -264,7 +248,7 @@ class GrantOutputSerializer(serializers.Serializer):
             "kind": "user" if is_user else "group",
             "id": str(grant.user_id if is_user else grant.group_id),
             "name": display(grant.user) if is_user else grant.group.name,
-            "granted_by": display(grant.granted_by),
+            "granted_by": grant.granted_by,
             "granted_at": grant.granted_at,
             "reason": grant.reason,
         }

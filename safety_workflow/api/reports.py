@@ -10,27 +10,26 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from viewflow.workflow.models import Task
 
-from ..adapter import get_adapter
-from ..errors import Forbidden
 from ..models import AccessLogEntry, PoliceReferral
 from ..selectors import reports
-from ..selectors.reports import may_read_reports
 from ..services.audit import access_log_record
-from .base import Pagination, SafetyAPIMixin
+from . import fields
+from .base import InputSerializer, Pagination, SafetyAPIMixin, query
+from .serializers import CaseSummary, PersonOutput, SubjectSummary
 
 
 # Input -------------------------------------------------------------------------------------------
-class PeriodQuerySerializer(serializers.Serializer):
+class PeriodQuerySerializer(InputSerializer):
     # "from" is a Python keyword: declared through the class namespace.
-    locals()["from"] = serializers.DateField(required=False, help_text="First day (YYYY-MM-DD), inclusive.")
-    to = serializers.DateField(required=False, help_text="Last day (YYYY-MM-DD), inclusive.")
+    locals()["from"] = fields.DateField(required=False, help_text="First day (YYYY-MM-DD), inclusive.")
+    to = fields.DateField(required=False, help_text="Last day (YYYY-MM-DD), inclusive.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
@@ -50,19 +49,19 @@ class PageQuerySerializer(PeriodQuerySerializer):
 
 class TaskQuerySerializer(PageQuerySerializer):
     overdue = serializers.BooleanField(required=False, default=False, help_text="Only tasks past their due time.")
-    task = serializers.CharField(required=False, allow_blank=True, default="",
+    task = serializers.CharField(required=False, allow_blank=True, default="", max_length=100,
                                  help_text="Only this task, by name (triage, assess, ...).")
 
 
 class ReferralQuerySerializer(PageQuerySerializer):
-    status = serializers.ChoiceField(choices=PoliceReferral.Status.choices, required=False, allow_blank=True,
+    status = serializers.ChoiceField(choices=PoliceReferral.Status.choices, required=False,
                                      default="")
 
 
 # Output ------------------------------------------------------------------------------------------
 class TrendsSerializer(serializers.Serializer):
-    locals()["from"] = serializers.DateField(allow_null=True)
-    to = serializers.DateField(allow_null=True)
+    locals()["from"] = fields.DateField(allow_null=True)
+    to = fields.DateField(allow_null=True)
     total = serializers.IntegerField()
     by_month = inline_serializer("MonthCount", {"month": serializers.CharField(help_text="YYYY-MM"),
                                                 "count": serializers.IntegerField()}, many=True)
@@ -81,11 +80,16 @@ class OpenTaskSerializer(serializers.Serializer):
     task = serializers.SerializerMethodField()
     title = serializers.SerializerMethodField()
     status = serializers.CharField()
-    case = serializers.CharField(source="case_reference", allow_null=True)
-    created = serializers.DateTimeField()
-    due_at = serializers.DateTimeField(allow_null=True)
+    case = serializers.SerializerMethodField()
+    created = fields.DateTimeField()
+    due_at = fields.DateTimeField(allow_null=True)
     overdue = serializers.SerializerMethodField()
-    claimed_by = serializers.SerializerMethodField()
+    claimed_by = PersonOutput(source="owner", allow_null=True)
+
+    @extend_schema_field(CaseSummary(allow_null=True))
+    def get_case(self, task: Task) -> dict[str, Any] | None:
+        case = getattr(task.process, "case", None)
+        return CaseSummary(case).data if case is not None else None
 
     def get_task(self, task: Task) -> str:
         return reports.task_name(task.flow_task)
@@ -95,9 +99,6 @@ class OpenTaskSerializer(serializers.Serializer):
 
     def get_overdue(self, task: Task) -> bool:
         return task.due_at is not None and task.due_at < self.context["now"]
-
-    def get_claimed_by(self, task: Task) -> str | None:
-        return get_adapter().display_name(task.owner) if task.owner_id else None
 
 
 class TaskSummarySerializer(serializers.Serializer):
@@ -110,21 +111,21 @@ class TaskSummarySerializer(serializers.Serializer):
 
 class ReferralRowSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    case = serializers.CharField(source="case.reference")
-    referred_at = serializers.DateTimeField()
+    case = CaseSummary()
+    referred_at = fields.DateTimeField()
     urgent = serializers.BooleanField()
     status = serializers.CharField()
     status_label = serializers.CharField(source="get_status_display")
     crime_reference = serializers.CharField()
     contact = serializers.CharField(source="contact.__str__", allow_null=True)
     incident_count = serializers.IntegerField()
-    acknowledged_at = serializers.DateTimeField(allow_null=True)
-    outcome_recorded_at = serializers.DateTimeField(allow_null=True)
+    acknowledged_at = fields.DateTimeField(allow_null=True)
+    outcome_recorded_at = fields.DateTimeField(allow_null=True)
 
 
 class ReferralSummarySerializer(serializers.Serializer):
-    locals()["from"] = serializers.DateField(allow_null=True)
-    to = serializers.DateField(allow_null=True)
+    locals()["from"] = fields.DateField(allow_null=True)
+    to = fields.DateField(allow_null=True)
     total = serializers.IntegerField()
     urgent = serializers.IntegerField()
     open = serializers.IntegerField()
@@ -137,9 +138,9 @@ class ReferralSummarySerializer(serializers.Serializer):
 class RegisterReviewRowSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     reference = serializers.CharField()
-    subject = serializers.CharField(source="subject.full_name")
+    subject = SubjectSummary()
     state = serializers.CharField()
-    review_due_on = serializers.DateField()
+    review_due_on = fields.DateField()
     overdue = serializers.BooleanField()
 
 
@@ -172,15 +173,8 @@ class ReportViewSet(SafetyAPIMixin, viewsets.ViewSet):
 
     pagination_class = SummaryPagination
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        if not may_read_reports(request.user):
-            raise Forbidden("Reports are for the case officers only.")
-
-    def _query(self, serializer_class: type[PeriodQuerySerializer]) -> PeriodQuerySerializer:
-        query = serializer_class(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        return query
+    def _period(self) -> reports.Period:
+        return reports.Period(start=self.query.get("from"), end=self.query.get("to"))
 
     def _page(self, queryset: Any, row: type[serializers.Serializer], summary: Any, context: dict) -> Response:
         paginator = self.pagination_class()
@@ -192,38 +186,36 @@ class ReportViewSet(SafetyAPIMixin, viewsets.ViewSet):
     def list(self, request: Request) -> Response:
         return Response({"sections": ["trends", "tasks", "referrals", "register-reviews"]})
 
-    @extend_schema(parameters=[PeriodQuerySerializer], responses=TrendsSerializer)
+    @query(PeriodQuerySerializer)
+    @extend_schema(responses=TrendsSerializer)
     @action(detail=False, methods=["get"])
     def trends(self, request: Request) -> Response:
         """Incidents (by when they happened) by month, channel, assessed level and ward."""
-        query = self._query(PeriodQuerySerializer)
-        return Response(TrendsSerializer(reports.incident_trends(period=query.period)).data)
+        return Response(TrendsSerializer(reports.incident_trends(period=self._period())).data)
 
-    @extend_schema(parameters=[TaskQuerySerializer],
-                   responses=paginated_with_summary("OpenTasksReport", TaskSummarySerializer, OpenTaskSerializer))
+    @query(TaskQuerySerializer)
+    @extend_schema(responses=paginated_with_summary("OpenTasksReport", TaskSummarySerializer, OpenTaskSerializer))
     @action(detail=False, methods=["get"])
     def tasks(self, request: Request) -> Response:
         """Open tasks (created in the range), soonest due first, and how many are overdue."""
-        query = self._query(TaskQuerySerializer)
         now = timezone.now()
-        tasks = reports.open_tasks(period=query.period, overdue_only=query.validated_data["overdue"],
-                                   task=query.validated_data["task"], now=now)
+        tasks = reports.open_tasks(period=self._period(), overdue_only=self.query["overdue"],
+                                   task=self.query["task"], now=now)
         summary = reports.open_tasks_summary(tasks, now=now)
         return self._page(tasks, OpenTaskSerializer, TaskSummarySerializer(summary).data, {"now": now})
 
-    @extend_schema(parameters=[ReferralQuerySerializer],
-                   responses=paginated_with_summary("ReferralsReport", ReferralSummarySerializer,
+    @query(ReferralQuerySerializer)
+    @extend_schema(responses=paginated_with_summary("ReferralsReport", ReferralSummarySerializer,
                                                     ReferralRowSerializer))
     @action(detail=False, methods=["get"])
     def referrals(self, request: Request) -> Response:
         """Police referrals made in the range, newest first, with their outcomes."""
-        query = self._query(ReferralQuerySerializer)
-        summary = reports.referrals_summary(period=query.period)
-        rows = reports.referrals_made(period=query.period, status=query.validated_data["status"])
+        summary = reports.referrals_summary(period=self._period())
+        rows = reports.referrals_made(period=self._period(), status=self.query["status"])
         return self._page(rows, ReferralRowSerializer, ReferralSummarySerializer(summary).data, {})
 
-    @extend_schema(parameters=[PageQuerySerializer],
-                   responses=paginated_with_summary("RegisterReviewsReport", RegisterReviewSummarySerializer,
+    @query(PageQuerySerializer)
+    @extend_schema(responses=paginated_with_summary("RegisterReviewsReport", RegisterReviewSummarySerializer,
                                                     RegisterReviewRowSerializer))
     @action(detail=False, methods=["get"], url_path="register-reviews")
     def register_reviews(self, request: Request) -> Response:
@@ -231,13 +223,13 @@ class ReportViewSet(SafetyAPIMixin, viewsets.ViewSet):
 
         Only entries the caller may read are listed or counted; the read is logged like any list of entries.
         """
-        query = self._query(PageQuerySerializer)
-        entries = reports.register_reviews(user=request.user, period=query.period).select_related("subject")
+        period = self._period()
+        entries = reports.register_reviews(user=request.user, period=period).select_related("subject")
         summary = reports.register_reviews_summary(entries)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(entries, request, view=self)
         access_log_record(actor=request.user, action=AccessLogEntry.Action.LIST, object_type="register_entry",
                           purpose="register reviews report", result=str(len(page)), request=request,
-                          data={"entries": [str(e.pk) for e in page], "period": query.period.as_dict()})
+                          data={"entries": [str(e.pk) for e in page], "period": period.as_dict()})
         return paginator.get_paginated_response(RegisterReviewRowSerializer(page, many=True).data,
                                                 summary=RegisterReviewSummarySerializer(summary).data)

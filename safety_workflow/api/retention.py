@@ -7,34 +7,47 @@ and the disposal log. A hold or record the caller may not see answers 404, exact
 
 from __future__ import annotations
 
-from typing import Any
-
 import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from ..errors import Forbidden
 from ..models import DisposalRecord, LegalHold
 from ..retention import KINDS, TRIGGERS, schedule
-from ..selectors.retention import hold_get, holds_visible_to, may_manage_holds, reads_retention
+from ..selectors.retention import hold_get, holds_visible_to
 from ..services.holds import TARGETS, legal_hold_place, legal_hold_release, legal_hold_review
-from .base import SafetyAPIMixin
-from .register_serializers import ErrorSerializer
+from . import fields
+from .base import (
+    DateTimeFilter,
+    FilterSet,
+    InputSerializer,
+    IntegerFilter,
+    ModelOutput,
+    SafetyAPIMixin,
+    TextFilter,
+    collection,
+)
 from .serializers import PersonOutput
 
-ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
+
+class HoldTargetOutput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[(t, t) for t in TARGETS])
+    id = serializers.CharField()
+    reference = serializers.CharField(help_text="The case's or entry's reference; empty for a subject.")
 
 
-class HoldOutput(serializers.ModelSerializer):
+class HoldOutput(ModelOutput):
     target = serializers.SerializerMethodField()
     placed_by = PersonOutput()
+    placed_at = fields.DateTimeField()
+    last_reviewed_at = fields.DateTimeField(allow_null=True)
+    released_at = fields.DateTimeField(allow_null=True)
     review_due = serializers.SerializerMethodField()
 
     class Meta:
@@ -42,38 +55,40 @@ class HoldOutput(serializers.ModelSerializer):
         fields = ["id", "state", "target", "reason", "review_on", "review_due", "placed_by", "placed_at",
                   "last_reviewed_at", "review_note", "released_at", "release_reason"]
 
+    @extend_schema_field(HoldTargetOutput)
     def get_target(self, hold: LegalHold) -> dict[str, str]:
         record = hold.case or hold.subject or hold.register_entry
         return {"kind": hold.target_kind, "id": str(record.pk),
                 "reference": getattr(record, "reference", "") or ""}
 
+    @extend_schema_field(serializers.BooleanField(help_text="In force and its review date has come."))
     def get_review_due(self, hold: LegalHold) -> bool:
         return hold.state == LegalHold.State.ACTIVE and hold.review_on <= timezone.localdate()
 
 
-class HoldPlaceInput(serializers.Serializer):
+class HoldPlaceInput(InputSerializer):
     target = serializers.ChoiceField(choices=[(t, t) for t in TARGETS],
                                      help_text="What to hold: a case, a subject or a register entry.")
     id = serializers.CharField(max_length=64, help_text="The id of the case, subject or register entry.")
     reason = serializers.CharField(max_length=5000, help_text="Why the records must be kept (litigation...).")
-    review_on = serializers.DateField(help_text="When the hold must next be reviewed (within three years).")
+    review_on = fields.DateField(help_text="When the hold must next be reviewed (within three years).")
 
 
-class HoldReviewInput(serializers.Serializer):
+class HoldReviewInput(InputSerializer):
     note = serializers.CharField(max_length=5000, help_text="Why the hold is still needed.")
-    review_on = serializers.DateField(help_text="The next review date.")
+    review_on = fields.DateField(help_text="The next review date.")
 
 
-class HoldReleaseInput(serializers.Serializer):
+class HoldReleaseInput(InputSerializer):
     reason = serializers.CharField(max_length=5000, help_text="Why the records need no longer be kept.")
 
 
-class HoldFilter(django_filters.FilterSet):
+class HoldFilter(FilterSet):
     state = django_filters.ChoiceFilter(choices=LegalHold.State.choices)
     target = django_filters.ChoiceFilter(method="filter_target", choices=[(t, t) for t in TARGETS])
     review = django_filters.ChoiceFilter(method="filter_review", choices=[("due", "due")],
                                          label="due: holds in force whose review date has come.")
-    case = django_filters.NumberFilter(field_name="case_id")
+    case = IntegerFilter(field_name="case_id")
     subject = django_filters.UUIDFilter(field_name="subject_id")
     register_entry = django_filters.UUIDFilter(field_name="register_entry_id")
 
@@ -88,34 +103,25 @@ class HoldFilter(django_filters.FilterSet):
         return queryset.filter(state=LegalHold.State.ACTIVE, review_on__lte=timezone.localdate())
 
 
-def _may_read_holds(user: Any) -> None:
-    if not (may_manage_holds(user) or reads_retention(user)):
-        raise Forbidden("Legal holds are for the monitoring officer, legal and information governance.",
-                        code="holds_not_permitted")
-
-
 class HoldListView(SafetyAPIMixin, GenericAPIView):
     """GET holds/: the holds the caller may see. POST: place a hold (monitoring officer, legal)."""
 
     serializer_class = HoldOutput
     filter_backends = [DjangoFilterBackend]
     filterset_class = HoldFilter
+    access_name = "holds"
 
     def get_queryset(self) -> QuerySet[LegalHold]:
         return holds_visible_to(self.request.user).order_by("state", "review_on", "placed_at")
 
-    @extend_schema(responses={200: HoldOutput(many=True), 403: ErrorSerializer},
-                   summary="List legal holds (newest review first)")
+    @collection(HoldOutput, summary="List legal holds (soonest review first)")
     def get(self, request: Request) -> Response:
-        _may_read_holds(request.user)
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(HoldOutput(page, many=True).data)
 
-    @extend_schema(request=HoldPlaceInput, responses={201: HoldOutput, **ERRORS},
+    @extend_schema(request=HoldPlaceInput, responses={201: HoldOutput},
                    summary="Place a legal hold on a case, a subject or a register entry (logged)")
     def post(self, request: Request) -> Response:
-        if not may_manage_holds(request.user):  # refuse before reading the body, as the service would
-            raise Forbidden("Legal holds are placed by the monitoring officer or legal.", code="hold_not_permitted")
         data = HoldPlaceInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -124,32 +130,43 @@ class HoldListView(SafetyAPIMixin, GenericAPIView):
         return Response(HoldOutput(hold).data, status=status.HTTP_201_CREATED)
 
 
-class HoldDetailView(SafetyAPIMixin, APIView):
-    @extend_schema(responses={200: HoldOutput, 403: ErrorSerializer, 404: ErrorSerializer},
-                   summary="Read a legal hold")
+class HoldView(SafetyAPIMixin, GenericAPIView):
+    """A view of one legal hold (``hold_id`` in the path), found through the retention selector."""
+
+    path_parameter_types = {"hold_id": OpenApiTypes.UUID}
+
+    def get_object(self) -> LegalHold:
+        return hold_get(self.request.user, self.kwargs["hold_id"])
+
+
+class HoldDetailView(HoldView):
+    access_name = "hold"
+
+    @extend_schema(responses={200: HoldOutput}, summary="Read a legal hold")
     def get(self, request: Request, hold_id: str) -> Response:
-        _may_read_holds(request.user)
-        return Response(HoldOutput(hold_get(request.user, hold_id)).data)
+        return Response(HoldOutput(self.get_object()).data)
 
 
-class HoldReviewView(SafetyAPIMixin, APIView):
-    @extend_schema(request=HoldReviewInput, responses={200: HoldOutput, **ERRORS},
+class HoldReviewView(HoldView):
+    access_name = "hold-review"
+
+    @extend_schema(request=HoldReviewInput, responses={200: HoldOutput},
                    summary="Review a legal hold: keep it, say why, set the next review date (logged)")
     def post(self, request: Request, hold_id: str) -> Response:
-        _may_read_holds(request.user)
-        hold = hold_get(request.user, hold_id)
+        hold = self.get_object()
         data = HoldReviewInput(data=request.data)
         data.is_valid(raise_exception=True)
         hold = legal_hold_review(hold=hold, actor=request.user, request=request, **data.validated_data)
         return Response(HoldOutput(hold_get(request.user, hold.pk)).data)
 
 
-class HoldReleaseView(SafetyAPIMixin, APIView):
-    @extend_schema(request=HoldReleaseInput, responses={200: HoldOutput, **ERRORS},
+class HoldReleaseView(HoldView):
+    access_name = "hold-release"
+
+    @extend_schema(request=HoldReleaseInput, responses={200: HoldOutput},
                    summary="Release a legal hold (logged); what it kept is then disposed of on schedule")
     def post(self, request: Request, hold_id: str) -> Response:
-        _may_read_holds(request.user)
-        hold = hold_get(request.user, hold_id)
+        hold = self.get_object()
         data = HoldReleaseInput(data=request.data)
         data.is_valid(raise_exception=True)
         hold = legal_hold_release(hold=hold, actor=request.user, request=request, **data.validated_data)
@@ -166,17 +183,11 @@ class ScheduleRowOutput(serializers.Serializer):
     explanation = serializers.CharField()
 
 
-def _reads_retention(user: Any) -> None:
-    if not reads_retention(user):
-        raise Forbidden("The retention schedule and the disposal log are for information governance and the "
-                        "monitoring officer.", code="retention_not_permitted")
+class RetentionScheduleView(SafetyAPIMixin, GenericAPIView):
+    access_name = "retention-schedule"
 
-
-class RetentionScheduleView(SafetyAPIMixin, APIView):
-    @extend_schema(responses={200: ScheduleRowOutput(many=True), 403: ErrorSerializer},
-                   summary="The retention schedule in force (RETENTION), kind by kind")
+    @collection(ScheduleRowOutput, summary="The retention schedule in force (RETENTION), kind by kind")
     def get(self, request: Request) -> Response:
-        _reads_retention(request.user)
         rows = []
         for kind, rule in schedule().items():
             meta = KINDS[kind]
@@ -184,44 +195,44 @@ class RetentionScheduleView(SafetyAPIMixin, APIView):
             rows.append({"kind": kind, "label": meta.label, "period": f"{rule.amount} {unit}", "after": rule.after,
                          "after_means": TRIGGERS[rule.after], "disposal": meta.action,
                          "explanation": meta.explanation})
-        return Response(ScheduleRowOutput(rows, many=True).data)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(ScheduleRowOutput(page, many=True).data)
 
 
-class DisposalOutput(serializers.ModelSerializer):
+class DisposalOutput(ModelOutput):
+    disposed_at = fields.DateTimeField()
+
     class Meta:
         model = DisposalRecord
         fields = ["id", "run", "kind", "reference", "action", "rule", "disposed_at", "files"]
 
 
-class DisposalFilter(django_filters.FilterSet):
+class DisposalFilter(FilterSet):
     kind = django_filters.ChoiceFilter(choices=[(k, k) for k in KINDS])
     run = django_filters.UUIDFilter()
-    reference = django_filters.CharFilter()
+    reference = TextFilter()
     subject = django_filters.UUIDFilter(field_name="subject_ref",
                                         label="What was disposed of about this subject (while their record exists).")
-    since = django_filters.IsoDateTimeFilter(field_name="disposed_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="disposed_at", lookup_expr="lt")
+    since = DateTimeFilter(field_name="disposed_at", lookup_expr="gte")
+    until = DateTimeFilter(field_name="disposed_at", lookup_expr="lt")
 
     class Meta:
         model = DisposalRecord
         fields: list[str] = []
 
 
-class DisposalListView(SafetyAPIMixin, ListAPIView):
+class DisposalListView(SafetyAPIMixin, GenericAPIView):
     """GET retention/disposals/: the disposal log (no personal data: kind, reference, when, rule)."""
 
     serializer_class = DisposalOutput
     filter_backends = [DjangoFilterBackend]
     filterset_class = DisposalFilter
+    access_name = "retention-disposals"
 
     def get_queryset(self) -> QuerySet[DisposalRecord]:
-        if not reads_retention(self.request.user):
-            return DisposalRecord.objects.none()
         return DisposalRecord.objects.order_by("-disposed_at", "-id")
 
-    @extend_schema(responses={200: DisposalOutput(many=True), 400: ErrorSerializer, 403: ErrorSerializer},
-                   parameters=[OpenApiParameter("kind", str, enum=list(KINDS))],
-                   summary="The disposal log (information governance, monitoring officer)")
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        _reads_retention(request.user)
-        return super().get(request, *args, **kwargs)
+    @collection(DisposalOutput, summary="The disposal log (information governance, monitoring officer)")
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(DisposalOutput(page, many=True).data)

@@ -16,4 +16,10 @@ ENUM_NAME_OVERRIDES = {
     "BundleKindEnum": "safety_workflow.api.enums.BUNDLE_KINDS",
     "SecurityMeasureStatusEnum": "safety_workflow.api.enums.SECURITY_MEASURE_STATUSES",
     "RegisterEntryStateEnum": "safety_workflow.api.enums.REGISTER_ENTRY_STATES",
+    "CouncilActionKindEnum": "safety_workflow.api.enums.COUNCIL_ACTION_KINDS",
+    "InjunctionOutcomeEnum": "safety_workflow.api.enums.INJUNCTION_OUTCOMES",
+    "AccessOutcomeEnum": "safety_workflow.api.enums.ACCESS_OUTCOMES",
+    "RetentionKindEnum": "safety_workflow.api.enums.RETENTION_KINDS",
+    "HoldTargetEnum": "safety_workflow.api.enums.HOLD_TARGETS",
 }
+

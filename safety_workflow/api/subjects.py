@@ -19,26 +19,23 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import patterns
-from ..adapter import get_adapter
-from ..errors import Forbidden
 from ..matching import normalise_handle
 from ..models import AccessLogEntry, Case, ContactHandle, CourseOfConductFlag, Incident, Subject
 from ..selectors.cases import incident_get
 from ..selectors.linking import subject_suggestions
-from ..selectors.patterns import may_see_subjects, subject_conduct, subject_get, subjects_listed
+from ..selectors.patterns import INCIDENT_SUMMARY, open_case_of, subject_conduct, subject_get, subjects_listed
 from ..services.audit import access_log_record
 from ..services.subjects import subject_add_details, subject_create
-from .base import SafetyAPIMixin
+from . import fields
+from .base import InputSerializer, SafetyAPIMixin, collection
+from .serializers import CaseSummary, IncidentSummary, PersonOutput, SubjectSummary
 
 
-def person(user: Any) -> dict[str, str]:
-    return {"id": str(user.pk), "name": get_adapter().display_name(user)}
+def _case(case_id: Any, reference: str, level: str = "", route: str = "", state: str = "") -> dict[str, Any]:
+    return {"id": case_id, "reference": reference, "state": state, "level": level, "route": route}
 
 
 # Output ------------------------------------------------------------------------------------------
-class PersonSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    name = serializers.CharField()
 
 
 class AliasSerializer(serializers.Serializer):
@@ -48,7 +45,7 @@ class AliasSerializer(serializers.Serializer):
 
 class HandleSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=ContactHandle.Kind.choices)
     platform = serializers.CharField()
     value = serializers.CharField()
 
@@ -57,33 +54,16 @@ class ConductFlagSerializer(serializers.Serializer):
     """A course-of-conduct flag with its reason. Prefetch ``incidents`` when serializing many."""
 
     id = serializers.UUIDField()
-    subject = serializers.SerializerMethodField()
-    councillor = serializers.SerializerMethodField()
-    case = serializers.CharField(source="case.reference")
-    case_id = serializers.CharField()
+    subject = SubjectSummary()
+    councillor = PersonOutput()
+    case = CaseSummary()
     incident_count = serializers.IntegerField()
-    incidents = serializers.SerializerMethodField()
+    incidents = IncidentSummary(many=True, source="incidents.all")
     reason = serializers.CharField()
-    raised_at = serializers.DateTimeField()
-    withdrawn_at = serializers.DateTimeField(allow_null=True, help_text="When a correction withdrew it; null in force.")
-    withdrawn_by = serializers.SerializerMethodField()
+    raised_at = fields.DateTimeField()
+    withdrawn_at = fields.DateTimeField(allow_null=True, help_text="When a correction withdrew it; null in force.")
+    withdrawn_by = PersonOutput(allow_null=True, help_text="Who withdrew it; null while in force.")
     withdrawal_reason = serializers.CharField(help_text="Why it was withdrawn; empty while in force.")
-
-    @extend_schema_field(PersonSerializer(allow_null=True))
-    def get_withdrawn_by(self, flag: CourseOfConductFlag) -> dict[str, str] | None:
-        return person(flag.withdrawn_by) if flag.withdrawn_by_id else None
-
-    @extend_schema_field(PersonSerializer)
-    def get_subject(self, flag: CourseOfConductFlag) -> dict[str, str]:
-        return {"id": str(flag.subject_id), "name": str(flag.subject)}
-
-    @extend_schema_field(PersonSerializer)
-    def get_councillor(self, flag: CourseOfConductFlag) -> dict[str, str]:
-        return person(flag.councillor)
-
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_incidents(self, flag: CourseOfConductFlag) -> list[str]:
-        return [i.reference for i in flag.incidents.all()]
 
 
 class SubjectListSerializer(serializers.Serializer):
@@ -94,20 +74,20 @@ class SubjectListSerializer(serializers.Serializer):
     description = serializers.CharField()
     aliases = serializers.SerializerMethodField()
     incident_count = serializers.IntegerField()
-    open_case = serializers.CharField(source="open_case_reference", allow_null=True)
+    open_case = serializers.SerializerMethodField()
     course_of_conduct_flagged = serializers.BooleanField(source="flagged")
-    created_at = serializers.DateTimeField()
+    created_at = fields.DateTimeField()
+
+    @extend_schema_field(CaseSummary(allow_null=True))
+    def get_open_case(self, subject: Subject) -> dict[str, Any] | None:
+        return open_case_of(subject)
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_aliases(self, subject: Subject) -> list[str]:
         return [a.name for a in subject.aliases.all()]
 
 
-class SubjectCaseSerializer(serializers.Serializer):
-    id = serializers.CharField(source="pk")
-    reference = serializers.CharField()
-    state = serializers.CharField()
-    level = serializers.CharField()
+class SubjectCaseSerializer(CaseSummary):
     incident_count = serializers.IntegerField()
 
 
@@ -117,20 +97,20 @@ class SubjectDetailSerializer(serializers.Serializer):
     display_name = serializers.CharField(source="__str__")
     identified = serializers.BooleanField(source="is_identified")
     description = serializers.CharField()
-    date_of_birth = serializers.DateField(allow_null=True)
+    date_of_birth = fields.DateField(allow_null=True)
     aliases = AliasSerializer(many=True, source="aliases.all")
     handles = HandleSerializer(many=True, source="handles.all")
     cases = SubjectCaseSerializer(many=True, source="cases.all")
     course_of_conduct_flags = ConductFlagSerializer(many=True, source="flags_in_force")
     course_of_conduct_flags_withdrawn = ConductFlagSerializer(
         many=True, source="flags_withdrawn", help_text="Flags a correction withdrew, with who and why.")
-    created_at = serializers.DateTimeField()
+    created_at = fields.DateTimeField()
 
 
 def subject_detail(subject_id: Any) -> Subject:
     """The subject with everything the detail shows, in a fixed number of queries."""
     flags = (CourseOfConductFlag.objects.select_related("councillor", "case", "subject", "withdrawn_by")
-             .prefetch_related(Prefetch("incidents", queryset=Incident.objects.only("pk", "reference")))
+             .prefetch_related(Prefetch("incidents", queryset=INCIDENT_SUMMARY))
              .order_by("raised_at"))
     return Subject.objects.prefetch_related(
         "aliases", "handles",
@@ -141,30 +121,37 @@ def subject_detail(subject_id: Any) -> Subject:
 
 
 class IncidentRecordSerializer(serializers.Serializer):
-    id = serializers.CharField()
+    id = serializers.UUIDField()
     reference = serializers.CharField()
-    occurred_at = serializers.DateTimeField()
-    channel = serializers.CharField()
+    occurred_at = fields.DateTimeField()
+    channel = serializers.ChoiceField(choices=Incident.Channel.choices)
     level = serializers.CharField(help_text="The level the incident was assessed at; empty if not assessed.")
     councillor = serializers.SerializerMethodField()
-    case = serializers.CharField(source="case_reference")
+    case = serializers.SerializerMethodField()
 
-    @extend_schema_field(PersonSerializer)
+    @extend_schema_field(PersonOutput)
     def get_councillor(self, record: patterns.IncidentRecord) -> dict[str, str]:
         return {"id": str(record.councillor_id), "name": record.councillor_name}
+
+    @extend_schema_field(CaseSummary(allow_null=True))
+    def get_case(self, record: patterns.IncidentRecord) -> dict[str, Any] | None:
+        if record.case_id is None:
+            return None
+        return _case(record.case_id, record.case_reference, record.case_level, record.case_route,
+                     record.case_state)
 
 
 class CourseOfConductSerializer(serializers.Serializer):
     councillor = serializers.SerializerMethodField()
     incident_count = serializers.IntegerField(source="count")
     reaches_threshold = serializers.BooleanField()
-    first_occurred_at = serializers.DateTimeField(source="first.occurred_at")
-    last_occurred_at = serializers.DateTimeField(source="last.occurred_at")
+    first_occurred_at = fields.DateTimeField(source="first.occurred_at")
+    last_occurred_at = fields.DateTimeField(source="last.occurred_at")
     explanation = serializers.CharField()
     flag = serializers.SerializerMethodField()
     incidents = IncidentRecordSerializer(many=True)
 
-    @extend_schema_field(PersonSerializer)
+    @extend_schema_field(PersonOutput)
     def get_councillor(self, group: patterns.CourseOfConduct) -> dict[str, str]:
         return {"id": str(group.councillor_id), "name": group.councillor_name}
 
@@ -181,26 +168,22 @@ class SignalSerializer(serializers.Serializer):
     noticed_at = serializers.SerializerMethodField()
     incidents = IncidentRecordSerializer(many=True)
 
-    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    @extend_schema_field(fields.DateTimeField(allow_null=True))
     def get_noticed_at(self, signal: patterns.Signal) -> Any:
         noticed = self.context["noticed"].get(signal.key)
-        return serializers.DateTimeField().to_representation(noticed.noticed_at) if noticed else None
+        return fields.format_api_datetime(noticed.noticed_at) if noticed else None
 
 
 class NoticedSignalSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     kind = serializers.CharField()
     title = serializers.CharField(source="get_kind_display")
-    case = serializers.CharField(source="case.reference")
-    noticed_at = serializers.DateTimeField()
+    case = CaseSummary()
+    noticed_at = fields.DateTimeField()
     explanation = serializers.CharField()
-    withdrawn_at = serializers.DateTimeField(allow_null=True, help_text="When a correction withdrew it; null in force.")
-    withdrawn_by = serializers.SerializerMethodField()
+    withdrawn_at = fields.DateTimeField(allow_null=True, help_text="When a correction withdrew it; null in force.")
+    withdrawn_by = PersonOutput(allow_null=True, help_text="Who withdrew it; null while in force.")
     withdrawal_reason = serializers.CharField(help_text="Why it was withdrawn; empty while in force.")
-
-    @extend_schema_field(PersonSerializer(allow_null=True))
-    def get_withdrawn_by(self, signal: Any) -> dict[str, str] | None:
-        return person(signal.withdrawn_by) if signal.withdrawn_by_id else None
 
 
 class ConductSerializer(serializers.Serializer):
@@ -213,9 +196,9 @@ class ConductSerializer(serializers.Serializer):
     course_of_conduct_flags_withdrawn = ConductFlagSerializer(many=True, source="flags_withdrawn")
     signals_withdrawn = NoticedSignalSerializer(many=True, source="noticed_withdrawn")
 
-    @extend_schema_field(PersonSerializer)
+    @extend_schema_field(SubjectSummary)
     def get_subject(self, conduct: Any) -> dict[str, str]:
-        return {"id": str(conduct.subject.pk), "name": str(conduct.subject)}
+        return SubjectSummary(conduct.subject).data
 
     def get_incident_count(self, conduct: Any) -> int:
         return len(conduct.records)
@@ -236,11 +219,11 @@ class SuggestionSerializer(serializers.Serializer):
     explanation = serializers.CharField()
     matched = MatchSerializer(many=True)
     incident_count = serializers.IntegerField()
-    open_case = serializers.CharField()
+    open_case = CaseSummary(allow_null=True)
 
 
 # Input -------------------------------------------------------------------------------------------
-class ContactHandleInputSerializer(serializers.Serializer):
+class ContactHandleInputSerializer(InputSerializer):
     kind = serializers.ChoiceField(choices=ContactHandle.Kind.choices)
     value = serializers.CharField(max_length=300)
     platform = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
@@ -251,14 +234,14 @@ class ContactHandleInputSerializer(serializers.Serializer):
         return attrs
 
 
-class AliasInputSerializer(serializers.Serializer):
+class AliasInputSerializer(InputSerializer):
     name = serializers.CharField(max_length=200)
 
 
-class SubjectInputSerializer(serializers.Serializer):
+class SubjectInputSerializer(InputSerializer):
     full_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    date_of_birth = fields.DateField(required=False, allow_null=True, default=None)
     aliases = serializers.ListField(child=serializers.CharField(max_length=200), required=False, default=list)
     handles = ContactHandleInputSerializer(many=True, required=False, default=list)
 
@@ -269,25 +252,25 @@ class SubjectInputSerializer(serializers.Serializer):
         return attrs
 
 
-class SuggestionQuerySerializer(serializers.Serializer):
+class SuggestionQuerySerializer(InputSerializer):
     incident = serializers.UUIDField(help_text="The incident being triaged.")
 
 
-class SubjectListQuerySerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, default="",
+class SubjectListQuerySerializer(InputSerializer):
+    q = serializers.CharField(required=False, allow_blank=True, default="", max_length=200,
                               help_text="Part of a name, alias, contact handle or description.")
 
 
 # Views -------------------------------------------------------------------------------------------
 class SubjectViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
+    queryset = Subject.objects.none()  # the schema reads the key type here; every read goes through selectors
     """The people incidents are about. Case officers only."""
 
     serializer_class = SubjectDetailSerializer
     lookup_value_regex = "[^/]+"
 
-    def _require_officer(self) -> None:
-        if not may_see_subjects(self.request.user):
-            raise Forbidden("Subjects are for the case officers only.")
+    def get_object(self) -> Subject:
+        return subject_get(self.request.user, self.kwargs["pk"])
 
     def _get(self, pk: Any) -> Subject:
         return subject_get(self.request.user, pk)
@@ -299,17 +282,13 @@ class SubjectViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     def _detail(self, subject: Subject, status_code: int = status.HTTP_200_OK) -> Response:
         return Response(SubjectDetailSerializer(subject_detail(subject.pk)).data, status=status_code)
 
-    @extend_schema(parameters=[SubjectListQuerySerializer], responses=SubjectListSerializer(many=True))
+    @collection(SubjectListSerializer, query=SubjectListQuerySerializer)
     def list(self, request: Request) -> Response:
-        self._require_officer()
-        query = SubjectListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        page = self.paginate_queryset(subjects_listed(request.user, search=query.validated_data["q"]))
+        page = self.paginate_queryset(subjects_listed(request.user, search=self.query["q"]))
         return self.get_paginated_response(SubjectListSerializer(page, many=True).data)
 
     @extend_schema(request=SubjectInputSerializer, responses={201: SubjectDetailSerializer})
     def create(self, request: Request) -> Response:
-        self._require_officer()
         data = SubjectInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         with transaction.atomic():
@@ -359,12 +338,10 @@ class SubjectViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
         }
         return Response(ConductSerializer(conduct, context=context).data)
 
-    @extend_schema(parameters=[SuggestionQuerySerializer], responses=SuggestionSerializer(many=True))
+    @collection(SuggestionSerializer, query=SuggestionQuerySerializer)
     @action(detail=False, methods=["get"])
     def suggestions(self, request: Request) -> Response:
         """Subjects the incident may be about, from what the reporter knew: for the triage officer to decide."""
-        self._require_officer()
-        query = SuggestionQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        incident = incident_get(request.user, query.validated_data["incident"])
-        return Response(SuggestionSerializer(subject_suggestions(incident), many=True).data)
+        incident = incident_get(request.user, self.query["incident"])
+        page = self.paginate_queryset(subject_suggestions(incident))
+        return self.get_paginated_response(SuggestionSerializer(page, many=True).data)

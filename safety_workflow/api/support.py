@@ -7,7 +7,7 @@ from typing import Any
 
 import django_filters
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,25 +22,49 @@ from ..models import (
     PriorityAddressFlag,
     SecurityMeasure,
 )
-from ..selectors.cases import case_get
+from ..selectors.cases import cases_visible_to
 from ..selectors.common import get_or_not_found
 from ..selectors.support import support_visible_to
 from ..services import support
-from .base import SafetyAPIMixin
-from .serializers import PersonOutput
+from . import fields
+from .base import (
+    BooleanFilter,
+    DateFilter,
+    FilterSet,
+    InputSerializer,
+    KeyFilter,
+    ModelOutput,
+    SafetyAPIMixin,
+    VisiblePKField,
+    collection,
+)
+from .serializers import CaseSummary, PersonOutput
 from .task_forms import MeasureInput, UserRef
 
 
-def _resolve_case(user: Any, case_id: int | None) -> Case | None:
-    return case_get(user, case_id) if case_id is not None else None
+def _user_model() -> Any:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model()
 
 
-class SupportViewSet(SafetyAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                     viewsets.GenericViewSet):
+def _case_field() -> VisiblePKField:
+    return VisiblePKField(cases_visible_to, queryset=Case.objects.all(), required=False, allow_null=True,
+                          default=None, help_text="The case it belongs to, if any.")
+
+
+class CouncillorFilter(FilterSet):
+    councillor = KeyFilter(field_name="councillor_id", model=_user_model, help_text="A councillor's user id.")
+
+    class Meta:
+        fields: list[str] = []
+
+
+class SupportViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     model: type = None  # type: ignore[assignment]
     input_serializer: type[serializers.Serializer] = None  # type: ignore[assignment]
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
-    filterset_fields = ["councillor"]
+    filterset_class: Any = CouncillorFilter
 
     def get_queryset(self):
         return support_visible_to(self.request.user, self.model).select_related("councillor")
@@ -48,12 +72,18 @@ class SupportViewSet(SafetyAPIMixin, mixins.ListModelMixin, mixins.RetrieveModel
     def get_object(self):
         return get_or_not_found(self.get_queryset(), self.kwargs["pk"])
 
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = self.input_serializer(data=request.data)
+    @collection()
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def create(self, request: Request) -> Response:
+        serializer = self.input_serializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        data["case"] = _resolve_case(request.user, data.pop("case", None))
-        item = self.perform(actor=request.user, **data)
+        item = self.perform(actor=request.user, **serializer.validated_data)
         return Response(self.get_serializer(item).data, status=status.HTTP_201_CREATED)
 
     def perform(self, **kwargs: Any) -> Any:
@@ -61,24 +91,25 @@ class SupportViewSet(SafetyAPIMixin, mixins.ListModelMixin, mixins.RetrieveModel
 
 
 # Advice ---------------------------------------------------------------------------------------
-class AdviceOutput(serializers.ModelSerializer):
+class AdviceOutput(ModelOutput):
+    case = CaseSummary(allow_null=True)
     councillor = PersonOutput()
     given_by = PersonOutput()
-    template = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    template = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = AdviceGiven
         fields = ["id", "case", "councillor", "template", "title", "text", "method", "given_by", "given_at"]
 
 
-class AdviceRecordInput(serializers.Serializer):
+class AdviceRecordInput(InputSerializer):
     councillor = UserRef()
     template = serializers.SlugRelatedField(slug_field="code", queryset=AdviceTemplate.objects.filter(active=True),
                                             required=False, allow_null=True, default=None)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     text = serializers.CharField(required=False, allow_blank=True, default="")
     method = serializers.ChoiceField(choices=AdviceGiven.Method.choices)
-    case = serializers.IntegerField(required=False, allow_null=True, default=None)
+    case = _case_field()
 
 
 @extend_schema(request=AdviceRecordInput)
@@ -95,13 +126,14 @@ class AdviceViewSet(SupportViewSet):
 
 
 # Home security --------------------------------------------------------------------------------
-class MeasureOutput(serializers.ModelSerializer):
+class MeasureOutput(ModelOutput):
     class Meta:
         model = SecurityMeasure
         fields = ["description", "status", "completed_on"]
 
 
-class HomeSecurityOutput(serializers.ModelSerializer):
+class HomeSecurityOutput(ModelOutput):
+    case = CaseSummary(allow_null=True)
     councillor = PersonOutput()
     assessed_by = PersonOutput()
     measures = MeasureOutput(many=True)
@@ -111,12 +143,12 @@ class HomeSecurityOutput(serializers.ModelSerializer):
         fields = ["id", "case", "councillor", "assessed_on", "assessed_by", "findings", "measures", "recorded_at"]
 
 
-class HomeSecurityRecordInput(serializers.Serializer):
+class HomeSecurityRecordInput(InputSerializer):
     councillor = UserRef()
-    assessed_on = serializers.DateField()
-    findings = serializers.CharField()
-    measures = MeasureInput(many=True, required=False, default=list)
-    case = serializers.IntegerField(required=False, allow_null=True, default=None)
+    assessed_on = fields.DateField()
+    findings = serializers.CharField(max_length=20000)
+    measures = MeasureInput(many=True, required=False, default=list, max_length=50)
+    case = _case_field()
 
 
 @extend_schema(request=HomeSecurityRecordInput)
@@ -134,7 +166,8 @@ class HomeSecurityViewSet(SupportViewSet):
 
 
 # Priority-response address flags ----------------------------------------------------------------
-class PriorityFlagOutput(serializers.ModelSerializer):
+class PriorityFlagOutput(ModelOutput):
+    case = CaseSummary(allow_null=True)
     councillor = PersonOutput()
 
     class Meta:
@@ -143,27 +176,24 @@ class PriorityFlagOutput(serializers.ModelSerializer):
                   "active", "removed_on"]
 
 
-class PriorityFlagRecordInput(serializers.Serializer):
+class PriorityFlagRecordInput(InputSerializer):
     councillor = UserRef()
-    address = serializers.CharField()
+    address = serializers.CharField(max_length=500)
     postcode = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
     police_reference = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
-    flagged_on = serializers.DateField()
-    review_due = serializers.DateField()
-    case = serializers.IntegerField(required=False, allow_null=True, default=None)
+    flagged_on = fields.DateField()
+    review_due = fields.DateField()
+    case = _case_field()
 
 
-class PriorityFlagReviewInput(serializers.Serializer):
-    review_due = serializers.DateField(required=False, allow_null=True, default=None)
+class PriorityFlagReviewInput(InputSerializer):
+    review_due = fields.DateField(required=False, allow_null=True, default=None)
     remove = serializers.BooleanField(required=False, default=False)
 
 
-class PriorityFlagFilter(django_filters.FilterSet):
-    review_due_before = django_filters.DateFilter(field_name="review_due", lookup_expr="lte")
-
-    class Meta:
-        model = PriorityAddressFlag
-        fields = ["councillor", "active", "review_due_before"]
+class PriorityFlagFilter(CouncillorFilter):
+    active = BooleanFilter()
+    review_due_before = DateFilter(field_name="review_due", lookup_expr="lte")
 
 
 @extend_schema(request=PriorityFlagRecordInput)
@@ -171,7 +201,6 @@ class PriorityFlagViewSet(SupportViewSet):
     model = PriorityAddressFlag
     serializer_class = PriorityFlagOutput
     input_serializer = PriorityFlagRecordInput
-    filterset_fields = None
     filterset_class = PriorityFlagFilter
 
     def perform(self, **kwargs: Any) -> Any:
@@ -188,7 +217,8 @@ class PriorityFlagViewSet(SupportViewSet):
 
 
 # Employee assistance --------------------------------------------------------------------------
-class EmployeeAssistanceOutput(serializers.ModelSerializer):
+class EmployeeAssistanceOutput(ModelOutput):
+    case = CaseSummary(allow_null=True)
     councillor = PersonOutput()
     offered_by = PersonOutput()
 
@@ -197,12 +227,12 @@ class EmployeeAssistanceOutput(serializers.ModelSerializer):
         fields = ["id", "case", "councillor", "offered_on", "offered_by", "accepted", "notes"]
 
 
-class EmployeeAssistanceRecordInput(serializers.Serializer):
+class EmployeeAssistanceRecordInput(InputSerializer):
     councillor = UserRef()
-    offered_on = serializers.DateField()
+    offered_on = fields.DateField()
     accepted = serializers.BooleanField(required=False, allow_null=True, default=None)
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
-    case = serializers.IntegerField(required=False, allow_null=True, default=None)
+    notes = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
+    case = _case_field()
 
 
 @extend_schema(request=EmployeeAssistanceRecordInput)
@@ -219,7 +249,7 @@ class EmployeeAssistanceViewSet(SupportViewSet):
 
 
 # Induction training -----------------------------------------------------------------------------
-class InductionOutput(serializers.ModelSerializer):
+class InductionOutput(ModelOutput):
     councillor = PersonOutput()
 
     class Meta:
@@ -227,10 +257,14 @@ class InductionOutput(serializers.ModelSerializer):
         fields = ["id", "councillor", "course", "completed_on", "delivered_by", "notes"]
 
 
-class InductionRecordInput(serializers.Serializer):
+class InductionTrainingFilter(CouncillorFilter):
+    course = django_filters.ChoiceFilter(choices=InductionTraining.Course.choices)
+
+
+class InductionRecordInput(InputSerializer):
     councillor = UserRef()
     course = serializers.ChoiceField(choices=InductionTraining.Course.choices)
-    completed_on = serializers.DateField()
+    completed_on = fields.DateField()
     delivered_by = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -240,13 +274,10 @@ class InductionViewSet(SupportViewSet):
     model = InductionTraining
     serializer_class = InductionOutput
     input_serializer = InductionRecordInput
-    filterset_fields = ["councillor", "course"]
+    filterset_class = InductionTrainingFilter
 
     def get_queryset(self):
         return super().get_queryset().order_by("-completed_on")
 
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = InductionRecordInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        item = support.induction_training_record(actor=request.user, **serializer.validated_data)
-        return Response(self.get_serializer(item).data, status=status.HTTP_201_CREATED)
+    def perform(self, **kwargs: Any) -> Any:
+        return support.induction_training_record(**kwargs)

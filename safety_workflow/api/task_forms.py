@@ -29,6 +29,8 @@ from ..models import (
 )
 from ..services import case_tasks
 from ..services.police import FINAL_STATUSES
+from . import fields
+from .base import InputSerializer
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -39,16 +41,16 @@ class UserRef(serializers.PrimaryKeyRelatedField):
         return get_user_model()._default_manager.filter(is_active=True)
 
 
-class HandleInput(serializers.Serializer):
+class HandleInput(InputSerializer):
     kind = serializers.ChoiceField(choices=ContactHandle.Kind.choices)
     platform = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     value = serializers.CharField(max_length=300)
 
 
-class NewSubjectInput(serializers.Serializer):
+class NewSubjectInput(InputSerializer):
     full_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
+    date_of_birth = fields.DateField(required=False, allow_null=True, default=None)
     aliases = serializers.ListField(child=serializers.CharField(max_length=200), required=False, default=list)
     handles = HandleInput(many=True, required=False, default=list)
 
@@ -58,7 +60,7 @@ class NewSubjectInput(serializers.Serializer):
         return attrs
 
 
-class TriageInput(serializers.Serializer):
+class TriageInput(InputSerializer):
     subject = serializers.PrimaryKeyRelatedField(
         queryset=Subject.objects.all(),
         required=False,
@@ -79,7 +81,7 @@ class TriageInput(serializers.Serializer):
         return attrs
 
 
-class AssessInput(serializers.Serializer):
+class AssessInput(InputSerializer):
     answers = serializers.DictField(help_text=_("Question key -> answer, for every question of the current table."))
     override_level = serializers.ChoiceField(choices=Level.choices, required=False, allow_blank=True, default="")
     override_reason = serializers.CharField(required=False, allow_blank=True, default="")
@@ -89,7 +91,7 @@ class AssessInput(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class AdviceItemInput(serializers.Serializer):
+class AdviceItemInput(InputSerializer):
     template = serializers.SlugRelatedField(
         slug_field="code",
         queryset=AdviceTemplate.objects.filter(active=True),
@@ -106,21 +108,21 @@ class AdviceItemInput(serializers.Serializer):
         return attrs
 
 
-class AdviseInput(serializers.Serializer):
+class AdviseInput(InputSerializer):
     advice = AdviceItemInput(many=True, allow_empty=False)
     method = serializers.ChoiceField(choices=AdviceGiven.Method.choices)
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class CouncilActionInput(serializers.Serializer):
+class CouncilActionInput(InputSerializer):
     kind = serializers.ChoiceField(choices=CouncilAction.Kind.choices)
     reason = serializers.CharField()
-    letter_sent_on = serializers.DateField(required=False, allow_null=True, default=None)
+    letter_sent_on = fields.DateField(required=False, allow_null=True, default=None)
     letter_reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     basis = serializers.ChoiceField(choices=CouncilAction.Basis.choices, required=False, allow_blank=True, default="")
 
 
-class PrepareBundleInput(serializers.Serializer):
+class PrepareBundleInput(InputSerializer):
     bundle = serializers.PrimaryKeyRelatedField(
         queryset=Bundle.objects.all(), help_text=_("A ready injunction bundle for this case.")
     )
@@ -128,31 +130,31 @@ class PrepareBundleInput(serializers.Serializer):
     court = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class InjunctionOutcomeInput(serializers.Serializer):
+class InjunctionOutcomeInput(InputSerializer):
     outcome = serializers.ChoiceField(choices=CouncilAction.Outcome.choices)
-    outcome_on = serializers.DateField()
-    expires_on = serializers.DateField(required=False, allow_null=True, default=None)
+    outcome_on = fields.DateField()
+    expires_on = fields.DateField(required=False, allow_null=True, default=None)
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class PoliceAcknowledgeInput(serializers.Serializer):
+class PoliceAcknowledgeInput(InputSerializer):
     crime_reference = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class PoliceOutcomeInput(serializers.Serializer):
+class PoliceOutcomeInput(InputSerializer):
     status = serializers.ChoiceField(choices=[(s.value, s.label) for s in FINAL_STATUSES])
     crime_reference = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class CloseInput(serializers.Serializer):
+class CloseInput(InputSerializer):
     outcome_summary = serializers.CharField(help_text=_("The outcome as told to the councillor."))
     councillor_informed = serializers.BooleanField()
     informed_by = serializers.ChoiceField(choices=ContactMethod.choices)
 
 
-class RegisterProposalInput(serializers.Serializer):
+class RegisterProposalInput(InputSerializer):
     register_entry = serializers.UUIDField(
         required=False,
         allow_null=True,
@@ -169,18 +171,18 @@ class RegisterProposalInput(serializers.Serializer):
         return attrs
 
 
-class MeasureInput(serializers.Serializer):
+class MeasureInput(InputSerializer):
     description = serializers.CharField(max_length=300)
     status = serializers.ChoiceField(choices=SecurityMeasure.Status.choices, default=SecurityMeasure.Status.RECOMMENDED)
-    completed_on = serializers.DateField(required=False, allow_null=True, default=None)
+    completed_on = fields.DateField(required=False, allow_null=True, default=None)
 
 
-class PriorityFlagInput(serializers.Serializer):
+class PriorityFlagInput(InputSerializer):
     address = serializers.CharField()
     postcode = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
     police_reference = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
-    flagged_on = serializers.DateField()
-    review_due = serializers.DateField()
+    flagged_on = fields.DateField()
+    review_due = fields.DateField()
 
     def validate(self, attrs):
         if attrs["review_due"] <= attrs["flagged_on"]:
@@ -188,17 +190,17 @@ class PriorityFlagInput(serializers.Serializer):
         return attrs
 
 
-class HomeSecurityInput(serializers.Serializer):
+class HomeSecurityInput(InputSerializer):
     councillor = UserRef(required=False, allow_null=True, default=None)
-    assessed_on = serializers.DateField()
+    assessed_on = fields.DateField()
     findings = serializers.CharField()
     measures = MeasureInput(many=True, required=False, default=list)
     priority_flag = PriorityFlagInput(required=False, allow_null=True, default=None)
 
 
-class EmployeeAssistanceInput(serializers.Serializer):
+class EmployeeAssistanceInput(InputSerializer):
     councillor = UserRef(required=False, allow_null=True, default=None)
-    offered_on = serializers.DateField()
+    offered_on = fields.DateField()
     accepted = serializers.BooleanField(required=False, allow_null=True, default=None)
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 

@@ -6,13 +6,12 @@ from typing import Any
 
 from django.utils import timezone
 from drf_spectacular.utils import (
-    OpenApiParameter,
     PolymorphicProxySerializer,
     extend_schema,
     extend_schema_field,
     inline_serializer,
 )
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,8 +23,9 @@ from ..roles import roles_for
 from ..selectors.task_context import task_context
 from ..selectors.tasks import FLOW_VISIBILITY, human_nodes, task_get, task_queue, tasks_overdue
 from ..services.tasks import task_claim, task_complete, task_release, task_roles
-from .base import SafetyAPIMixin
-from .serializers import CaseRefOutput, PersonOutput
+from . import fields
+from .base import InputSerializer, SafetyAPIMixin, collection
+from .serializers import CaseSummary, PersonOutput, RegisterEntrySummary
 from .task_forms import TASK_FORMS, describe_fields, task_form
 
 
@@ -39,25 +39,23 @@ class TaskOutput(serializers.Serializer):
     register_entry = serializers.SerializerMethodField()
     complete_at = serializers.SerializerMethodField()
     owner = PersonOutput(allow_null=True)
-    created = serializers.DateTimeField()
+    created = fields.DateTimeField()
     due_at = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
     roles = serializers.SerializerMethodField()
     may_claim = serializers.SerializerMethodField()
 
-    @extend_schema_field(CaseRefOutput(allow_null=True))
+    @extend_schema_field(CaseSummary(allow_null=True))
     def get_case(self, task: Any) -> Any:
         case = getattr(task.process, "case", None)
-        return CaseRefOutput(case).data if case is not None else None
+        return CaseSummary(case).data if case is not None else None
 
-    @extend_schema_field(inline_serializer("RegisterEntryRef", {"id": serializers.UUIDField(),
-                                                                "reference": serializers.CharField()},
-                                           allow_null=True))
+    @extend_schema_field(RegisterEntrySummary(allow_null=True))
     def get_register_entry(self, task: Any) -> Any:
         process = getattr(task.process, "registerprocess", None)
         if process is None:
             return None
-        return {"id": str(process.entry_id), "reference": process.entry.reference}
+        return RegisterEntrySummary(process.entry).data
 
     def get_complete_at(self, task: Any) -> str:
         """Where to complete it: tasks/{id}/complete/, or the register entry's own operation."""
@@ -79,9 +77,10 @@ class TaskOutput(serializers.Serializer):
     def _deadline(self, task: Any) -> Any:
         return getattr(task, "deadline", None)
 
+    @extend_schema_field(fields.DateTimeField(allow_null=True))
     def get_due_at(self, task: Any) -> Any:
         deadline = self._deadline(task)
-        return serializers.DateTimeField().to_representation(deadline.due_at) if deadline else None
+        return fields.format_api_datetime(deadline.due_at) if deadline else None
 
     def get_overdue(self, task: Any) -> bool:
         deadline = self._deadline(task)
@@ -100,8 +99,10 @@ class TaskOutput(serializers.Serializer):
 
 
 class TaskDetailOutput(TaskOutput):
-    fields = serializers.SerializerMethodField(method_name="describe_form")
-    context = serializers.SerializerMethodField(method_name="describe_context")
+    fields = serializers.SerializerMethodField(method_name="describe_form",
+                                               help_text="The fields tasks/{id}/complete/ takes, to build a form.")
+    context = serializers.SerializerMethodField(method_name="describe_context",
+                                                help_text="The case (or register entry) in front of the task.")
 
     def describe_form(self, task: Any) -> list[dict[str, Any]]:
         form = task_form(task)
@@ -109,6 +110,14 @@ class TaskDetailOutput(TaskOutput):
 
     def describe_context(self, task: Any) -> dict[str, Any]:
         return task_context(task, self.context["request"].user)
+
+
+class TaskQuery(InputSerializer):
+    scope = serializers.ChoiceField(choices=["all", "mine", "available"], required=False, default="all",
+                                    help_text="mine: claimed by me; available: unclaimed tasks of my roles.")
+    node = serializers.CharField(required=False, max_length=100, help_text="Only tasks of this node, e.g. assess.")
+    case = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1,
+                                    help_text="Only tasks of this case.")
 
 
 COMPLETE_BODY = PolymorphicProxySerializer(
@@ -119,11 +128,11 @@ COMPLETE_BODY = PolymorphicProxySerializer(
 
 COMPLETE_RESULT = inline_serializer(
     name="TaskCompletionResult",
-    fields={"task": TaskOutput(), "case": CaseRefOutput(), "next_tasks": TaskOutput(many=True)},
+    fields={"task": TaskOutput(), "case": CaseSummary(), "next_tasks": TaskOutput(many=True)},
 )
 
 
-class TaskViewSet(SafetyAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class TaskViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     """Human tasks of the workflows. Permission is checked here on every action: viewflow does not."""
 
     serializer_class = TaskOutput
@@ -136,33 +145,24 @@ class TaskViewSet(SafetyAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular builds the schema
             return Task.objects.none()
-        scope = self.request.query_params.get("scope", "all")
-        tasks = task_queue(self.request.user, scope=scope if scope in ("mine", "available") else "all")
-        node = self.request.query_params.get("node")
-        if node:
-            tasks = tasks.filter(flow_task__in=[n for flow in FLOW_VISIBILITY for n in human_nodes(flow)
-                                                if n.name == node])
-        case = self.request.query_params.get("case")
-        if case and case.isdigit():
-            tasks = tasks.filter(process_id=int(case))
-        return tasks
+        return task_queue(self.request.user)
 
     def get_object(self):
         return task_get(self.request.user, self.kwargs["pk"])
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("scope", str, enum=["all", "mine", "available"],
-                             description="mine: claimed by me; available: unclaimed tasks of my roles."),
-            OpenApiParameter("node", str, description="Only tasks of this node, e.g. assess."),
-            OpenApiParameter("case", int, description="Only tasks of this case."),
-        ]
-    )
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
+    @collection(TaskOutput, query=TaskQuery)
+    def list(self, request: Request) -> Response:
+        tasks = task_queue(request.user, scope=self.query["scope"])
+        if self.query.get("node"):
+            tasks = tasks.filter(flow_task__in=[n for flow in FLOW_VISIBILITY for n in human_nodes(flow)
+                                                if n.name == self.query["node"]])
+        if self.query.get("case"):
+            tasks = tasks.filter(process_id=self.query["case"])
+        page = self.paginate_queryset(tasks)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(responses=TaskDetailOutput)
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
         task = self.get_object()
         return Response(TaskDetailOutput(task, context=self.get_serializer_context()).data)
 
@@ -195,11 +195,11 @@ class TaskViewSet(SafetyAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         next_tasks = task_queue(request.user).filter(process_id=case.pk)
         return Response({
             "task": self.get_serializer(task_get(request.user, done.pk)).data,
-            "case": CaseRefOutput(case).data,
+            "case": CaseSummary(case).data,
             "next_tasks": self.get_serializer(next_tasks, many=True).data,
         })
 
-    @extend_schema(responses=TaskOutput(many=True))
+    @collection(TaskOutput)
     @action(detail=False, methods=["get"])
     def overdue(self, request: Request) -> Response:
         page = self.paginate_queryset(tasks_overdue(request.user))

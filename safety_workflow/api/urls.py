@@ -1,9 +1,10 @@
 """URLs of the API. A host mounts them with ``path("api/safety/", include("safety_workflow.api.urls"))``."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
 from . import audit, reference, register, retention, support
+from .base import not_found
 from .bundles import BundleViewSet
 from .cases import CaseViewSet, ReferralViewSet
 from .incidents import IncidentViewSet
@@ -61,4 +62,6 @@ urlpatterns = [
     path("holds/<str:hold_id>/release/", retention.HoldReleaseView.as_view(), name="hold-release"),
     path("retention/schedule/", retention.RetentionScheduleView.as_view(), name="retention-schedule"),
     path("retention/disposals/", retention.DisposalListView.as_view(), name="retention-disposals"),
+    # Anything else under the API: a JSON 404, as for a record that does not exist.
+    re_path(r"^.*$", not_found, name="not-found"),
 ]

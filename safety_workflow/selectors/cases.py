@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from ..models import Assessment, Case, Incident, PoliceReferral, Route, TimelineEntry
+from ..models import Assessment, Case, EvidenceFile, Incident, PoliceReferral, Route, TimelineEntry
 from ..roles import CASE_OFFICER_ROLES, Role, roles_for
 from .common import get_or_not_found
 
@@ -71,17 +71,56 @@ def case_get(user: Any, case_id: Any) -> Case:
 
 def evidence_get(user: Any, incident: Incident, evidence_id: Any) -> Any:
     """An evidence file of an incident the user may see (``incident_get``); otherwise ``NotFound``, logged."""
-    return get_or_not_found(incident.evidence.all(), evidence_id, log_as="evidence")
+    return get_or_not_found(evidence_of(incident), evidence_id, log_as="evidence")
 
 
-def timeline_visible_to(user: Any, case: Case) -> QuerySet[TimelineEntry]:
-    """The case's timeline as this user may see it. Call only with a case from ``case_get``."""
-    entries = TimelineEntry.objects.filter(case=case).select_related("actor", "incident")
+def may_see_evidence(user: Any) -> bool:
+    """Evidence files are for the councillor, the case officers and legal; the police liaison gets the police
+    referral pack (a bundle), not the files one by one."""
+    roles = roles_for(user)
+    return bool(roles & (CASE_OFFICER_ROLES | {Role.LEGAL, Role.COUNCILLOR}))
+
+
+def evidence_of(incident: Incident) -> QuerySet[EvidenceFile]:
+    """The evidence of an incident from ``incident_get``, for a user who ``may_see_evidence``."""
+    return incident.evidence.select_related("uploaded_by").order_by("uploaded_at", "pk")
+
+
+def _references_in(entry: TimelineEntry) -> set[str]:
+    data = entry.data if isinstance(entry.data, dict) else {}
+    found = {str(data["target"])} if data.get("target") else set()
+    if isinstance(data.get("incidents"), list):
+        found |= {str(reference) for reference in data["incidents"]}
+    return found
+
+
+def _names_any(entry: TimelineEntry, references: set[str]) -> bool:
+    texts = (entry.summary, entry.decision, entry.reason)
+    return bool(_references_in(entry) & references) or any(
+        reference in text for text in texts for reference in references)
+
+
+def timeline_visible_to(user: Any, case: Case) -> list[TimelineEntry] | QuerySet[TimelineEntry]:
+    """The case's timeline as this user may see it. Call only with a case from ``case_get``.
+
+    Those who see part of a case (councillors, the police liaison) see the steps about the incidents they see,
+    and the case-wide steps that name no incident or case they may not see (a merge, a course of conduct
+    across other incidents). Councillors see only the steps shared with them. Five queries.
+    """
+    entries = TimelineEntry.objects.filter(case=case).select_related("actor", "incident").order_by("at", "pk")
     if sees_whole_case(user, case):
         return entries
     visible = incidents_visible_to(user).filter(case=case)
-    roles = roles_for(user)
     entries = entries.filter(Q(incident__isnull=True) | Q(incident__in=visible))
-    if Role.POLICE_LIAISON in roles:
-        return entries
-    return entries.filter(shared_with_councillor=True)
+    if Role.POLICE_LIAISON not in roles_for(user):
+        entries = entries.filter(shared_with_councillor=True)
+    entries = list(entries)
+    related_cases = Q(merged_into=case) | (Q(pk=case.merged_into_id) if case.merged_into_id else Q(pk__in=[]))
+    candidates = set().union(*(_references_in(e) for e in entries if e.incident_id is None))
+    candidates |= set(Incident.objects.filter(Q(case=case) | Q(case__in=Case.objects.filter(related_cases)))
+                      .values_list("reference", flat=True))
+    candidates |= set(Case.objects.filter(related_cases).values_list("reference", flat=True))
+    seen = set(incidents_visible_to(user).filter(reference__in=candidates).values_list("reference", flat=True))
+    seen |= set(cases_visible_to(user).filter(reference__in=candidates).values_list("reference", flat=True))
+    hidden = candidates - seen
+    return [e for e in entries if e.incident_id is not None or not _names_any(e, hidden)]

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q
 
 from ..matching import fold, normalise_handle
 from ..models import Case, ContactHandle, CourseOfConductFlag, Incident, Subject, SubjectAlias
+from .patterns import open_case_annotations, open_case_of
 
 HANDLE_KINDS = {c.value for c in ContactHandle.Kind}
 #: Single-value keys a reporter's form may use, and the handle kind each holds.
@@ -114,10 +115,7 @@ def subject_suggestions(incident: Incident) -> list[dict[str, Any]]:
         return []
     subjects = Subject.objects.filter(pk__in=list(matches)).annotate(
         incident_count=Count("incidents", distinct=True),
-        open_case_reference=Subquery(
-            Case.objects.filter(subject=OuterRef("pk"), state=Case.State.OPEN)
-            .order_by("created").values("reference")[:1]
-        ),
+        **open_case_annotations(),
         flagged=Exists(CourseOfConductFlag.objects.filter(subject=OuterRef("pk"), withdrawn_at__isnull=True)),
     ).prefetch_related("aliases")
     suggestions = []
@@ -131,7 +129,7 @@ def subject_suggestions(incident: Incident) -> list[dict[str, Any]]:
             "matched": found,
             "explanation": _explain(subject, found),
             "incident_count": subject.incident_count,
-            "open_case": subject.open_case_reference or "",
+            "open_case": open_case_of(subject),
         })
     handle_matches = lambda s: sum(m["on"] not in ("name", "alias") for m in s["matched"])  # noqa: E731
     suggestions.sort(key=lambda s: (s["strength"] != "strong", -handle_matches(s), -len(s["matched"]),
@@ -158,7 +156,7 @@ def suggestion_as_dict(suggestion: dict[str, Any]) -> dict[str, Any]:
         "subject": {
             "id": str(subject.pk), "full_name": subject.full_name, "display_name": str(subject),
             "identified": subject.is_identified, "aliases": [a.name for a in subject.aliases.all()],
-            "incident_count": subject.incident_count, "open_case": subject.open_case_reference,
+            "incident_count": subject.incident_count, "open_case": open_case_of(subject),
             "course_of_conduct_flagged": subject.flagged,
         },
         "strength": suggestion["strength"],

@@ -67,7 +67,6 @@ def meeting_brief(*, since: dt.datetime | None, until: dt.datetime | None = None
     withdrew, with why), and tasks overdue now.
     """
     until = until or timezone.now()
-    adapter = get_adapter()
 
     incidents = list(
         incidents_with_level(_between(Incident.objects.all(), "reported_at", since, until))
@@ -91,9 +90,10 @@ def meeting_brief(*, since: dt.datetime | None, until: dt.datetime | None = None
     made = [r for r in referrals if r.referred_at <= until and (since is None or r.referred_at > since)]
     outcomes = [r for r in referrals if r.outcome_recorded_at and r.outcome_recorded_at <= until
                 and (since is None or r.outcome_recorded_at > since)]
-    refs_prefetch = Prefetch("incidents", queryset=Incident.objects.only("pk", "reference").order_by("occurred_at"))
     # Raised in the period, or raised before it and withdrawn by a correction in it (the police may have
     # been told of it at the last meeting): each says whether and why it was withdrawn.
+    refs_prefetch = Prefetch("incidents", queryset=Incident.objects.only("pk", "reference", "occurred_at", "channel")
+                             .order_by("occurred_at"))
     flags = list(
         (_between(CourseOfConductFlag.objects.all(), "raised_at", since, until)
          | _between(CourseOfConductFlag.objects.all(), "withdrawn_at", since, until))
@@ -127,9 +127,9 @@ def meeting_brief(*, since: dt.datetime | None, until: dt.datetime | None = None
                     "id": str(i.pk), "reference": i.reference, "occurred_at": _when(i.occurred_at),
                     "reported_at": _when(i.reported_at), "channel": i.channel,
                     "channel_label": i.get_channel_display(), "ward": i.ward,
-                    "councillor": adapter.display_name(i.councillor),
+                    "councillor": _person(i.councillor),
                     "subject": _subject(i.subject), "level": i.assessed_level,
-                    "case": i.case.reference if i.case_id else "",
+                    "case": _case_summary(i.case) if i.case_id else None,
                     "immediate_danger": i.immediate_danger, "hate_element": i.hate_element,
                 }
                 for i in incidents
@@ -147,9 +147,9 @@ def meeting_brief(*, since: dt.datetime | None, until: dt.datetime | None = None
         },
         "course_of_conduct_flags": [
             {
-                "id": str(f.pk), "subject": _subject(f.subject), "councillor": adapter.display_name(f.councillor),
-                "case": f.case.reference, "raised_at": _when(f.raised_at), "incident_count": f.incident_count,
-                "reason": f.reason, "incidents": [i.reference for i in f.incidents.all()],
+                "id": str(f.pk), "subject": _subject(f.subject), "councillor": _person(f.councillor),
+                "case": _case_summary(f.case), "raised_at": _when(f.raised_at), "incident_count": f.incident_count,
+                "reason": f.reason, "incidents": [_incident(i) for i in f.incidents.all()],
                 **_withdrawal(f, until),
             }
             for f in flags
@@ -157,8 +157,8 @@ def meeting_brief(*, since: dt.datetime | None, until: dt.datetime | None = None
         "escalation_signals": [
             {
                 "id": str(s.pk), "subject": _subject(s.subject), "kind": s.kind, "title": s.get_kind_display(),
-                "case": s.case.reference, "noticed_at": _when(s.noticed_at), "explanation": s.explanation,
-                "incidents": [i.reference for i in s.incidents.all()],
+                "case": _case_summary(s.case), "noticed_at": _when(s.noticed_at), "explanation": s.explanation,
+                "incidents": [_incident(i) for i in s.incidents.all()],
                 **_withdrawal(s, until),
             }
             for s in signals
@@ -180,9 +180,23 @@ def _subject(subject: Any) -> dict[str, Any] | None:
     return {"id": str(subject.pk), "name": str(subject)}
 
 
+def _person(user: Any) -> dict[str, str]:
+    return {"id": str(user.pk), "name": get_adapter().display_name(user)}
+
+
+def _case_summary(case: Case) -> dict[str, Any]:
+    return {"id": case.pk, "reference": case.reference, "state": case.state, "level": case.level,
+            "route": case.route}
+
+
+def _incident(incident: Incident) -> dict[str, Any]:
+    return {"id": str(incident.pk), "reference": incident.reference, "occurred_at": _when(incident.occurred_at),
+            "channel": incident.channel}
+
+
 def _case(case: Case) -> dict[str, Any]:
     return {
-        "id": str(case.pk), "reference": case.reference, "subject": _subject(case.subject),
+        "id": case.pk, "reference": case.reference, "subject": _subject(case.subject),
         "state": case.state, "level": case.level, "route": case.route,
         "opened_at": _when(case.created), "closed_at": _when(case.closed_at),
         "outcome_summary": case.outcome_summary,
@@ -191,7 +205,7 @@ def _case(case: Case) -> dict[str, Any]:
 
 def _referral(referral: PoliceReferral) -> dict[str, Any]:
     return {
-        "id": str(referral.pk), "case": referral.case.reference, "referred_at": _when(referral.referred_at),
+        "id": str(referral.pk), "case": _case_summary(referral.case), "referred_at": _when(referral.referred_at),
         "urgent": referral.urgent, "status": referral.status, "status_label": referral.get_status_display(),
         "crime_reference": referral.crime_reference, "incident_count": referral.incident_count,
         "contact": str(referral.contact) if referral.contact_id else "",

@@ -31,8 +31,11 @@ from ..models import (
 from ..roles import CASE_OFFICER_ROLES, has_role
 from .common import get_or_not_found
 
-
 # Visibility ----------------------------------------------------------------------------------
+#: What an incident summary reads (for prefetching the incidents of flags and signals).
+INCIDENT_SUMMARY = Incident.objects.only("pk", "reference", "occurred_at", "channel")
+
+
 def may_see_subjects(user: Any) -> bool:
     """Subjects are for the case officers (members services, health and safety, the monitoring officer)."""
     return has_role(user, *CASE_OFFICER_ROLES)
@@ -58,11 +61,22 @@ def subjects_listed(user: Any, *, search: str = "") -> QuerySet[Subject]:
     return subjects.annotate(
         incident_count=Count("incidents", distinct=True),
         flagged=Exists(CourseOfConductFlag.objects.filter(subject=OuterRef("pk"), withdrawn_at__isnull=True)),
-        open_case_reference=Subquery(
-            Case.objects.filter(subject=OuterRef("pk"), state=Case.State.OPEN)
-            .order_by("created").values("reference")[:1]
-        ),
+        **open_case_annotations(),
     ).prefetch_related("aliases").order_by("full_name", "created_at")
+
+
+def open_case_annotations() -> dict[str, Subquery]:
+    """The subject's (first) open case as ``open_case_id``, ``_reference``, ``_level``, ``_route`` annotations."""
+    cases = Case.objects.filter(subject=OuterRef("pk"), state=Case.State.OPEN).order_by("created")
+    return {f"open_case_{name}": Subquery(cases.values(name)[:1]) for name in ("id", "reference", "level", "route")}
+
+
+def open_case_of(subject: Subject) -> dict[str, Any] | None:
+    """A case summary of the annotated open case (see ``open_case_annotations``), or None."""
+    if not getattr(subject, "open_case_id", None):
+        return None
+    return {"id": subject.open_case_id, "reference": subject.open_case_reference, "state": Case.State.OPEN,
+            "level": subject.open_case_level, "route": subject.open_case_route}
 
 
 def subject_get(user: Any, subject_id: Any) -> Subject:
@@ -102,6 +116,9 @@ def incident_records(incidents: QuerySet[Incident]) -> list[patterns.IncidentRec
             level=i.assessed_level,
             case_id=i.case_id,
             case_reference=i.case.reference if i.case_id else "",
+            case_state=i.case.state if i.case_id else "",
+            case_level=i.case.level if i.case_id else "",
+            case_route=i.case.route if i.case_id else "",
             hate_element=i.hate_element,
             hate_categories=tuple(i.hate_categories or ()),
             words_used=i.words_used,
@@ -168,7 +185,7 @@ def conduct_flags(*, subject: Subject, withdrawn: bool | None = False) -> QueryS
     if withdrawn is not None:
         flags = flags.filter(withdrawn_at__isnull=not withdrawn)
     return (flags.select_related(*FLAG_RELATED)
-            .prefetch_related(Prefetch("incidents", queryset=Incident.objects.only("pk", "reference")))
+            .prefetch_related(Prefetch("incidents", queryset=INCIDENT_SUMMARY))
             .order_by("raised_at"))
 
 
@@ -182,14 +199,14 @@ def conduct_flags_for_case(case: Case) -> QuerySet[CourseOfConductFlag]:
     if case.subject_id is not None:
         rule |= Q(subject_id=case.subject_id, councillor__in=Incident.objects.filter(case=case).values("councillor"))
     return (CourseOfConductFlag.objects.filter(rule, withdrawn_at__isnull=True).select_related(*FLAG_RELATED)
-            .prefetch_related(Prefetch("incidents", queryset=Incident.objects.only("pk", "reference")))
+            .prefetch_related(Prefetch("incidents", queryset=INCIDENT_SUMMARY))
             .order_by("raised_at"))
 
 
 def conduct_flags_withdrawn_from_case(case: Case) -> QuerySet[CourseOfConductFlag]:
     """Flags once raised on this case and withdrawn by a correction: the case's history says why."""
     return (CourseOfConductFlag.objects.filter(case=case, withdrawn_at__isnull=False).select_related(*FLAG_RELATED)
-            .prefetch_related(Prefetch("incidents", queryset=Incident.objects.only("pk", "reference")))
+            .prefetch_related(Prefetch("incidents", queryset=INCIDENT_SUMMARY))
             .order_by("raised_at"))
 
 

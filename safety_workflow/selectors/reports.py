@@ -136,7 +136,7 @@ def open_tasks(*, period: Period, overdue_only: bool = False, task: str = "",
         tasks = tasks.filter(deadline__due_at__lt=now)
     if task:
         tasks = tasks.filter(flow_task__endswith=f".{task}")
-    return tasks.select_related("owner").annotate(
+    return tasks.select_related("owner", "process__case").annotate(
         due_at=F("deadline__due_at"), case_reference=F("process__case__reference"),
     ).order_by(F("deadline__due_at").asc(nulls_last=True), "created", "pk")
 

@@ -96,8 +96,21 @@ CONTEXT_BUILDERS: dict[str, list[Callable[[Task, Case], dict[str, Any]]]] = {
 }
 
 
+def register_task_context(task: Task, user: Any) -> dict[str, Any]:
+    """A register task (approve, notify, review) has an entry, not a case: its summary, read in full at
+    ``register/entries/{id}/``."""
+    from .register import register_entries_visible_to
+
+    process = getattr(task.process, "registerprocess", None)
+    entry = register_entries_visible_to(user).filter(pk=process.entry_id).first() if process else None
+    return {"register_entry": ({"id": str(entry.pk), "reference": entry.reference, "state": entry.state}
+                               if entry else None)}
+
+
 def task_context(task: Task, user: Any) -> dict[str, Any]:
-    case = task.process.case
+    case = getattr(task.process, "case", None)
+    if case is None:
+        return register_task_context(task, user)
     context: dict[str, Any] = {
         "case": {
             "id": case.pk,

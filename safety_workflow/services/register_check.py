@@ -192,3 +192,21 @@ def _outcome(decision: matching.CheckDecision, entries: dict[Any, RegisterEntry]
         contact = {key: str(configured.get(key, "")) for key in ("name", "phone", "email")}
         return CheckOutcome(**common, contact=contact)
     return CheckOutcome(**common)
+
+
+def register_check_refused(*, actor: Any, raw: Any, request: Any = None) -> AccessLogEntry:
+    """Log a check refused to the caller's role (before its body was read: ``raw`` is what was sent)."""
+    raw = raw if isinstance(raw, dict) else {}
+
+    def text(key: str, limit: int) -> str:
+        value = raw.get(key)
+        return " ".join(value.split())[:limit] if isinstance(value, str) else ""
+
+    with transaction.atomic():
+        return access_log_record(
+            actor=actor, action=AccessLogEntry.Action.CHECK, object_type="register_check",
+            object_repr=text("name", 200), purpose=text("purpose", 500), result=REFUSED_ROLE,
+            reference=check_reference_new(), request=request,
+            data={"name": text("name", 200), "postcode": text("postcode", 10), "address": text("address", 500),
+                  "meeting_date": text("meeting_date", 10) or None, "date_of_birth": text("date_of_birth", 10) or None},
+        )

@@ -103,8 +103,8 @@ def render_brief(brief: dict[str, Any]) -> str:
     if incidents["by_channel"]:
         out.append("  By channel: " + ", ".join(f"{c['label'].lower()} {c['count']}" for c in incidents["by_channel"]))
     for i in incidents["items"]:
-        out.append(f"  {i['reference']}  {format_date(i['occurred_at'])}  {i['channel_label']}  {i['councillor']}  "
-                   f"{_name(i['subject'])}  {i['level'] or 'not yet assessed'}"
+        out.append(f"  {i['reference']}  {format_date(i['occurred_at'])}  {i['channel_label']}  "
+                   f"{i['councillor']['name']}  {_name(i['subject'])}  {i['level'] or 'not yet assessed'}"
                    + ("  IMMEDIATE DANGER" if i["immediate_danger"] else "") + ("  hate" if i["hate_element"] else ""))
 
     for title, key in (("Cases opened", "opened"), ("Cases closed", "closed"), ("Cases merged", "merged")):
@@ -118,25 +118,26 @@ def render_brief(brief: dict[str, Any]) -> str:
     referrals = brief["referrals"]
     out += ["", f"Police referrals made: {len(referrals['made'])}"]
     for r in referrals["made"]:
-        out.append(f"  {r['case']}  referred {_when(r['referred_at'])}{'  URGENT' if r['urgent'] else ''}  "
-                   f"{r['status_label']}")
+        urgent = "  URGENT" if r["urgent"] else ""
+        out.append(f"  {r['case']['reference']}  referred {_when(r['referred_at'])}{urgent}  {r['status_label']}")
     out += ["", f"Police outcomes recorded: {len(referrals['outcomes'])}"]
     for r in referrals["outcomes"]:
         crime = f", crime reference {r['crime_reference']}" if r["crime_reference"] else ""
-        out.append(f"  {r['case']}  {r['status_label']}{crime}")
+        out.append(f"  {r['case']['reference']}  {r['status_label']}{crime}")
         if r["outcome_notes"]:
             out.append(_wrap(r["outcome_notes"]))
     out.append(f"Referrals still open: {referrals['open_now']}")
 
     out += ["", f"New course-of-conduct flags: {len(brief['course_of_conduct_flags'])}"]
     for f in brief["course_of_conduct_flags"]:
-        out.append(f"  {_name(f['subject'])} / {f['councillor']}  (case {f['case']}, {_when(f['raised_at'])})")
+        out.append(f"  {_name(f['subject'])} / {f['councillor']['name']}  "
+                   f"(case {f['case']['reference']}, {_when(f['raised_at'])})")
         out.append(_wrap(f["reason"]))
         if f["withdrawn_at"]:
             out.append(_wrap(f"Withdrawn {_when(f['withdrawn_at'])}: {f['withdrawal_reason']}"))
     out += ["", f"New escalation signals: {len(brief['escalation_signals'])}"]
     for s in brief["escalation_signals"]:
-        out.append(f"  {_name(s['subject'])}: {s['title']}  (case {s['case']}, {_when(s['noticed_at'])})")
+        out.append(f"  {_name(s['subject'])}: {s['title']}  (case {s['case']['reference']}, {_when(s['noticed_at'])})")
         out.append(_wrap(s["explanation"]))
         if s["withdrawn_at"]:
             out.append(_wrap(f"Withdrawn {_when(s['withdrawn_at'])}: {s['withdrawal_reason']}"))

@@ -11,6 +11,7 @@
 | safety_workflow.E007 | "viewflow.workflow" or "guardian" is missing from INSTALLED_APPS |
 | safety_workflow.E008 | PDF export is on but pypdf cannot be imported, or WeasyPrint is older than 68 (no URLFetcher) |
 | safety_workflow.E009 | RUNNER is the CeleryRunner but Celery cannot be imported |
+| safety_workflow.E010 | PHONE_REGION is not a region phonenumbers knows, or REGISTER_NAME_VARIANTS is not a list of lists of names |
 | safety_workflow.W001 | viewflow's base app "viewflow" is installed: it edits the host's MIDDLEWARE |
 """
 
@@ -193,3 +194,22 @@ def check_installed_apps(app_configs: Any = None, **kwargs: Any) -> list:
             )
         )
     return messages
+
+
+@register()
+def check_matching_options(app_configs: Any = None, **kwargs: Any) -> list:
+    import phonenumbers
+
+    errors = []
+    region = app_settings.PHONE_REGION
+    if not isinstance(region, str) or region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        errors.append(Error(f"SAFETY_WORKFLOW['PHONE_REGION'] = {region!r} is not a region code phonenumbers knows.",
+                            hint='Use an ISO 3166 code such as "GB".', id="safety_workflow.E010"))
+    groups = app_settings.REGISTER_NAME_VARIANTS
+    if not isinstance(groups, (list, tuple)) or not all(
+        isinstance(group, (list, tuple)) and group and all(isinstance(n, str) and n.strip() for n in group)
+        for group in groups
+    ):
+        errors.append(Error("SAFETY_WORKFLOW['REGISTER_NAME_VARIANTS'] must be a list of lists of names.",
+                            hint='For example [["dafydd", "dai", "david"]].', id="safety_workflow.E010"))
+    return errors

@@ -46,10 +46,12 @@ VARIATIONS = [
     ("John O'Brien", "1985-03-14", "", "match", "obrien"),
     ("Jonathon O'Brien", "1985-03-14", "", "match", "obrien"),
     ("Jon Bryan", "1985-03-14", "", "match", "obrien"),
-    # Initials and sound-alike spellings find the entry but do not confirm it.
+    # Initials and names more than one slip apart find the entry but do not confirm it; one slip in
+    # one name, with the date of birth agreeing, is still this person.
     ("J. O'Brien", "1985-03-14", "", "possible_match", None),
     ("J O'Brien", "", "", "possible_match", None),
-    ("Jonathan O'Brian", "1985-03-14", "", "possible_match", None),
+    ("Jonathan O'Brian", "1985-03-14", "", "match", "obrien"),
+    ("Jonothan O'Brain", "1985-03-14", "", "possible_match", None),  # a slip in each name
     # Accents and hyphens.
     ("Jose Alvarez-Garcia", "1990-07-21", "", "match", "alvarez"),
     ("JOSE ALVAREZ GARCIA", "1990-07-21", "", "match", "alvarez"),
@@ -92,12 +94,15 @@ VARIATIONS = [
     ("John Smith", "1985-06-15", "", "no_match", None),
     ("John Smith", "", "", "possible_match", None),
     ("Mohammed Khan", "1980-01-01", "", "no_match", None),
-    ("Jonathan O'Brien", "1986-03-14", "", "no_match", None),
+    ("Jonathan O'Brien", "1968-09-30", "", "no_match", None),
+    # A date of birth one digit off is worth a call, never a match.
+    ("Jonathan O'Brien", "1986-03-14", "", "possible_match", None),
     # Namesakes told apart by postcode when there is no date of birth.
     ("David Jones", "1980-01-01", "", "match", "jones-hd"),
     ("David Jones", "", "HD1 1AA", "match", "jones-hd"),
     ("David Jones", "", "LS6 2BB", "match", "jones-ls"),
-    ("David Jones", "1985-01-01", "HD1 1AA", "no_match", None),
+    ("David Jones", "1962-08-23", "HD1 1AA", "no_match", None),
+    ("David Jones", "1985-01-01", "HD1 1AA", "possible_match", None),  # one digit off, same postcode
     ("David Jones", "1985-01-01", "", "possible_match", None),  # the LS6 entry has no date of birth
     # Different people whose names sound alike.
     ("Jane Smith", "1970-01-01", "", "no_match", None),

@@ -15,11 +15,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from viewflow.workflow.status import STATUS
 
-from .. import matching
 from ..models import (
     RegisterEntry,
     RegisterEntryGroupGrant,
@@ -36,7 +35,7 @@ REGISTER_OFFICER_ROLES: frozenset[str] = frozenset({Role.MONITORING_OFFICER, Rol
 REGISTER_PROPOSER_ROLES: frozenset[str] = frozenset({Role.HEALTH_AND_SAFETY})
 #: guardian permission codename of a grant.
 VIEW_PERMISSION = "view_registerentry"
-#: A check that finds more candidates than this is too vague to answer: "possible match".
+#: A check scores at most this many entries: those that share most blocking keys with it.
 CHECK_CANDIDATE_LIMIT = 50
 
 
@@ -124,23 +123,25 @@ def register_reviews_overdue(*, now: dt.datetime | None = None) -> QuerySet[Regi
     )
 
 
-def register_check_candidates_query(*, keys: set[str], date_of_birth: dt.date | None) -> QuerySet[RegisterEntry]:
-    """Checkable entries filed under any of ``keys``: one query on the key index, then primary keys.
+def register_check_candidates_query(*, keys: set[str], limit: int | None = None) -> QuerySet[RegisterEntry]:
+    """Checkable entries filed under any of ``keys``, the ``limit`` sharing most keys with the check.
 
-    A date of birth rules out, in the database, entries with another date of birth (namesakes);
-    entries with no recorded date of birth, or with day and month swapped, stay candidates.
+    One query whatever the register's size: the ranking (``GROUP BY entry ORDER BY count``) runs on the
+    key index inside a subquery, and only the entries it keeps are read.
     """
-    entries = RegisterEntry.objects.filter(
-        state__in=RegisterEntry.CHECKABLE,
-        pk__in=RegisterMatchKey.objects.filter(key__in=sorted(keys)).values("entry_id"),
+    limit = CHECK_CANDIDATE_LIMIT if limit is None else limit
+    ranked = (
+        RegisterMatchKey.objects.filter(key__in=sorted(keys))
+        .values("entry_id")
+        .annotate(shared=Count("id"))
+        .order_by("-shared", "entry_id")
+        .values("entry_id")[:limit]
     )
-    if date_of_birth is not None:
-        dates = [date_of_birth] + [d for d in [matching.dob_transposed(date_of_birth)] if d]
-        entries = entries.filter(Q(date_of_birth__isnull=True) | Q(date_of_birth__in=dates))
-    return entries.only("id", "match_profile", "advice_contact_name", "advice_contact_phone",
-                        "advice_contact_email").order_by()
+    return RegisterEntry.objects.filter(state__in=RegisterEntry.CHECKABLE, pk__in=ranked).only(
+        "id", "match_profile", "advice_contact_name", "advice_contact_phone", "advice_contact_email"
+    ).order_by()
 
 
-def register_check_candidates(*, keys: set[str], date_of_birth: dt.date | None) -> list[RegisterEntry]:
-    """At most CHECK_CANDIDATE_LIMIT + 1 candidates (one more tells the caller there were too many)."""
-    return list(register_check_candidates_query(keys=keys, date_of_birth=date_of_birth)[: CHECK_CANDIDATE_LIMIT + 1])
+def register_check_candidates(*, keys: set[str], limit: int | None = None) -> list[RegisterEntry]:
+    """The entries a check scores: at most CHECK_CANDIDATE_LIMIT, those sharing most keys with it."""
+    return list(register_check_candidates_query(keys=keys, limit=limit))

@@ -174,6 +174,28 @@ def register_entry_index(*, entry: RegisterEntry) -> None:
         RegisterMatchKey.objects.bulk_create(RegisterMatchKey(entry=entry, key=key) for key in sorted(keys))
 
 
+def register_entries_follow_subject(*, subject: Subject, actor: Any = None) -> list[RegisterEntry]:
+    """The subject's names changed (e.g. an alias was recorded): every entry of theirs still in force or
+    awaiting a decision takes the aliases it lacks (recorded on its history) and is filed again, so the
+    check finds the person by the new name at once. An alias an officer removed from the entry stays
+    removed until it is recorded on the subject again."""
+    changed = []
+    with transaction.atomic():
+        entries = RegisterEntry.objects.select_for_update().filter(subject=subject, state__in=RegisterEntry.LIVE)
+        for entry in entries.order_by("pk"):
+            have = set(entry.aliases.values_list("name", flat=True))
+            new = [name for name in subject.aliases.values_list("name", flat=True) if name not in have]
+            if new:
+                RegisterAlias.objects.bulk_create(RegisterAlias(entry=entry, name=name) for name in new)
+                _event(entry, action="changed", actor=actor,
+                       summary=f"Aliases recorded on the subject added: {', '.join(new)}.")
+            register_entry_index(entry=entry)
+            changed.append(entry)
+    for entry in changed:
+        _changed(entry, "changed")
+    return changed
+
+
 # Proposal and decision -------------------------------------------------------------------------------
 def register_entry_propose(
     *,

@@ -10,9 +10,10 @@ What a check discloses, and nothing more:
 
 Never the reasons, the incidents, the entry's reference or other entries. Every check is written
 to the access log with who, whom, when, why and the result, and the reference returned to the
-caller; refused checks are logged too. A check costs a fixed number of queries whatever the
-size of the register: a per-user lock row, the rate count, one indexed candidate query, the
-mitigations for a match, and the log.
+caller, with the evidence that decided each entry it found (``data.evidence``); refused checks are
+logged too. A check costs a fixed number of queries whatever the size of the register: a per-user
+lock row, the rate count, one indexed candidate query, the mitigations for a match, and the log.
+How names are compared is ``matching`` (docs/register.md).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from ..conf import app_settings
 from ..errors import Forbidden, InvalidInput, TooManyRequests
 from ..models import AccessLogEntry, ReferenceSequence, RegisterCheckHit, RegisterEntry, RegisterMitigation
 from ..roles import roles_for
-from ..selectors.register import CHECK_CANDIDATE_LIMIT, register_check_candidates
+from ..selectors.register import register_check_candidates
 from .audit import access_log_record
 
 ANSWERED = (matching.MATCH, matching.POSSIBLE_MATCH, matching.NO_MATCH)
@@ -119,9 +120,9 @@ def register_check(
     Raises ``Forbidden`` (role) and ``TooManyRequests`` (over REGISTER_CHECKS_PER_HOUR) only after
     the refused attempt has been committed to the access log.
     """
-    name = " ".join((name or "").split())
+    name = matching.clean_text(name)
     purpose = (purpose or "").strip()
-    postcode_given = (postcode or "").strip()
+    postcode_given = matching.clean_text(postcode)
     address = (address or "").strip()
     details = {"name": name, "purpose": purpose, "meeting_date": meeting_date, "date_of_birth": date_of_birth,
                "postcode": postcode_given, "address": address, "request": request}
@@ -130,14 +131,13 @@ def register_check(
         with transaction.atomic():
             _log(actor=actor, result=REFUSED_ROLE, reference=reference, **details)
         raise Forbidden("Your role does not use the register check.", code="register_check_not_permitted")
+    postcode = matching.postcode_query(postcode_given) if postcode_given else matching.postcode_in(address)
     try:
-        query_name = matching.parse_query_name(name)
+        query = matching.check_query(name=name, date_of_birth=date_of_birth, postcode=postcode, address=address)
     except matching.NameTooShort as exc:
         raise InvalidInput(errors={"name": [str(exc)]}) from None
-    postcode = matching.postcode_query(postcode_given) if postcode_given else matching.postcode_in(address)
     if postcode_given and not postcode:
         raise InvalidInput(errors={"postcode": ["This is not a UK postcode."]})
-    query = matching.CheckQuery(name=query_name, date_of_birth=date_of_birth, postcode=postcode, address=address)
 
     now = timezone.now()
     limit = int(app_settings.REGISTER_CHECKS_PER_HOUR)
@@ -156,16 +156,15 @@ def register_check(
             refused.retry_after = retry
         else:
             refused = None
-            entries = register_check_candidates(keys=matching.name_keys(query_name, stored=False),
-                                                date_of_birth=date_of_birth)
-            too_many = len(entries) > CHECK_CANDIDATE_LIMIT
-            by_pk = {entry.pk: entry for entry in entries[:CHECK_CANDIDATE_LIMIT]}
+            entries = register_check_candidates(keys=matching.query_keys(query))
+            by_pk = {entry.pk: entry for entry in entries}
             decision = matching.check_decide(
-                query, [matching.candidate_from_profile(pk, e.match_profile) for pk, e in by_pk.items()],
-                too_many=too_many,
+                query, [matching.candidate_from_profile(pk, e.match_profile) for pk, e in by_pk.items()]
             )
+            evidence = [{"entry": str(pk), **found.as_dict()} for pk, found in (decision.evidence or {}).items()]
             log = _log(actor=actor, result=decision.result, reference=reference, matched=decision.matched,
-                       extra={"candidates": len(decision.hits), "too_many_candidates": too_many}, **details)
+                       extra={"candidates": len(decision.hits), "scored": len(by_pk), "evidence": evidence},
+                       **details)
             RegisterCheckHit.objects.bulk_create(
                 RegisterCheckHit(access_log=log, entry_id=pk, outcome=outcome) for pk, outcome in decision.hits
             )

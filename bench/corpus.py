@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Name pools (lower case), most frequent first. Frequencies follow a Zipf-like law over the ranks
-# (exponent 0.5 for forenames, 0.55 for surnames), so that the commonest forename is about 4% of men or women and the commonest
-# surname about 1.5% of people, roughly as in England and Wales for people born 1945-2006. Accents are
-# as people write them.
+# (exponent 0.5 for forenames, 0.55 for surnames), so that the commonest forename is about 4% of men
+# or women and the commonest surname about 1.5% of people, roughly as in England and Wales for people
+# born 1945-2006. Accents are as people write them.
 MALE = (
     "david john paul michael andrew mark james peter richard robert stephen christopher ian gary steven "
     "anthony simon kevin thomas martin daniel matthew william jason lee neil graham alan colin keith brian "

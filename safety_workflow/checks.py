@@ -11,7 +11,7 @@
 | safety_workflow.E007 | "viewflow.workflow" or "guardian" is missing from INSTALLED_APPS |
 | safety_workflow.E008 | PDF export is on but pypdf cannot be imported, or WeasyPrint is older than 68 (no URLFetcher) |
 | safety_workflow.E009 | RUNNER is the CeleryRunner but Celery cannot be imported |
-| safety_workflow.E010 | PHONE_REGION is not a region phonenumbers knows, or REGISTER_NAME_VARIANTS is not a list of lists of names |
+| safety_workflow.E010 | PHONE_REGION is not a region phonenumbers knows, or REGISTER_NAME_VARIANTS is malformed |
 | safety_workflow.W001 | viewflow's base app "viewflow" is installed: it edits the host's MIDDLEWARE |
 """
 

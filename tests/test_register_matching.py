@@ -145,27 +145,66 @@ def test_parse_name_handles_order_titles_particles_and_hyphens():
 
 
 @pytest.mark.parametrize("a, b", [("smith", "smyth"), ("thompson", "thomson"), ("phillips", "philips"),
-                                  ("catherine", "kathryn"), ("stephen", "steven"), ("mohammed", "muhammad"),
-                                  ("obrien", "obrian"), ("geoffrey", "jeffrey")])
-def test_sound_key_joins_spellings(a, b):
-    assert matching.sound_key(a) == matching.sound_key(b)
+                                  ("obrien", "obrian"), ("mohammed", "muhammad"), ("blackwell", "blackwekl")])
+def test_surnames_spelled_alike_agree(a, b):
+    assert matching.surname_relation(frozenset({a}), frozenset({b})) >= matching.Agreement.CLOSE
+
+
+@pytest.mark.parametrize("a, b, level", [
+    ("catherine", "kathryn", "VARIANT"), ("stephen", "steven", "VARIANT"), ("geoffrey", "jeffrey", "VARIANT"),
+    ("robert", "bob", "VARIANT"), ("william", "bill", "VARIANT"), ("jonathan", "nathan", "VARIANT"),
+    ("mohammed", "md", "VARIANT"), ("dafydd", "david", "VARIANT"),
+    ("toby", "tobt", "SLIP"), ("neville", "nevlile", "SLIP"), ("neville", "nevolvle", "FAIR"),
+    ("jon", "joan", "FAIR"), ("toby", "tony", "FAIR"), ("j", "jane", "INITIAL"),
+])
+def test_forename_levels(a, b, level):
+    assert matching.forename_relation(a, b) == matching.Agreement[level]
 
 
 @pytest.mark.parametrize("a, b", [("john", "jane"), ("sean", "jonathan"), ("stephen", "stephanie"),
-                                  ("catherine", "caroline")])
-def test_known_forenames_of_different_groups_do_not_match(a, b):
-    assert matching.forename_relation(a, b) == matching.NONE
+                                  ("catherine", "caroline"), ("john", "nathan"), ("robert", "william")])
+def test_known_forenames_that_are_not_variants_do_not_match(a, b):
+    assert matching.forename_relation(a, b) == matching.Agreement.NONE
+
+
+def test_two_sets_of_forenames_that_each_have_a_name_the_other_lacks_are_only_fair():
+    john_paul, john_peter = matching.parse_name("John Paul Smith"), matching.parse_name("John Peter Smith")
+    assert matching.compare_names(john_paul, john_peter).grade == matching.NameGrade.SIMILAR
+    # A name given with or without its middle name is the same person.
+    assert matching.compare_names(matching.parse_name("John Smith"), john_peter).grade == matching.NameGrade.SAME
+    assert matching.compare_names(matching.parse_name("Peter Smith"), john_peter).grade == matching.NameGrade.SAME
 
 
 def test_councils_can_add_variant_groups(settings):
-    assert matching.forename_relation("dafydd", "taff") == matching.NONE
+    assert matching.forename_relation("dafydd", "taff") == matching.Agreement.NONE
     settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "REGISTER_NAME_VARIANTS": [["dafydd", "taff"]]}
-    assert matching.forename_relation("dafydd", "taff") == matching.VARIANT
+    assert matching.forename_relation("dafydd", "taff") == matching.Agreement.VARIANT
 
 
-def test_day_and_month_swapped():
-    assert matching.dob_relation(dt.date(1979, 2, 11), dt.date(1979, 11, 2)) == matching.NEAR
-    assert matching.dob_relation(dt.date(1979, 2, 12), dt.date(1979, 11, 2)) == matching.DISAGREE
+@pytest.mark.parametrize("typed, level", [
+    ("1979-11-02", matching.DOB_EXACT), ("1979-02-11", matching.DOB_SWAPPED), ("1979-11-03", matching.DOB_ONE_DIGIT),
+    ("1997-11-02", matching.DOB_ONE_DIGIT), ("1979-12-01", matching.DOB_TWO_DIGITS),
+    ("1979-06-21", matching.DOB_SAME_YEAR), ("1989-12-02", matching.DOB_DIFFERS),
+    ("1970-01-01", matching.DOB_DIFFERS),
+])
+def test_date_of_birth_levels(typed, level):
+    assert matching.dob_relation(dt.date.fromisoformat(typed), dt.date(1979, 11, 2)) == level
+    assert matching.dob_relation(None, dt.date(1979, 11, 2)) == matching.DOB_UNKNOWN
+
+
+def test_clean_text_removes_what_pasting_adds():
+    assert matching.clean_text("\ufeff\u200fＪｏｈｎ\u00a0O\u2019\u200bBrien\u00ad\u202c ") == "John O\u2019Brien"
+    assert matching.parse_name("Jose\u0301 A\u0301lvarez") == matching.parse_name("José Álvarez")
+
+
+def test_any_single_slip_shares_a_blocking_key_without_a_date_of_birth():
+    stored = matching.entry_keys(names=[matching.parse_name("Neville Blackwell")], date_of_birth=None)
+    for typed in ("Nevilke Blackwell", "Nevlile Blackwell", "Nevile Blackwell", "Nevillle Blackwell",
+                  "Neville Blackwekl", "Neville Blckwell", "Neville Blackwelll", "Neville Lbackwell", "Bob Blackwell"):
+        query = matching.check_query(name=typed)
+        shared = stored & matching.query_keys(query)
+        assert shared or typed.startswith("Bob"), typed
+    assert not stored & matching.query_keys(matching.check_query(name="Bob Blackwell"))
 
 
 def test_too_many_candidates_is_a_possible_match_never_a_match():

@@ -25,7 +25,7 @@ MATCH, POSSIBLE_MATCH, NO_MATCH = "match", "possible_match", "no_match"
 DOB_EXACT = "exact"
 DOB_SWAPPED = "day_month_swapped"
 DOB_ONE_DIGIT = "one_digit"        # one digit wrong, or two neighbouring digits swapped
-DOB_TWO_DIGITS = "two_digits"
+DOB_TWO_DIGITS = "two_digits"      # two digits of the day and month wrong, the year right
 DOB_SAME_YEAR = "same_year"        # only the year agrees
 DOB_UNKNOWN = "unknown"            # not given, or not recorded
 DOB_DIFFERS = "differs"
@@ -55,7 +55,7 @@ def dob_relation(query: dt.date | None, stored: dt.date | None) -> str:
     distance = DamerauLevenshtein.distance(query.strftime("%Y%m%d"), stored.strftime("%Y%m%d"))
     if distance == 1:
         return DOB_ONE_DIGIT
-    if distance == 2:
+    if distance == 2 and query.year == stored.year:
         return DOB_TWO_DIGITS
     if query.year == stored.year:
         return DOB_SAME_YEAR

@@ -9,8 +9,9 @@ none. The distances are rapidfuzz's.
 
 Forename variants are the ``nicknames`` package's hand-curated dataset (Robert/Bob/Bobby...: a name
 and its nicknames) merged with the UK and Welsh groups in ``name_variants.py`` and the council's
-``REGISTER_NAME_VARIANTS``. Two forenames that are both known and not variants are different names, however alike they are written
-(John and Jane, Stephen and Stephanie): at most a fair likeness when one letter apart (Jon, Joan).
+``REGISTER_NAME_VARIANTS``. Two forenames that are both known and not variants are different names,
+however alike they are written (John and Jane, Stephen and Stephanie): at most a fair likeness when
+one letter apart (Jon, Joan).
 """
 
 from __future__ import annotations

@@ -186,6 +186,17 @@ def score(corpus: Corpus, answers: list[tuple[str, int | None, set[int]]]) -> di
     return result
 
 
+def false_possibles(corpus: Corpus, answers: list, evidence: list) -> Counter:
+    """The false possible matches by the strongest evidence behind them (name grade, date of birth)."""
+    found = Counter()
+    for query, answer, rows in zip(corpus.queries, answers, evidence, strict=True):
+        if query.target is None and answer[0] == POSSIBLE and rows:
+            order = ("same", "alike", "similar", "surname_only")
+            best = min(rows, key=lambda r: order.index(r[1]["name"].split()[0]))
+            found[f"name {best[1]['name'].split()[0]}, date of birth {best[1]['date_of_birth']}"] += 1
+    return found
+
+
 def misses(corpus: Corpus, answers: list, evidence: list, limit: int = 40) -> list[str]:
     lines = []
     for query, answer, found in zip(corpus.queries, answers, evidence, strict=True):
@@ -244,12 +255,15 @@ def main() -> None:
     print(f"\nchecks on {timing['vendor']}: median {timing['median_ms']} ms, p95 {timing['p95_ms']} ms; SQL queries "
           f"per check: {timing['queries_per_check']}; register written in {timing['load_seconds']} s; baseline "
           f"scored all checks in {base_seconds:.1f} s")
+    breakdown = false_possibles(corpus, answers, timing["evidence"])
+    print("false possibles by the strongest evidence: " + "; ".join(f"{k}: {v}" for k, v in breakdown.most_common()))
     if args.show_misses:
         print("\n".join(misses(corpus, answers, timing["evidence"], args.show_misses)))
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "register_matching.json").write_text(json.dumps(
         {"members": args.members, "seed": args.seed, "ours": ours, "baseline": base,
+         "false_possibles": dict(breakdown),
          "timing": {k: v for k, v in timing.items() if k != "evidence"}}, indent=2))
 
 

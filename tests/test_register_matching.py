@@ -162,7 +162,8 @@ def test_forename_levels(a, b, level):
 
 
 @pytest.mark.parametrize("a, b", [("john", "jane"), ("sean", "jonathan"), ("stephen", "stephanie"),
-                                  ("catherine", "caroline"), ("john", "nathan"), ("robert", "william")])
+                                  ("catherine", "caroline"), ("john", "nathan"), ("robert", "william"),
+                                  ("ian", "john"), ("gary", "gareth")])
 def test_known_forenames_that_are_not_variants_do_not_match(a, b):
     assert matching.forename_relation(a, b) == matching.Agreement.NONE
 

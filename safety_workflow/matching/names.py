@@ -9,7 +9,8 @@ none. The distances are rapidfuzz's.
 
 Forename variants are the ``nicknames`` package's hand-curated dataset (Robert/Bob/Bobby...: a name
 and its nicknames) merged with the UK and Welsh groups in ``name_variants.py`` and the council's
-``REGISTER_NAME_VARIANTS``. Two forenames that are both known and not variants are different names,
+``REGISTER_NAME_VARIANTS`` (which decide where they cover both names). Two forenames that are both
+known and not variants are different names,
 however alike they are written (John and Jane, Stephen and Stephanie): at most a fair likeness when
 one letter apart (Jon, Joan).
 """
@@ -113,9 +114,14 @@ def is_known_forename(token: str) -> bool:
 
 
 def are_variants(a: str, b: str) -> bool:
+    """Whether two forenames are variants of one name. Where both are in the project's or the council's
+    groups (British usage), the groups decide, whatever the dataset links: Ian is not John, Gary is not
+    Gareth. Otherwise the nicknames dataset's direct links decide."""
     variants = _variants()
-    empty: frozenset[str] = frozenset()
-    return bool(variants.groups.get(a, empty) & variants.groups.get(b, empty)) or b in variants.links.get(a, empty)
+    groups_a, groups_b = variants.groups.get(a), variants.groups.get(b)
+    if groups_a and groups_b:
+        return bool(groups_a & groups_b)
+    return b in variants.links.get(a, frozenset())
 
 
 # Phonetic codes and distances ------------------------------------------------------------------

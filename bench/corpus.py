@@ -195,6 +195,7 @@ class Query:
     kinds: tuple[str, ...]
     slips: tuple[str, ...] = ()      # which single-character slips were made, if any
     target: int | None = None        # index in Corpus.register, or None for a person not on it
+    outsider: int | None = None      # for a person not on it: index in Corpus.non_members
 
     @property
     def single_slip(self) -> bool:
@@ -430,7 +431,8 @@ def generate(*, members: int = 5_000, non_members: int | None = None, seed: int 
             if (person.forename, person.surname, person.date_of_birth) not in taken:
                 break
         outsiders.append(person)
-        queries.append(write_query(person, rng=rng, target=None))
+        query = write_query(person, rng=rng, target=None)
+        queries.append(Query(**{**query.__dict__, "outsider": len(outsiders) - 1}))
     order = list(range(len(queries)))
     rng.shuffle(order)
     return Corpus(seed=seed, register=register, queries=[queries[i] for i in order], non_members=outsiders)

@@ -300,11 +300,10 @@ def candidate_plan(name: str, dob: dt.date | None) -> str:
     from django.db import connection
 
     from safety_workflow import matching
-    from safety_workflow.selectors.register import register_check_candidates_query
+    from safety_workflow.selectors.register import register_check_candidates_sql
 
     keys = matching.query_keys(matching.check_query(name=name, date_of_birth=dob))
-    entries = register_check_candidates_query(keys=keys)
-    sql, params = entries.query.sql_with_params()
+    sql, params = register_check_candidates_sql(keys=keys)
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) " + sql, params)
         return "\n".join(row[0] for row in cursor.fetchall())

@@ -186,6 +186,29 @@ def score(corpus: Corpus, answers: list[tuple[str, int | None, set[int]]]) -> di
     return result
 
 
+def namesakes_without_dob(corpus: Corpus) -> float:
+    """The share of non-members who share their surname and a forename or middle name (or a known variant
+    of it) with someone on the register while no date of birth can be compared (not given in the check,
+    or not recorded): namesakes that only a phone call can tell apart."""
+    from safety_workflow.matching.names import are_variants
+
+    by_surname = defaultdict(list)
+    for person in corpus.register:
+        if person.forename_recorded:
+            by_surname[person.surname].append(person)
+    count = 0
+    for query in corpus.non_member_queries:
+        person = corpus.non_members[query.outsider]
+        mine = {person.forename, person.middle} - {""}
+        for member in by_surname[person.surname]:
+            theirs = {member.forename, member.middle} - {""}
+            if (query.date_of_birth is None or not member.dob_recorded) and any(
+                    a == b or are_variants(a, b) for a in mine for b in theirs):
+                count += 1
+                break
+    return count / len(corpus.non_member_queries)
+
+
 def false_possibles(corpus: Corpus, answers: list, evidence: list) -> Counter:
     """The false possible matches by the strongest evidence behind them (name grade, date of birth)."""
     found = Counter()
@@ -256,6 +279,9 @@ def main() -> None:
           f"per check: {timing['queries_per_check']}; register written in {timing['load_seconds']} s; baseline "
           f"scored all checks in {base_seconds:.1f} s")
     breakdown = false_possibles(corpus, answers, timing["evidence"])
+    namesakes = namesakes_without_dob(corpus)
+    print(f"non-members who are namesakes of someone on the register with no date of birth to compare: "
+          f"{namesakes:.4f}")
     print("false possibles by the strongest evidence: " + "; ".join(f"{k}: {v}" for k, v in breakdown.most_common()))
     if args.show_misses:
         print("\n".join(misses(corpus, answers, timing["evidence"], args.show_misses)))
@@ -263,7 +289,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "register_matching.json").write_text(json.dumps(
         {"members": args.members, "seed": args.seed, "ours": ours, "baseline": base,
-         "false_possibles": dict(breakdown),
+         "false_possibles": dict(breakdown), "namesakes_without_dob": namesakes,
          "timing": {k: v for k, v in timing.items() if k != "evidence"}}, indent=2))
 
 

@@ -23,8 +23,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Min
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Min
 from django.utils import timezone
 
 from .. import matching
@@ -73,17 +73,37 @@ def check_reference_new() -> str:
     return f"{app_settings.REFERENCE_PREFIX}-CHK-{token[:5]}-{token[5:]}"
 
 
+# The statements a check always runs are written as SQL: on a check the ORM's compilation of them
+# cost more than the database's work (bench/README.md). Table and column names come from the models.
 def _lock_checks_of(actor: Any) -> None:
     """Serialise one user's checks (a row lock until the transaction ends), so that parallel requests
     cannot each see "under the limit". A real lock on PostgreSQL; SQLite serialises writes anyway."""
     key = f"register-checks:{actor.pk}"
-    if ReferenceSequence.objects.filter(key=key).update(value=F("value") + 1):
-        return
+    meta, quote = ReferenceSequence._meta, connection.ops.quote_name
+    value, key_column = quote(meta.get_field("value").column), quote(meta.get_field("key").column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {quote(meta.db_table)} SET {value} = {value} + 1 WHERE {key_column} = %s", [key])
+        if cursor.rowcount:
+            return
     try:
         with transaction.atomic():
             ReferenceSequence.objects.create(key=key, value=1)
     except IntegrityError:
         ReferenceSequence.objects.filter(key=key).update(value=F("value") + 1)
+
+
+def _answered_checks_since(actor: Any, since: dt.datetime) -> int:
+    """How many checks ``actor`` had answered since ``since`` (the access log, index on actor and time)."""
+    meta, quote = AccessLogEntry._meta, connection.ops.quote_name
+    column = {name: quote(meta.get_field(name).column) for name in ("actor", "action", "result", "at")}
+    actor_id = meta.get_field("actor").target_field.get_db_prep_value(actor.pk, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {quote(meta.db_table)} WHERE {column['actor']} = %s AND {column['action']} = %s "
+            f"AND {column['result']} IN ({', '.join(['%s'] * len(ANSWERED))}) AND {column['at']} >= %s",
+            [actor_id, AccessLogEntry.Action.CHECK.value, *ANSWERED, connection.ops.adapt_datetimefield_value(since)],
+        )
+        return int(cursor.fetchone()[0])
 
 
 def _log(*, actor: Any, result: str, reference: str, name: str, purpose: str, meeting_date: dt.date,
@@ -143,12 +163,12 @@ def register_check(
     limit = int(app_settings.REGISTER_CHECKS_PER_HOUR)
     with transaction.atomic():
         _lock_checks_of(actor)
-        recent = AccessLogEntry.objects.filter(
-            actor=actor, action=AccessLogEntry.Action.CHECK, result__in=ANSWERED, at__gte=now - WINDOW
-        ).aggregate(n=Count("id"), first=Min("at"))
-        if recent["n"] >= limit:
+        if _answered_checks_since(actor, now - WINDOW) >= limit:
+            first = AccessLogEntry.objects.filter(
+                actor=actor, action=AccessLogEntry.Action.CHECK, result__in=ANSWERED, at__gte=now - WINDOW
+            ).aggregate(first=Min("at"))["first"]
             _log(actor=actor, result=RATE_LIMITED, reference=reference, **details)
-            retry = max(1, int((recent["first"] + WINDOW - now).total_seconds()) + 1)
+            retry = max(1, int((first + WINDOW - now).total_seconds()) + 1)
             refused = TooManyRequests(
                 f"You have made {limit} register checks in the last hour. Try again later, or call the "
                 "contact for the register if a meeting cannot wait.",
@@ -173,6 +193,15 @@ def register_check(
     return _outcome(decision, by_pk, reference=reference, checked_at=log.at, meeting_date=meeting_date)
 
 
+def _mitigations_of(entry: RegisterEntry) -> list[RegisterMitigation]:
+    meta, quote = RegisterMitigation._meta, connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column) for name in ("id", "entry", "kind", "detail", "order"))
+    entry_column, order = quote(meta.get_field("entry").column), quote(meta.get_field("order").column)
+    entry_id = RegisterEntry._meta.pk.get_db_prep_value(entry.pk, connection)
+    sql = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {entry_column} = %s ORDER BY {order}, {quote('id')}"
+    return list(RegisterMitigation.objects.raw(sql, [entry_id]))
+
+
 def _outcome(decision: matching.CheckDecision, entries: dict[Any, RegisterEntry], *, reference: str,
              checked_at: dt.datetime, meeting_date: dt.date) -> CheckOutcome:
     common = {"result": decision.result, "reference": reference, "checked_at": checked_at,
@@ -181,8 +210,7 @@ def _outcome(decision: matching.CheckDecision, entries: dict[Any, RegisterEntry]
         entry = entries[decision.matched]
         contact = {"name": entry.advice_contact_name, "phone": entry.advice_contact_phone,
                    "email": entry.advice_contact_email}
-        return CheckOutcome(**common, contact=contact,
-                            mitigations=list(RegisterMitigation.objects.filter(entry_id=entry.pk)))
+        return CheckOutcome(**common, contact=contact, mitigations=_mitigations_of(entry))
     if decision.result == matching.POSSIBLE_MATCH:
         configured = app_settings.REGISTER_ADVICE_CONTACT or {}
         contact = {key: str(configured.get(key, "")) for key in ("name", "phone", "email")}

@@ -108,16 +108,16 @@ def forename_variant_codes(token: str) -> frozenset[str]:
     return frozenset(codes)
 
 
-def is_known_forename(token: str) -> bool:
-    variants = _variants()
+def is_known_forename(token: str, variants: _Variants | None = None) -> bool:
+    variants = variants or _variants()
     return token in variants.groups or token in variants.links
 
 
-def are_variants(a: str, b: str) -> bool:
+def are_variants(a: str, b: str, variants: _Variants | None = None) -> bool:
     """Whether two forenames are variants of one name. Where both are in the project's or the council's
     groups (British usage), the groups decide, whatever the dataset links: Ian is not John, Gary is not
     Gareth. Otherwise the nicknames dataset's direct links decide."""
-    variants = _variants()
+    variants = variants or _variants()
     groups_a, groups_b = variants.groups.get(a), variants.groups.get(b)
     if groups_a and groups_b:
         return bool(groups_a & groups_b)
@@ -160,10 +160,11 @@ def forename_relation(a: str, b: str) -> Agreement:
         return Agreement.EXACT
     if len(a) == 1 or len(b) == 1:
         return Agreement.INITIAL if a[0] == b[0] else Agreement.NONE
-    if are_variants(a, b):
+    variants = _variants()
+    if are_variants(a, b, variants):
         return Agreement.VARIANT
     agreement = _spelling_agreement(a, b)
-    if is_known_forename(a) and is_known_forename(b):
+    if is_known_forename(a, variants) and is_known_forename(b, variants):
         # Two known names of different groups are different names (John is not Jane); one letter apart
         # (Jon, Joan) is worth a call at most.
         return Agreement.FAIR if agreement == Agreement.SLIP else Agreement.NONE

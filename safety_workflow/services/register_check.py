@@ -185,12 +185,24 @@ def register_check(
             log = _log(actor=actor, result=decision.result, reference=reference, matched=decision.matched,
                        extra={"candidates": len(decision.hits), "scored": len(by_pk), "evidence": evidence},
                        **details)
-            RegisterCheckHit.objects.bulk_create(
-                RegisterCheckHit(access_log=log, entry_id=pk, outcome=outcome) for pk, outcome in decision.hits
-            )
+            _record_hits(log, decision.hits)
     if refused is not None:
         raise refused
     return _outcome(decision, by_pk, reference=reference, checked_at=log.at, meeting_date=meeting_date)
+
+
+def _record_hits(log: AccessLogEntry, hits: tuple[tuple[Any, str], ...]) -> None:
+    """One ``RegisterCheckHit`` row per entry the check found, in one statement."""
+    if not hits:
+        return
+    meta, quote = RegisterCheckHit._meta, connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column) for name in ("access_log", "entry", "outcome"))
+    entry_pk = RegisterEntry._meta.pk
+    params = [value for pk, outcome in hits
+              for value in (log.pk, entry_pk.get_db_prep_value(pk, connection), outcome)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "
+                       + ", ".join(["(%s, %s, %s)"] * len(hits)), params)
 
 
 def _mitigations_of(entry: RegisterEntry) -> list[RegisterMitigation]:

@@ -182,8 +182,8 @@ def _surname_only(name: NameEvidence, dob: str, place: str) -> str:
 def candidate_evidence(query: CheckQuery, candidate: Candidate) -> Evidence:
     """The best reading of the checked name against the entry's names, with the date and place."""
     readings = [compare_names(query.name, n) for n in candidate.names]
-    if query.reversed_name is not None:
-        readings += [compare_reversed(query.reversed_name, n) for n in candidate.names]
+    if query.reversed_name is not None and max((e.grade for e in readings), default=NameGrade.NONE) < NameGrade.SAME:
+        readings += [compare_reversed(query.reversed_name, n) for n in candidate.names]  # at best ALIKE
     name = max(readings, key=lambda e: (e.grade, e.surname, e.forename, not e.reversed_order),
                default=NameEvidence(NameGrade.NONE))
     dob = dob_relation(query.date_of_birth, candidate.date_of_birth)

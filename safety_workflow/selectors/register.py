@@ -13,6 +13,8 @@ Every list is filtered in the database (``EXISTS`` over the direct-foreign-key g
 from __future__ import annotations
 
 import datetime as dt
+import json
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
@@ -148,9 +150,26 @@ def register_check_candidates_sql(*, keys: set[str], limit: int | None = None) -
     return sql, [*states, *ordered, CHECK_CANDIDATE_LIMIT if limit is None else limit]
 
 
-def register_check_candidates(*, keys: set[str], limit: int | None = None) -> list[RegisterEntry]:
+@dataclass(frozen=True)
+class CheckCandidate:
+    """What a check reads of an entry it may be about: its matching profile and whom to call."""
+
+    pk: Any
+    match_profile: dict[str, Any]
+    advice_contact_name: str
+    advice_contact_phone: str
+    advice_contact_email: str
+
+
+def register_check_candidates(*, keys: set[str], limit: int | None = None) -> list[CheckCandidate]:
     """The entries a check scores: at most CHECK_CANDIDATE_LIMIT, those sharing most keys with it."""
     if not keys:
         return []
     sql, params = register_check_candidates_sql(keys=keys, limit=limit)
-    return list(RegisterEntry.objects.raw(sql, params))
+    to_pk = RegisterEntry._meta.pk.to_python
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [CheckCandidate(pk=to_pk(pk), match_profile=profile if isinstance(profile, dict) else json.loads(profile),
+                           advice_contact_name=name, advice_contact_phone=phone, advice_contact_email=email)
+            for pk, profile, name, phone, email in rows]

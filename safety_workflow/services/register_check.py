@@ -32,7 +32,7 @@ from ..conf import app_settings
 from ..errors import Forbidden, InvalidInput, TooManyRequests
 from ..models import AccessLogEntry, ReferenceSequence, RegisterCheckHit, RegisterEntry, RegisterMitigation
 from ..roles import roles_for
-from ..selectors.register import register_check_candidates
+from ..selectors.register import CheckCandidate, register_check_candidates
 from .audit import access_log_record
 
 ANSWERED = (matching.MATCH, matching.POSSIBLE_MATCH, matching.NO_MATCH)
@@ -205,7 +205,7 @@ def _record_hits(log: AccessLogEntry, hits: tuple[tuple[Any, str], ...]) -> None
                        + ", ".join(["(%s, %s, %s)"] * len(hits)), params)
 
 
-def _mitigations_of(entry: RegisterEntry) -> list[RegisterMitigation]:
+def _mitigations_of(entry: CheckCandidate) -> list[RegisterMitigation]:
     meta, quote = RegisterMitigation._meta, connection.ops.quote_name
     columns = ", ".join(quote(meta.get_field(name).column) for name in ("id", "entry", "kind", "detail", "order"))
     entry_column, order = quote(meta.get_field("entry").column), quote(meta.get_field("order").column)
@@ -214,7 +214,7 @@ def _mitigations_of(entry: RegisterEntry) -> list[RegisterMitigation]:
     return list(RegisterMitigation.objects.raw(sql, [entry_id]))
 
 
-def _outcome(decision: matching.CheckDecision, entries: dict[Any, RegisterEntry], *, reference: str,
+def _outcome(decision: matching.CheckDecision, entries: dict[Any, CheckCandidate], *, reference: str,
              checked_at: dt.datetime, meeting_date: dt.date) -> CheckOutcome:
     common = {"result": decision.result, "reference": reference, "checked_at": checked_at,
               "meeting_date": meeting_date, "advice": ADVICE[decision.result]}

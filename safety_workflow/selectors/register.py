@@ -27,6 +27,7 @@ from ..models import (
     RegisterEntryGroupGrant,
     RegisterEntryUserGrant,
     RegisterMatchKey,
+    RegisterMitigation,
     TaskDeadline,
 )
 from ..roles import Role, roles_for
@@ -128,24 +129,44 @@ def register_reviews_overdue(*, now: dt.datetime | None = None) -> QuerySet[Regi
     )
 
 
+def _mitigations_column(entry_pk: str) -> str | None:
+    """A column with each candidate's mitigations as a JSON array of [order, id, kind, detail], so that a
+    match needs no further query; None on a database other than PostgreSQL or SQLite (then they are read
+    separately)."""
+    quote, meta = connection.ops.quote_name, RegisterMitigation._meta
+    order, pk, kind, detail, entry = (quote(meta.get_field(name).column)
+                                      for name in ("order", "id", "kind", "detail", "entry"))
+    where = f"FROM {quote(meta.db_table)} WHERE {entry} = {entry_pk}"
+    if connection.vendor == "postgresql":
+        return f"(SELECT json_agg(json_build_array({order}, {pk}, {kind}, {detail})) {where})"
+    if connection.vendor == "sqlite":
+        return f"(SELECT json_group_array(json_array({order}, {pk}, {kind}, {detail})) {where})"
+    return None
+
+
 def register_check_candidates_sql(*, keys: set[str], limit: int | None = None) -> tuple[str, list[Any]]:
     """The candidate query: checkable entries filed under any of ``keys``, the ``limit`` sharing most
-    keys with the check. One query whatever the register's size: the ranking (``GROUP BY entry ORDER BY
-    count``) runs on the key index inside a subquery, and only the entries it keeps are read.
+    keys with the check, with their mitigations. One query whatever the register's size: the ranking
+    (``GROUP BY entry ORDER BY count``) runs on the key index inside a subquery, and only the entries it
+    keeps are read.
 
-    Written as SQL (portable: SQLite and PostgreSQL) because it runs on every check and the ORM's
-    compilation of the same query cost more than its execution."""
+    Written as SQL (SQLite and PostgreSQL) because it runs on every check and the ORM's compilation of
+    the same query cost more than its execution (bench/README.md)."""
     quote = connection.ops.quote_name
     entry, key = RegisterEntry._meta, RegisterMatchKey._meta
+    table = quote(entry.db_table)
+    columns = [f"{table}.{quote(entry.get_field(f).column)}" for f in CHECK_FIELDS]
+    mitigations = _mitigations_column(f"{table}.{quote(entry.pk.column)}")
+    columns.append(mitigations or "NULL")
     states = list(RegisterEntry.CHECKABLE)
     ordered = sorted(keys)
+    entry_id = quote(key.get_field("entry").column)
     sql = (
-        f"SELECT {', '.join(quote(entry.get_field(f).column) for f in CHECK_FIELDS)} FROM {quote(entry.db_table)} "
-        f"WHERE {quote(entry.get_field('state').column)} IN ({', '.join(['%s'] * len(states))}) "
-        f"AND {quote(entry.pk.column)} IN (SELECT {quote(key.get_field('entry').column)} FROM {quote(key.db_table)} "
+        f"SELECT {', '.join(columns)} FROM {table} "
+        f"WHERE {table}.{quote(entry.get_field('state').column)} IN ({', '.join(['%s'] * len(states))}) "
+        f"AND {table}.{quote(entry.pk.column)} IN (SELECT {entry_id} FROM {quote(key.db_table)} "
         f"WHERE {quote(key.get_field('key').column)} IN ({', '.join(['%s'] * len(ordered))}) "
-        f"GROUP BY {quote(key.get_field('entry').column)} "
-        f"ORDER BY COUNT(*) DESC, {quote(key.get_field('entry').column)} LIMIT %s)"
+        f"GROUP BY {entry_id} ORDER BY COUNT(*) DESC, {entry_id} LIMIT %s)"
     )
     return sql, [*states, *ordered, CHECK_CANDIDATE_LIMIT if limit is None else limit]
 
@@ -159,6 +180,8 @@ class CheckCandidate:
     advice_contact_name: str
     advice_contact_phone: str
     advice_contact_email: str
+    #: (order, id, kind, detail) of each mitigation, or None where they were not read with the entry.
+    mitigations: list[tuple[int, int, str, str]] | None = None
 
 
 def register_check_candidates(*, keys: set[str], limit: int | None = None) -> list[CheckCandidate]:
@@ -170,6 +193,12 @@ def register_check_candidates(*, keys: set[str], limit: int | None = None) -> li
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return [CheckCandidate(pk=to_pk(pk), match_profile=profile if isinstance(profile, dict) else json.loads(profile),
-                           advice_contact_name=name, advice_contact_phone=phone, advice_contact_email=email)
-            for pk, profile, name, phone, email in rows]
+    fetched = connection.vendor in ("postgresql", "sqlite")  # see _mitigations_column
+    return [CheckCandidate(pk=to_pk(pk), match_profile=_json(profile), advice_contact_name=name,
+                           advice_contact_phone=phone, advice_contact_email=email,
+                           mitigations=[tuple(m) for m in _json(mitigations) or []] if fetched else None)
+            for pk, profile, name, phone, email, mitigations in rows]
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, (str, bytes)) else value

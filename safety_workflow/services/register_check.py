@@ -206,6 +206,9 @@ def _record_hits(log: AccessLogEntry, hits: tuple[tuple[Any, str], ...]) -> None
 
 
 def _mitigations_of(entry: CheckCandidate) -> list[RegisterMitigation]:
+    if entry.mitigations is not None:  # read with the candidates
+        return [RegisterMitigation(id=pk, entry_id=entry.pk, kind=kind, detail=detail, order=order)
+                for order, pk, kind, detail in sorted(entry.mitigations)]
     meta, quote = RegisterMitigation._meta, connection.ops.quote_name
     columns = ", ".join(quote(meta.get_field(name).column) for name in ("id", "entry", "kind", "detail", "order"))
     entry_column, order = quote(meta.get_field("entry").column), quote(meta.get_field("order").column)

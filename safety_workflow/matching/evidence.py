@@ -179,11 +179,19 @@ def _surname_only(name: NameEvidence, dob: str, place: str) -> str:
     return NO_MATCH
 
 
-def candidate_evidence(query: CheckQuery, candidate: Candidate) -> Evidence:
-    """The best reading of the checked name against the entry's names, with the date and place."""
-    readings = [compare_names(query.name, n) for n in candidate.names]
-    if query.reversed_name is not None and max((e.grade for e in readings), default=NameGrade.NONE) < NameGrade.SAME:
-        readings += [compare_reversed(query.reversed_name, n) for n in candidate.names]  # at best ALIKE
+def candidate_evidence(query: CheckQuery, candidate: Candidate,
+                       memo: dict[ParsedName, list[NameEvidence]] | None = None) -> Evidence:
+    """The best reading of the checked name against the entry's names, with the date and place.
+    ``memo`` keeps the readings of names already compared in this check (namesakes share names)."""
+    memo = {} if memo is None else memo
+    readings = []
+    for stored in candidate.names:
+        if stored not in memo:
+            found = [compare_names(query.name, stored)]
+            if query.reversed_name is not None and found[0].grade < NameGrade.SAME:
+                found.append(compare_reversed(query.reversed_name, stored))  # at best ALIKE
+            memo[stored] = found
+        readings += memo[stored]
     name = max(readings, key=lambda e: (e.grade, e.surname, e.forename, not e.reversed_order),
                default=NameEvidence(NameGrade.NONE))
     dob = dob_relation(query.date_of_birth, candidate.date_of_birth)
@@ -201,7 +209,8 @@ def check_decide(query: CheckQuery, candidates: list[Candidate], *, too_many: bo
     """The check's answer over every candidate. One clear match is a match; two are a possible match
     (the register cannot tell which, so nobody's mitigations are disclosed). ``too_many``: the caller
     could not score every candidate, so a match cannot be told apart from the rest."""
-    found = {c.key: e for c in candidates if (e := candidate_evidence(query, c)).outcome != NO_MATCH}
+    memo: dict[ParsedName, list[NameEvidence]] = {}
+    found = {c.key: e for c in candidates if (e := candidate_evidence(query, c, memo)).outcome != NO_MATCH}
     hits = tuple((key, e.outcome) for key, e in found.items())
     matches = [key for key, outcome in hits if outcome == MATCH]
     if len(matches) == 1 and not too_many:

@@ -75,6 +75,16 @@ def _name_keys(name: ParsedName, *, stored: bool) -> set[str]:
     return keys
 
 
+def _reversed_keys(name: ParsedName) -> set[str]:
+    """The keys of a name read surname first: it only counts when otherwise the same (names exact or
+    variants, or a recorded surname exactly), so the sound and variant keys are enough."""
+    sounds = _surname_codes(name.surnames)
+    keys = {f"s:{sound}" for sound in sounds} | {f"s:{surname}" for surname in name.surnames}
+    for token in (t for t in name.given if len(t) > 1):
+        keys |= {f"n:{code}|{sound}" for code in _forename_codes(token) for sound in sounds}
+    return keys
+
+
 def entry_keys(*, names: list[ParsedName], date_of_birth: dt.date | None) -> set[str]:
     """Every key a checkable entry is filed under."""
     keys: set[str] = set()
@@ -89,7 +99,7 @@ def query_keys(query: CheckQuery) -> set[str]:
     """Every key a check looks up."""
     keys = _name_keys(query.name, stored=False)
     if query.reversed_name is not None:
-        keys |= _name_keys(query.reversed_name, stored=False)
+        keys |= _reversed_keys(query.reversed_name)
     if query.date_of_birth is not None:
         keys.add(f"d:{query.date_of_birth.isoformat()}")
         swapped = dob_transposed(query.date_of_birth)

@@ -12,7 +12,8 @@ Never the reasons, the incidents, the entry's reference or other entries. Every 
 to the access log with who, whom, when, why and the result, and the reference returned to the
 caller, with the evidence that decided each entry it found (``data.evidence``); refused checks are
 logged too. A check costs a fixed number of queries whatever the size of the register: a per-user
-lock row, the rate count, one indexed candidate query, the mitigations for a match, and the log.
+lock row, the rate count, one indexed candidate query (which also brings the candidates'
+mitigations), and the log with the entries found.
 How names are compared is ``matching`` (docs/register.md).
 """
 

@@ -165,3 +165,20 @@ def test_a_possible_match_from_a_slip_discloses_nothing_more(people, client_for,
     text = response.content.decode()
     for secret in ("Neville", "Blackwell", "blackwell", "1971", "H&S", "01484 000000", "REG"):
         assert secret not in text
+
+
+def test_the_right_entry_is_scored_among_many_namesakes(people, client_for, settings):
+    """More namesakes than a check scores (CHECK_CANDIDATE_LIMIT): the entries sharing most keys with the
+    check come first, and the date of birth is one of them."""
+    from safety_workflow.selectors.register import CHECK_CANDIDATE_LIMIT
+
+    settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "REGISTER_CHECKS_PER_HOUR": 1000}
+    for n in range(CHECK_CANDIDATE_LIMIT + 10):
+        direct_entry(people, name="John Smith", date_of_birth=dt.date(1950, 1, 1) + dt.timedelta(days=200 * n))
+    direct_entry(people, name="John Smith", date_of_birth=dt.date(1977, 7, 7), office="this one")
+    frontline = client_for(people.frontline)
+    assert answer(frontline, "John Smith", date_of_birth="1977-07-07") == ("match", "this one")
+    assert answer(frontline, "Jonh Smith", date_of_birth="1977-07-07") == ("match", "this one")
+    assert answer(frontline, "John Smith", date_of_birth="1977-07-08") == ("possible_match", None)
+    assert answer(frontline, "John Smith") == ("possible_match", None)
+    assert answer(frontline, "John Smith", date_of_birth="1930-02-03") == ("no_match", None)

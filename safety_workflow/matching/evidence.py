@@ -205,17 +205,16 @@ def candidate_outcome(query: CheckQuery, candidate: Candidate) -> str:
     return candidate_evidence(query, candidate).outcome
 
 
-def check_decide(query: CheckQuery, candidates: list[Candidate], *, too_many: bool = False) -> CheckDecision:
+def check_decide(query: CheckQuery, candidates: list[Candidate]) -> CheckDecision:
     """The check's answer over every candidate. One clear match is a match; two are a possible match
-    (the register cannot tell which, so nobody's mitigations are disclosed). ``too_many``: the caller
-    could not score every candidate, so a match cannot be told apart from the rest."""
+    (the register cannot tell which, so nobody's mitigations are disclosed)."""
     memo: dict[ParsedName, list[NameEvidence]] = {}
     found = {c.key: e for c in candidates if (e := candidate_evidence(query, c, memo)).outcome != NO_MATCH}
     hits = tuple((key, e.outcome) for key, e in found.items())
     matches = [key for key, outcome in hits if outcome == MATCH]
-    if len(matches) == 1 and not too_many:
+    if len(matches) == 1:
         return CheckDecision(MATCH, matched=matches[0], hits=hits, evidence=found)
-    if hits or too_many:
+    if hits:
         return CheckDecision(POSSIBLE_MATCH, hits=hits, evidence=found)
     return CheckDecision(NO_MATCH, evidence={})
 

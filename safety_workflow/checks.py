@@ -13,6 +13,7 @@
 | safety_workflow.E010 | TASK_BACKEND is not an alias of TASKS, or a queue we use is not one of its QUEUES |
 | safety_workflow.E011 | SCHEDULE names a task that is not scheduled work, or an interval that is not seconds |
 | safety_workflow.E012 | the retention schedule (RETENTION) cannot be applied: a malformed or impossible period |
+| safety_workflow.E013 | PHONE_REGION is not a region phonenumbers knows, or REGISTER_NAME_VARIANTS is malformed |
 | safety_workflow.W001 | viewflow's base app "viewflow" is installed: it edits the host's MIDDLEWARE |
 | safety_workflow.W002 | the task backend runs tasks inside the request (immediate) and DEBUG is off |
 | safety_workflow.W003 | the task backend never runs tasks (dummy) and DEBUG is off |
@@ -258,3 +259,22 @@ def check_retention(app_configs: Any = None, **kwargs: Any) -> list:
               id="safety_workflow.E012")
         for problem in problems
     ]
+
+
+@register()
+def check_matching_options(app_configs: Any = None, **kwargs: Any) -> list:
+    import phonenumbers
+
+    errors = []
+    region = app_settings.PHONE_REGION
+    if not isinstance(region, str) or region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        errors.append(Error(f"SAFETY_WORKFLOW['PHONE_REGION'] = {region!r} is not a region code phonenumbers knows.",
+                            hint='Use an ISO 3166 code such as "GB".', id="safety_workflow.E013"))
+    groups = app_settings.REGISTER_NAME_VARIANTS
+    if not isinstance(groups, (list, tuple)) or not all(
+        isinstance(group, (list, tuple)) and group and all(isinstance(n, str) and n.strip() for n in group)
+        for group in groups
+    ):
+        errors.append(Error("SAFETY_WORKFLOW['REGISTER_NAME_VARIANTS'] must be a list of lists of names.",
+                            hint='For example [["dafydd", "dai", "david"]].', id="safety_workflow.E013"))
+    return errors

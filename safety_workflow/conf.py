@@ -93,6 +93,8 @@ DEFAULTS: dict[str, Any] = {
     "REGISTER_ADVICE_CONTACT": {"name": "the Health and Safety team", "phone": "", "email": ""},
     # Extra forename variant groups for the check, e.g. [["dafydd", "dai", "david"]] (see name_variants.py).
     "REGISTER_NAME_VARIANTS": [],
+    # Country whose numbering plan applies to phone numbers written without a country code (ISO 3166 code).
+    "PHONE_REGION": "GB",
     # Bundles and PDF export.
     "PDF_EXPORT": True,
     "BUNDLE_UPLOAD_PATH": "safety_workflow/bundles",

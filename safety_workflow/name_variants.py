@@ -1,12 +1,14 @@
-"""Forenames that name the same person, as data: used by the register check (matching.py).
+"""Forenames that name the same person, as data: UK, Irish, Welsh and South Asian spellings and short
+forms, used by the register check (``matching.names``) beside the ``nicknames`` package's dataset.
 
 Each group is a tuple of spellings and short forms of one forename; the first is the group's
-name. A spelling may sit in several groups (Chris: Christopher, Christine, Christian): it then
-matches each of them. Spellings are written folded (lower case, no accents, no punctuation).
+name. Every name in a group is a variant of every other. A spelling may sit in several groups
+(Chris: Christopher, Christine, Christian): it then matches each of them. Spellings are written
+folded (lower case, no accents, no punctuation).
 
-A council adds its own groups with ``SAFETY_WORKFLOW["REGISTER_NAME_VARIANTS"]`` (same shape).
-Two forenames in different groups and in no common group do not match, even when they sound
-alike (John and Jane): that is what keeps namesakes apart.
+A council adds its own groups with ``SAFETY_WORKFLOW["REGISTER_NAME_VARIANTS"]`` (same shape; then
+run ``manage.py safety_workflow_register_reindex``). Two known forenames that are not variants do not
+match, even when they sound alike (John and Jane): that is what keeps namesakes apart.
 """
 
 from __future__ import annotations

@@ -125,3 +125,11 @@ def test_settings_are_read_lazily_and_reloaded():
     assert app_settings.REGISTER_REVIEW_INTERVAL_DAYS == 365
     with pytest.raises(AttributeError):
         app_settings.NOT_AN_OPTION  # noqa: B018
+
+
+def test_matching_options_are_checked(settings):
+    settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "PHONE_REGION": "XX",
+                                "REGISTER_NAME_VARIANTS": [["dafydd", "dai"], "taff"]}
+    assert ids(sw_checks.check_matching_options()) == ["safety_workflow.E013", "safety_workflow.E013"]
+    settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "PHONE_REGION": "ie", "REGISTER_NAME_VARIANTS": []}
+    assert sw_checks.check_matching_options() == []

@@ -309,7 +309,7 @@ class SubjectViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
         data = AliasInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         with transaction.atomic():
-            subject_add_details(subject=subject, aliases=[data.validated_data["name"]])
+            subject_add_details(subject=subject, aliases=[data.validated_data["name"]], actor=request.user)
             self._log(AccessLogEntry.Action.CHANGE, subject, purpose="Alias added")
         return self._detail(subject, status.HTTP_201_CREATED)
 

@@ -193,7 +193,7 @@ class RegisterAddress(models.Model):
 
 
 class RegisterMatchKey(models.Model):
-    """One key under which a checkable entry's names are filed (see ``matching.name_keys``).
+    """One key under which a checkable entry's names are filed (see ``matching.keys``).
 
     Rows exist only while the entry is checkable: a check is one indexed look-up of its keys.
     """

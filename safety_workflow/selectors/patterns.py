@@ -17,7 +17,7 @@ from django.utils import timezone
 from .. import patterns
 from ..adapter import get_adapter
 from ..conf import app_settings
-from ..matching import normalise_phone
+from ..matching import phone_search_digits
 from ..models import (
     Assessment,
     Case,
@@ -54,7 +54,7 @@ def subjects_listed(user: Any, *, search: str = "") -> QuerySet[Subject]:
     if search:
         rule = (Q(full_name__icontains=search) | Q(aliases__name__icontains=search)
                 | Q(handles__value__icontains=search) | Q(description__icontains=search))
-        digits = normalise_phone(search)
+        digits = phone_search_digits(search)
         if len(digits) >= 6:  # a phone number however it is spaced or prefixed
             rule |= Q(handles__kind="phone", handles__normalised__contains=digits)
         subjects = subjects.filter(rule).distinct()

@@ -13,18 +13,21 @@ Every list is filtered in the database (``EXISTS`` over the direct-foreign-key g
 from __future__ import annotations
 
 import datetime as dt
+import json
+from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from viewflow.workflow.status import STATUS
 
-from .. import matching
 from ..models import (
     RegisterEntry,
     RegisterEntryGroupGrant,
     RegisterEntryUserGrant,
     RegisterMatchKey,
+    RegisterMitigation,
     TaskDeadline,
 )
 from ..roles import Role, roles_for
@@ -36,8 +39,11 @@ REGISTER_OFFICER_ROLES: frozenset[str] = frozenset({Role.MONITORING_OFFICER, Rol
 REGISTER_PROPOSER_ROLES: frozenset[str] = frozenset({Role.HEALTH_AND_SAFETY})
 #: guardian permission codename of a grant.
 VIEW_PERMISSION = "view_registerentry"
-#: A check that finds more candidates than this is too vague to answer: "possible match".
+#: A check scores at most this many entries: those that share most blocking keys with it.
 CHECK_CANDIDATE_LIMIT = 50
+#: What a check reads of each candidate.
+CHECK_FIELDS = ("id", "subject", "match_profile", "advice_contact_name", "advice_contact_phone",
+                "advice_contact_email")
 
 
 def sees_every_entry(user: Any) -> bool:
@@ -132,23 +138,77 @@ def register_reviews_overdue(*, now: dt.datetime | None = None) -> QuerySet[Regi
     )
 
 
-def register_check_candidates_query(*, keys: set[str], date_of_birth: dt.date | None) -> QuerySet[RegisterEntry]:
-    """Checkable entries filed under any of ``keys``: one query on the key index, then primary keys.
+def _mitigations_column(entry_pk: str) -> str | None:
+    """A column with each candidate's mitigations as a JSON array of [order, id, kind, detail], so that a
+    match needs no further query; None on a database other than PostgreSQL or SQLite (then they are read
+    separately)."""
+    quote, meta = connection.ops.quote_name, RegisterMitigation._meta
+    order, pk, kind, detail, entry = (quote(meta.get_field(name).column)
+                                      for name in ("order", "id", "kind", "detail", "entry"))
+    where = f"FROM {quote(meta.db_table)} WHERE {entry} = {entry_pk}"
+    if connection.vendor == "postgresql":
+        return f"(SELECT json_agg(json_build_array({order}, {pk}, {kind}, {detail})) {where})"
+    if connection.vendor == "sqlite":
+        return f"(SELECT json_group_array(json_array({order}, {pk}, {kind}, {detail})) {where})"
+    return None
 
-    A date of birth rules out, in the database, entries with another date of birth (namesakes);
-    entries with no recorded date of birth, or with day and month swapped, stay candidates.
-    """
-    entries = RegisterEntry.objects.filter(
-        state__in=RegisterEntry.CHECKABLE,
-        pk__in=RegisterMatchKey.objects.filter(key__in=sorted(keys)).values("entry_id"),
+
+def register_check_candidates_sql(*, keys: set[str], limit: int | None = None) -> tuple[str, list[Any]]:
+    """The candidate query: checkable entries filed under any of ``keys``, the ``limit`` sharing most
+    keys with the check, with their mitigations. One query whatever the register's size: the ranking
+    (``GROUP BY entry ORDER BY count``) runs on the key index inside a subquery, and only the entries it
+    keeps are read.
+
+    Written as SQL (SQLite and PostgreSQL) because it runs on every check and the ORM's compilation of
+    the same query cost more than its execution (bench/README.md)."""
+    quote = connection.ops.quote_name
+    entry, key = RegisterEntry._meta, RegisterMatchKey._meta
+    table = quote(entry.db_table)
+    columns = [f"{table}.{quote(entry.get_field(f).column)}" for f in CHECK_FIELDS]
+    mitigations = _mitigations_column(f"{table}.{quote(entry.pk.column)}")
+    columns.append(mitigations or "NULL")
+    states = list(RegisterEntry.CHECKABLE)
+    ordered = sorted(keys)
+    entry_id = quote(key.get_field("entry").column)
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {table} "
+        f"WHERE {table}.{quote(entry.get_field('state').column)} IN ({', '.join(['%s'] * len(states))}) "
+        f"AND {table}.{quote(entry.pk.column)} IN (SELECT {entry_id} FROM {quote(key.db_table)} "
+        f"WHERE {quote(key.get_field('key').column)} IN ({', '.join(['%s'] * len(ordered))}) "
+        f"GROUP BY {entry_id} ORDER BY COUNT(*) DESC, {entry_id} LIMIT %s)"
     )
-    if date_of_birth is not None:
-        dates = [date_of_birth] + [d for d in [matching.dob_transposed(date_of_birth)] if d]
-        entries = entries.filter(Q(date_of_birth__isnull=True) | Q(date_of_birth__in=dates))
-    return entries.only("id", "subject_id", "match_profile", "advice_contact_name", "advice_contact_phone",
-                        "advice_contact_email").order_by()
+    return sql, [*states, *ordered, CHECK_CANDIDATE_LIMIT if limit is None else limit]
 
 
-def register_check_candidates(*, keys: set[str], date_of_birth: dt.date | None) -> list[RegisterEntry]:
-    """At most CHECK_CANDIDATE_LIMIT + 1 candidates (one more tells the caller there were too many)."""
-    return list(register_check_candidates_query(keys=keys, date_of_birth=date_of_birth)[: CHECK_CANDIDATE_LIMIT + 1])
+@dataclass(frozen=True)
+class CheckCandidate:
+    """What a check reads of an entry it may be about: its matching profile and whom to call."""
+
+    pk: Any
+    subject_id: Any
+    match_profile: dict[str, Any]
+    advice_contact_name: str
+    advice_contact_phone: str
+    advice_contact_email: str
+    #: (order, id, kind, detail) of each mitigation, or None where they were not read with the entry.
+    mitigations: list[tuple[int, int, str, str]] | None = None
+
+
+def register_check_candidates(*, keys: set[str], limit: int | None = None) -> list[CheckCandidate]:
+    """The entries a check scores: at most CHECK_CANDIDATE_LIMIT, those sharing most keys with it."""
+    if not keys:
+        return []
+    sql, params = register_check_candidates_sql(keys=keys, limit=limit)
+    to_pk = RegisterEntry._meta.pk.to_python
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    fetched = connection.vendor in ("postgresql", "sqlite")  # see _mitigations_column
+    return [CheckCandidate(pk=to_pk(pk), subject_id=subject_id, match_profile=_json(profile),
+                           advice_contact_name=name, advice_contact_phone=phone, advice_contact_email=email,
+                           mitigations=[tuple(m) for m in _json(mitigations) or []] if fetched else None)
+            for pk, subject_id, profile, name, phone, email, mitigations in rows]
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, (str, bytes)) else value

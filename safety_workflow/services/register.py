@@ -178,6 +178,59 @@ def register_entry_index(*, entry: RegisterEntry) -> None:
         RegisterMatchKey.objects.bulk_create(RegisterMatchKey(entry=entry, key=key) for key in sorted(keys))
 
 
+def register_entries_reindex(*, batch_size: int = 500) -> int:
+    """Refile every entry not erased (profile and keys), batch by batch: after an upgrade of the matching
+    or a change of REGISTER_NAME_VARIANTS. Returns how many entries were refiled. For the reindex command."""
+    entries = (RegisterEntry.objects.exclude(state=State.ERASED).select_related("subject")
+               .prefetch_related("aliases", "addresses").order_by("pk"))
+    batch: list[RegisterEntry] = []
+    count = 0
+    for entry in entries.iterator(chunk_size=batch_size):
+        batch.append(entry)
+        if len(batch) == batch_size:
+            count += _refile(batch)
+            batch = []
+    return count + (_refile(batch) if batch else 0)
+
+
+def _refile(entries: list[RegisterEntry]) -> int:
+    keys = []
+    for entry in entries:
+        names = [entry.subject.full_name if entry.subject else ""] + [a.name for a in entry.aliases.all()]
+        addresses = [(a.address, a.postcode) for a in entry.addresses.all()]
+        entry.match_profile, entry_keys = matching.entry_profile(names=names, date_of_birth=entry.date_of_birth,
+                                                                 addresses=addresses)
+        if entry.is_checkable:
+            keys += [RegisterMatchKey(entry=entry, key=key) for key in sorted(entry_keys)]
+    with transaction.atomic():
+        RegisterEntry.objects.bulk_update(entries, ["match_profile"])
+        RegisterMatchKey.objects.filter(entry__in=entries).delete()
+        RegisterMatchKey.objects.bulk_create(keys, batch_size=5_000)
+    return len(entries)
+
+
+def register_entries_follow_subject(*, subject: Subject, actor: Any = None) -> list[RegisterEntry]:
+    """The subject's names changed (e.g. an alias was recorded): every entry of theirs still in force or
+    awaiting a decision takes the aliases it lacks (recorded on its history) and is filed again, so the
+    check finds the person by the new name at once. An alias an officer removed from the entry stays
+    removed until it is recorded on the subject again."""
+    changed = []
+    with transaction.atomic():
+        entries = RegisterEntry.objects.select_for_update().filter(subject=subject, state__in=RegisterEntry.LIVE)
+        for entry in entries.order_by("pk"):
+            have = set(entry.aliases.values_list("name", flat=True))
+            new = [name for name in subject.aliases.values_list("name", flat=True) if name not in have]
+            if new:
+                RegisterAlias.objects.bulk_create(RegisterAlias(entry=entry, name=name) for name in new)
+                _event(entry, action="changed", actor=actor,
+                       summary=f"Aliases recorded on the subject added: {', '.join(new)}.")
+            register_entry_index(entry=entry)
+            changed.append(entry)
+    for entry in changed:
+        _changed(entry, "changed")
+    return changed
+
+
 # Proposal and decision -------------------------------------------------------------------------------
 def register_entry_propose(
     *,

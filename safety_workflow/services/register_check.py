@@ -10,9 +10,11 @@ What a check discloses, and nothing more:
 
 Never the reasons, the incidents, the entry's reference or other entries. Every check is written
 to the access log with who, whom, when, why and the result, and the reference returned to the
-caller; refused checks are logged too. A check costs a fixed number of queries whatever the
-size of the register: a per-user lock row, the rate count, one indexed candidate query, the
-mitigations for a match, and the log.
+caller, with the evidence that decided each entry it found (``data.evidence``); refused checks are
+logged too. A check costs a fixed number of queries whatever the size of the register: a per-user
+lock row, the rate count, one indexed candidate query (which also brings the candidates'
+mitigations), and the log with the entries found.
+How names are compared is ``matching`` (docs/register.md).
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Min
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Min
 from django.utils import timezone
 
 from .. import matching
@@ -31,7 +33,7 @@ from ..conf import app_settings
 from ..errors import Forbidden, InvalidInput, TooManyRequests
 from ..models import AccessLogEntry, ReferenceSequence, RegisterCheckHit, RegisterEntry, RegisterMitigation
 from ..roles import roles_for
-from ..selectors.register import CHECK_CANDIDATE_LIMIT, register_check_candidates
+from ..selectors.register import CheckCandidate, register_check_candidates
 from .audit import access_log_record, checked_name_normalised
 
 ANSWERED = (matching.MATCH, matching.POSSIBLE_MATCH, matching.NO_MATCH)
@@ -72,17 +74,37 @@ def check_reference_new() -> str:
     return f"{app_settings.REFERENCE_PREFIX}-CHK-{token[:5]}-{token[5:]}"
 
 
+# The statements a check always runs are written as SQL: on a check the ORM's compilation of them
+# cost more than the database's work (bench/README.md). Table and column names come from the models.
 def _lock_checks_of(actor: Any) -> None:
     """Serialise one user's checks (a row lock until the transaction ends), so that parallel requests
     cannot each see "under the limit". A real lock on PostgreSQL; SQLite serialises writes anyway."""
     key = f"register-checks:{actor.pk}"
-    if ReferenceSequence.objects.filter(key=key).update(value=F("value") + 1):
-        return
+    meta, quote = ReferenceSequence._meta, connection.ops.quote_name
+    value, key_column = quote(meta.get_field("value").column), quote(meta.get_field("key").column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {quote(meta.db_table)} SET {value} = {value} + 1 WHERE {key_column} = %s", [key])
+        if cursor.rowcount:
+            return
     try:
         with transaction.atomic():
             ReferenceSequence.objects.create(key=key, value=1)
     except IntegrityError:
         ReferenceSequence.objects.filter(key=key).update(value=F("value") + 1)
+
+
+def _answered_checks_since(actor: Any, since: dt.datetime) -> int:
+    """How many checks ``actor`` had answered since ``since`` (the access log, index on actor and time)."""
+    meta, quote = AccessLogEntry._meta, connection.ops.quote_name
+    column = {name: quote(meta.get_field(name).column) for name in ("actor", "action", "result", "at")}
+    actor_id = meta.get_field("actor").target_field.get_db_prep_value(actor.pk, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {quote(meta.db_table)} WHERE {column['actor']} = %s AND {column['action']} = %s "
+            f"AND {column['result']} IN ({', '.join(['%s'] * len(ANSWERED))}) AND {column['at']} >= %s",
+            [actor_id, AccessLogEntry.Action.CHECK.value, *ANSWERED, connection.ops.adapt_datetimefield_value(since)],
+        )
+        return int(cursor.fetchone()[0])
 
 
 def _log(*, actor: Any, result: str, reference: str, name: str, purpose: str, meeting_date: dt.date,
@@ -120,9 +142,9 @@ def register_check(
     Raises ``Forbidden`` (role) and ``TooManyRequests`` (over REGISTER_CHECKS_PER_HOUR) only after
     the refused attempt has been committed to the access log.
     """
-    name = " ".join((name or "").split())
+    name = matching.clean_text(name)
     purpose = (purpose or "").strip()
-    postcode_given = (postcode or "").strip()
+    postcode_given = matching.clean_text(postcode)
     address = (address or "").strip()
     details = {"name": name, "purpose": purpose, "meeting_date": meeting_date, "date_of_birth": date_of_birth,
                "postcode": postcode_given, "address": address, "request": request}
@@ -131,25 +153,24 @@ def register_check(
         with transaction.atomic():
             _log(actor=actor, result=REFUSED_ROLE, reference=reference, **details)
         raise Forbidden("Your role does not use the register check.", code="register_check_not_permitted")
+    postcode = matching.postcode_query(postcode_given) if postcode_given else matching.postcode_in(address)
     try:
-        query_name = matching.parse_query_name(name)
+        query = matching.check_query(name=name, date_of_birth=date_of_birth, postcode=postcode, address=address)
     except matching.NameTooShort as exc:
         raise InvalidInput(errors={"name": [str(exc)]}) from None
-    postcode = matching.postcode_query(postcode_given) if postcode_given else matching.postcode_in(address)
     if postcode_given and not postcode:
         raise InvalidInput(errors={"postcode": ["This is not a UK postcode."]})
-    query = matching.CheckQuery(name=query_name, date_of_birth=date_of_birth, postcode=postcode, address=address)
 
     now = timezone.now()
     limit = int(app_settings.REGISTER_CHECKS_PER_HOUR)
     with transaction.atomic():
         _lock_checks_of(actor)
-        recent = AccessLogEntry.objects.filter(
-            actor=actor, action=AccessLogEntry.Action.CHECK, result__in=ANSWERED, at__gte=now - WINDOW
-        ).aggregate(n=Count("id"), first=Min("at"))
-        if recent["n"] >= limit:
+        if _answered_checks_since(actor, now - WINDOW) >= limit:
+            first = AccessLogEntry.objects.filter(
+                actor=actor, action=AccessLogEntry.Action.CHECK, result__in=ANSWERED, at__gte=now - WINDOW
+            ).aggregate(first=Min("at"))["first"]
             _log(actor=actor, result=RATE_LIMITED, reference=reference, **details)
-            retry = max(1, int((recent["first"] + WINDOW - now).total_seconds()) + 1)
+            retry = max(1, int((first + WINDOW - now).total_seconds()) + 1)
             refused = TooManyRequests(
                 f"You have made {limit} register checks in the last hour. Try again later, or call the "
                 "contact for the register if a meeting cannot wait.",
@@ -157,27 +178,50 @@ def register_check(
             refused.retry_after = retry
         else:
             refused = None
-            entries = register_check_candidates(keys=matching.name_keys(query_name, stored=False),
-                                                date_of_birth=date_of_birth)
-            too_many = len(entries) > CHECK_CANDIDATE_LIMIT
-            by_pk = {entry.pk: entry for entry in entries[:CHECK_CANDIDATE_LIMIT]}
+            entries = register_check_candidates(keys=matching.query_keys(query))
+            by_pk = {entry.pk: entry for entry in entries}
             decision = matching.check_decide(
-                query, [matching.candidate_from_profile(pk, e.match_profile) for pk, e in by_pk.items()],
-                too_many=too_many,
+                query, [matching.candidate_from_profile(pk, e.match_profile) for pk, e in by_pk.items()]
             )
+            evidence = [{"entry": str(pk), **found.as_dict()} for pk, found in (decision.evidence or {}).items()]
             matched = by_pk.get(decision.matched)
             log = _log(actor=actor, result=decision.result, reference=reference, matched=decision.matched,
                        subject=matched.subject_id if matched is not None else None,
-                       extra={"candidates": len(decision.hits), "too_many_candidates": too_many}, **details)
-            RegisterCheckHit.objects.bulk_create(
-                RegisterCheckHit(access_log=log, entry_id=pk, outcome=outcome) for pk, outcome in decision.hits
-            )
+                       extra={"candidates": len(decision.hits), "scored": len(by_pk), "evidence": evidence},
+                       **details)
+            _record_hits(log, decision.hits)
     if refused is not None:
         raise refused
     return _outcome(decision, by_pk, reference=reference, checked_at=log.at, meeting_date=meeting_date)
 
 
-def _outcome(decision: matching.CheckDecision, entries: dict[Any, RegisterEntry], *, reference: str,
+def _record_hits(log: AccessLogEntry, hits: tuple[tuple[Any, str], ...]) -> None:
+    """One ``RegisterCheckHit`` row per entry the check found, in one statement."""
+    if not hits:
+        return
+    meta, quote = RegisterCheckHit._meta, connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column) for name in ("access_log", "entry", "outcome"))
+    entry_pk = RegisterEntry._meta.pk
+    params = [value for pk, outcome in hits
+              for value in (log.pk, entry_pk.get_db_prep_value(pk, connection), outcome)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "
+                       + ", ".join(["(%s, %s, %s)"] * len(hits)), params)
+
+
+def _mitigations_of(entry: CheckCandidate) -> list[RegisterMitigation]:
+    if entry.mitigations is not None:  # read with the candidates
+        return [RegisterMitigation(id=pk, entry_id=entry.pk, kind=kind, detail=detail, order=order)
+                for order, pk, kind, detail in sorted(entry.mitigations)]
+    meta, quote = RegisterMitigation._meta, connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column) for name in ("id", "entry", "kind", "detail", "order"))
+    entry_column, order = quote(meta.get_field("entry").column), quote(meta.get_field("order").column)
+    entry_id = RegisterEntry._meta.pk.get_db_prep_value(entry.pk, connection)
+    sql = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {entry_column} = %s ORDER BY {order}, {quote('id')}"
+    return list(RegisterMitigation.objects.raw(sql, [entry_id]))
+
+
+def _outcome(decision: matching.CheckDecision, entries: dict[Any, CheckCandidate], *, reference: str,
              checked_at: dt.datetime, meeting_date: dt.date) -> CheckOutcome:
     common = {"result": decision.result, "reference": reference, "checked_at": checked_at,
               "meeting_date": meeting_date, "advice": ADVICE[decision.result]}
@@ -185,8 +229,7 @@ def _outcome(decision: matching.CheckDecision, entries: dict[Any, RegisterEntry]
         entry = entries[decision.matched]
         contact = {"name": entry.advice_contact_name, "phone": entry.advice_contact_phone,
                    "email": entry.advice_contact_email}
-        return CheckOutcome(**common, contact=contact,
-                            mitigations=list(RegisterMitigation.objects.filter(entry_id=entry.pk)))
+        return CheckOutcome(**common, contact=contact, mitigations=_mitigations_of(entry))
     if decision.result == matching.POSSIBLE_MATCH:
         configured = app_settings.REGISTER_ADVICE_CONTACT or {}
         contact = {key: str(configured.get(key, "")) for key in ("name", "phone", "email")}

@@ -60,6 +60,8 @@ class Exhibit:
     path: str = ""
     anchor: str = ""
     placeholder: str = ""
+    #: What was read from it (``exhibits.ExhibitText``): words for a text layer, an e-mail or text to print.
+    text: Any = None
 
 
 @dataclass

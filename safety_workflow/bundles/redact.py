@@ -103,6 +103,29 @@ class Redactor:
         return [item.log_entry() for item in self.items]
 
 
+def address_forms(address: str) -> list[str]:
+    """The parts of a recorded address that identify it on their own, as people write them.
+
+    "27 Larch Avenue, Riverside" gives "27 Larch Avenue" (the house and street without the town),
+    and every line of a multi-line address. A town or area alone ("Riverside", also a ward's name)
+    identifies nobody and is left alone.
+    """
+    forms: list[str] = []
+    lines = [" ".join(line.split()).strip(" ,") for line in (address or "").splitlines()]
+    lines = [line for line in lines if line]
+    segments = [" ".join(part.split()) for line in lines for part in line.split(",") if part.strip()]
+    for line in lines:
+        if len(line) >= 6:
+            forms.append(line)
+    for end in range(2, len(segments)):  # the address without its last part(s): "Flat 2, Sycamore Court"
+        forms.append(", ".join(segments[:end]))
+    for n, segment in enumerate(segments):
+        numbered = re.search(r"\d", segment) and re.search(r"[^\W\d]{3,}", segment)
+        if (numbered or (n == 0 and len(segments) > 1)) and len(segment) >= 6:
+            forms.append(segment)  # "27 Larch Avenue", or a house name before its street
+    return list(dict.fromkeys(forms))
+
+
 # Words read from images ----------------------------------------------------------------------
 
 #: How alike an OCR'd word must be to a word of a redacted phrase to be covered as a near match

@@ -154,11 +154,20 @@ def words_on_lines(words: list[list[Any]], to_page: Any) -> list[LayerWord]:
     return result
 
 
+def _show(text: str, left: float, baseline: float, width: float, size: float) -> bytes:
+    """Show ``text`` at ``left``/``baseline``, stretched (Tz) to ``width``."""
+    natural = len(text) * GLYPH_WIDTH / 1000 * size
+    scale = 100 * width / natural if natural else 100
+    return b"%s %s Tf %s Tz 1 0 0 1 %s %s Tm %s Tj\n" % (
+        TEXT_FONT.encode(), _num(size), _num(scale), _num(left), _num(baseline), _encode(text))
+
+
 def layer_content(words: list[LayerWord], box: tuple[float, float, float, float], rotate: int) -> bytes:
     """The content stream that writes ``words`` invisibly on a page with this display ``box`` and ``/Rotate``.
 
-    Words are given top-left, as displayed; each is followed by a space stretched to the next word of
-    its line, so that searches for phrases find them and copied text has its spaces.
+    Words are given top-left, as displayed; each covers its own box, and is followed by a space stretched
+    over the gap to the next word of its line, so that searches for phrases find them and copied text has
+    its spaces.
     """
     if not words:
         return b""
@@ -176,18 +185,14 @@ def layer_content(words: list[LayerWord], box: tuple[float, float, float, float]
         if not text.strip() or word.width <= 0 or word.height <= 0:
             continue
         following = words[n + 1] if n + 1 < len(words) else None
-        width = word.width
-        same_line = (following is not None and following.left > word.left
+        same_line = (following is not None and following.left > word.left + word.width
                      and abs((following.top + following.height / 2) - (word.top + word.height / 2))
                      < max(word.height, following.height) / 2)
-        if same_line:
-            text += " "
-            width = following.left - word.left
         size = word.height
-        natural = len(text) * GLYPH_WIDTH / 1000 * size
-        scale = 100 * width / natural if natural else 100
         baseline = display_height - (word.top + word.height)
-        parts.append(b"%s %s Tf %s Tz 1 0 0 1 %s %s Tm %s Tj\n" % (
-            TEXT_FONT.encode(), _num(size), _num(scale), _num(word.left), _num(baseline), _encode(text)))
+        parts.append(_show(text, word.left, baseline, word.width, size))
+        if same_line:  # the space, stretched over the gap to the next word
+            gap_start = word.left + word.width
+            parts.append(_show(" ", gap_start, baseline, following.left - gap_start, size))
     parts.append(b"ET\nQ\n")
     return b"".join(parts)

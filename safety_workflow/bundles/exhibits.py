@@ -183,16 +183,33 @@ def _prepare_image(exhibit: Exhibit, item: EvidenceFile, text: EvidenceText | No
                            f"{minimum}% needed to be sure every redacted word is found", notes)
         return
     found = words_to_cover(redactor, words)
-    boxes = [(w[1], w[2], w[1] + w[3], w[2] + w[4]) for n, w in enumerate(words) if n in found.indices]
+    boxes = _boxes(words, found.indices)
     _clean_copy(exhibit, folder, boxes)
     reading.words = [w for n, w in enumerate(words) if n not in found.indices]
-    reading.covered = len(boxes)
+    reading.covered = len(found.indices)
     if boxes:
         reasons = "; ".join(sorted(found.reasons or ()))
-        exhibit.note = (f"Redacted: {len(boxes)} word{'s' if len(boxes) != 1 else ''} covered on the image "
-                        f"({reasons}).")
-        notes.append(f"Exhibit {exhibit.mark}: {len(boxes)} word(s) covered on the image "
+        count = len(found.indices)
+        exhibit.note = (f"Redacted: {count} word{'s' if count != 1 else ''} covered on the image, in "
+                        f"{len(boxes)} place{'s' if len(boxes) != 1 else ''} ({reasons}).")
+        notes.append(f"Exhibit {exhibit.mark}: {count} word(s) covered on the image in {len(boxes)} place(s) "
                      f"({found.exact} exact, {found.near} near match(es) to a redaction).")
+
+
+def _boxes(words: list[list[Any]], indices: set[int]) -> list[tuple[int, int, int, int]]:
+    """One box per run of covered words on a line (no gaps showing between the words of a name)."""
+    boxes: list[tuple[int, int, int, int]] = []
+    previous = None
+    for n in sorted(indices):
+        w = words[n]
+        box = (w[1], w[2], w[1] + w[3], w[2] + w[4])
+        if previous is not None and previous == n - 1 and words[previous][6] == w[6]:
+            left, top, right, bottom = boxes[-1]
+            boxes[-1] = (min(left, box[0]), min(top, box[1]), max(right, box[2]), max(bottom, box[3]))
+        else:
+            boxes.append(box)
+        previous = n
+    return boxes
 
 
 def _exif_turned(path: str) -> bool:

@@ -16,7 +16,7 @@
 | safety_workflow.W001 | viewflow's base app "viewflow" is installed: it edits the host's MIDDLEWARE |
 | safety_workflow.W002 | the task backend runs tasks inside the request (immediate) and DEBUG is off |
 | safety_workflow.W003 | the task backend never runs tasks (dummy) and DEBUG is off |
-| safety_workflow.W004 | the OCR engine (Tesseract) cannot be used: text in images and scanned PDFs is marked unavailable |
+| safety_workflow.W004 | the OCR engine (Tesseract) cannot be used: text in images and scanned PDFs is unavailable |
 """
 
 from __future__ import annotations

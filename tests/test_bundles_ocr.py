@@ -28,10 +28,10 @@ from pypdf.generic import IndirectObject, StreamObject  # noqa: E402
 
 pytestmark = pytest.mark.django_db
 
-EML = ("From: Martin Greaves <m.greaves@mail.example>\r\nTo: Cllr Ahmed <cllr.ahmed@council.example>\r\n"
-       "Subject: The library vote\r\nDate: Tue, 3 Mar 2026 21:14:00 +0000\r\nMIME-Version: 1.0\r\n"
-       "Content-Type: text/plain; charset=utf-8\r\n\r\nYou closed our library.\r\n"
-       "Next time you walk home from the Riverside hall, look behind you.\r\n").encode()
+EML = (b"From: Martin Greaves <m.greaves@mail.example>\r\nTo: Cllr Ahmed <cllr.ahmed@council.example>\r\n"
+       b"Subject: The library vote\r\nDate: Tue, 3 Mar 2026 21:14:00 +0000\r\nMIME-Version: 1.0\r\n"
+       b"Content-Type: text/plain; charset=utf-8\r\n\r\nYou closed our library.\r\n"
+       b"Next time you walk home from the Riverside hall, look behind you.\r\n")
 NOTE = b"Voicemail transcript, 4 March 2026 22:05:\nThis is your last warning, councillor.\n"
 
 

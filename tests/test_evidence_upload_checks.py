@@ -77,7 +77,7 @@ def test_the_claimed_type_and_the_name_must_agree_with_the_bytes(people, client_
     ("letter.pdf", pdf_bytes([(595, 842, 0, "x")]), "application/pdf", "application/pdf"),
     ("forwarded.eml", b"From: a@mail.example\r\nSubject: x\r\n\r\nbody", "message/rfc822", "message/rfc822"),
     ("forwarded.txt", b"From: a@mail.example\r\nSubject: x\r\n\r\nbody", "text/plain", "message/rfc822"),
-    ("notes.txt", "I know where you live. <3".encode(), "text/plain; charset=utf-8", "text/plain"),
+    ("notes.txt", b"I know where you live. <3", "text/plain; charset=utf-8", "text/plain"),
 ], ids=["png", "jpg-alias", "no-extension", "pdf", "eml", "email-saved-as-txt", "text-with-a-heart"])
 def test_honest_files_are_accepted(people, client_for, incident, name, data, claimed, sniffed):
     response = send(client_for(people.councillor), incident["id"], name, data, claimed)

@@ -17,9 +17,8 @@ database cannot do portably, so the recorded names are read in two queries and f
 
 from __future__ import annotations
 
-from typing import Any
-
 import re
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q
 

@@ -237,7 +237,8 @@ def escalation_signals_noticed(*, subject: Subject, withdrawn: bool | None = Fal
 # Police escalation triggers ---------------------------------------------------------------------
 def case_records(case: Case) -> tuple[list[patterns.IncidentRecord], str]:
     """The records to judge a case by, and the subject's name: all the subject's incidents (a course of
-    conduct can span cases), or the case's own when no subject is linked. Three queries (one reads the text of the evidence)."""
+    conduct can span cases), or the case's own when no subject is linked. Three queries (one reads the text
+    of the evidence)."""
     if case.subject_id:
         subject = Subject.objects.get(pk=case.subject_id)
         return incident_records(Incident.objects.filter(subject=subject)), subject.full_name

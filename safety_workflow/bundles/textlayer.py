@@ -55,6 +55,7 @@ def _glyphless_font() -> bytes | None:
     builder.setupPost()
     # Fixed timestamps (seconds since 1904): a rebuilt bundle has the same bytes.
     builder.setupHead(unitsPerEm=1000, created=0, modified=0)
+    builder.font.recalcTimestamp = False  # fontTools would stamp "modified" with the time of saving
     out = io.BytesIO()
     builder.save(out)
     return out.getvalue()

@@ -231,14 +231,16 @@ def test_subject_access_export_covers_a_third_party_in_a_screenshot(
     requested = next(e for e in bundle.log if e["event"] == "redaction" and e["source"] == "requested")
     assert requested["occurrences"] >= 1 and len(requested["fingerprint"]) == 16
     assert b"Oduya" not in client.get(f"/api/safety/bundles/{bundle.pk}/").content
-    # Rebuilt, the same bytes: the redacted copy, the text layer and its font depend on nothing but the records.
+    # Rebuilt, the same bytes: the redacted copy, the text layer and its font depend on nothing but the records
+    # (built twice now, since the export lists the reads of the records, and the download above was one).
     from safety_workflow.bundles.build import Progress
     from safety_workflow.bundles.build import build as build_pdf
 
-    again = tmp_path / "again"
-    again.mkdir()
-    _, assembled, _ = build_pdf(bundle, str(again), Progress(bundle.pk, bundle.attempts))
-    assert assembled.sha256 == bundle.sha256
+    hashes = []
+    for name in ("again", "and-again"):
+        (tmp_path / name).mkdir()
+        hashes.append(build_pdf(bundle, str(tmp_path / name), Progress(bundle.pk, bundle.attempts))[1].sha256)
+    assert hashes[0] == hashes[1]
 
 
 def test_part_of_a_recorded_address_is_covered_on_a_photographed_letter(

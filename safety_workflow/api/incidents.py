@@ -120,7 +120,7 @@ class EvidenceTextOutput(serializers.Serializer):
             "status": text.status, "method": text.method, "engine": text.engine,
             "engine_version": text.engine_version, "language": text.language,
             "confidence": text.confidence, "word_count": text.word_count,
-            "page_count": len(text.pages or []) if text.method in ("ocr", "pdf") else (1 if text.text else 0),
+            "page_count": text.page_count,
             "finished_at": fields.DateTimeField().to_representation(text.finished_at) if text.finished_at else None,
             "message": text.message,
         }

@@ -48,6 +48,7 @@ class EvidenceText(models.Model):
     #: Mean OCR confidence of the words read (0-100); None when nothing was OCR'd.
     confidence = models.FloatField(null=True, blank=True)
     word_count = models.PositiveIntegerField(default=0)
+    page_count = models.PositiveIntegerField(default=0)
     engine = models.CharField(max_length=50, blank=True, default="")
     engine_version = models.CharField(max_length=50, blank=True, default="")
     language = models.CharField(max_length=50, blank=True, default="")

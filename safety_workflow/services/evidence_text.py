@@ -99,11 +99,12 @@ def evidence_text_extract(*, evidence_id: Any, force: bool = False) -> EvidenceT
                 message = f"Its scanned pages could not be read: {reading.unavailable}."
             values.update(status=status, method=reading.method, text=reading.text, pages=reading.pages,
                           fields=reading.fields, confidence=reading.confidence, word_count=reading.word_count,
+                          page_count=len(reading.pages) if reading.pages else (1 if reading.text else 0),
                           engine=reading.engine, engine_version=reading.engine_version,
                           language=reading.language, message=message[:500])
     except EngineUnavailable as exc:
         values.update(status=EvidenceText.Status.UNAVAILABLE, method=EvidenceText.Method.OCR, text="", pages=[],
-                      confidence=None, word_count=0,
+                      confidence=None, word_count=0, page_count=0,
                       message=f"Text cannot be read from images here: {exc}."[:500])
     except ReadingFailed as exc:
         values.update(status=EvidenceText.Status.FAILED, message=str(exc)[:500])

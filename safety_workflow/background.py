@@ -10,11 +10,13 @@ The tasks, all keyword-only, with JSON arguments:
 - :func:`build_bundle` ``(bundle_id, attempt)``: build one bundle (``bundles/build.py``);
 - :func:`send_notification` ``(event, recipients, subject, message, context)``: tell people something through the
   adapter's ``notify()`` (``notifications.py`` queues it);
+- :func:`extract_evidence_text` ``(evidence_id)``: read the text of one evidence file (OCR, PDF text, e-mail);
 - :func:`requeue_stale_bundles`, :func:`notify_overdue_tasks`, :func:`open_register_reviews`,
   :func:`dispose_expired_records`: the scheduled work, also run by the management commands of the same purpose.
 
 Every task is enqueued on the backend ``SAFETY_WORKFLOW["TASK_BACKEND"]`` (an alias of ``TASKS``) and on the queue
-``TASK_QUEUE``, or ``BUNDLE_TASK_QUEUE`` for bundle builds, so builds can have workers of their own.
+``TASK_QUEUE``, or ``BUNDLE_TASK_QUEUE`` for bundle builds and ``EVIDENCE_TEXT_TASK_QUEUE`` for reading
+evidence, so long work can have workers of its own.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ logger = logging.getLogger("safety_workflow")
 
 __all__ = [
     "InvalidTaskBackendError", "TaskResultDoesNotExist", "TaskResultStatus", "build_bundle", "enqueue_after_commit",
+    "extract_evidence_text",
     "dispose_expired_records", "get_backend", "notify_overdue_tasks", "open_register_reviews",
     "requeue_stale_bundles", "send_notification", "task_still_waiting",
 ]
@@ -115,6 +118,19 @@ def requeue_stale_bundles() -> dict[str, int]:
     from .services.bundles import bundles_requeue_stale
 
     return bundles_requeue_stale()
+
+
+# Evidence -----------------------------------------------------------------------------------------
+
+
+@task
+def extract_evidence_text(*, evidence_id: str) -> str:
+    """Read the text of one evidence file and store it. Returns its status (done, unavailable, failed), or
+    "missing" if the evidence was deleted meanwhile."""
+    from .services.evidence_text import evidence_text_extract
+
+    result = evidence_text_extract(evidence_id=evidence_id)
+    return result.status if result is not None else "missing"
 
 
 # Notifications ------------------------------------------------------------------------------------

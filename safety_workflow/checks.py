@@ -17,6 +17,7 @@
 | safety_workflow.W001 | viewflow's base app "viewflow" is installed: it edits the host's MIDDLEWARE |
 | safety_workflow.W002 | the task backend runs tasks inside the request (immediate) and DEBUG is off |
 | safety_workflow.W003 | the task backend never runs tasks (dummy) and DEBUG is off |
+| safety_workflow.W004 | the OCR engine (Tesseract) cannot be used: text in images and scanned PDFs is unavailable |
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ def check_task_backend(app_configs: Any = None, **kwargs: Any) -> list:
                       hint="Name an alias of TASKS (docs/background.md).", id="safety_workflow.E010")]
     messages: list = []
     allowed = getattr(backend, "queues", None)
-    for option in ("TASK_QUEUE", "BUNDLE_TASK_QUEUE"):
+    for option in ("TASK_QUEUE", "BUNDLE_TASK_QUEUE", "EVIDENCE_TEXT_TASK_QUEUE"):
         queue = getattr(app_settings, option)
         if allowed and queue not in allowed:
             messages.append(Error(
@@ -278,3 +279,20 @@ def check_matching_options(app_configs: Any = None, **kwargs: Any) -> list:
         errors.append(Error("SAFETY_WORKFLOW['REGISTER_NAME_VARIANTS'] must be a list of lists of names.",
                             hint='For example [["dafydd", "dai", "david"]].', id="safety_workflow.E013"))
     return errors
+
+
+@register()
+def check_ocr_engine(app_configs: Any = None, **kwargs: Any) -> list:
+    """Text in images and scanned PDFs needs Tesseract (optional: without it the text is marked unavailable)."""
+    from .ocr import engine_or_none
+
+    found, reason = engine_or_none()
+    if found is not None:
+        return []
+    return [Warning(
+        f"Text cannot be read from images and scanned PDFs: {reason}. Their text is marked unavailable, bundles "
+        "carry no searchable text for them, and a bundle that redacts withholds them.",
+        hint='Install Tesseract (apt-get install tesseract-ocr tesseract-ocr-eng) and the "ocr" extra, or set '
+             'SAFETY_WORKFLOW["EVIDENCE_OCR_COMMAND"]; then `manage.py safety_workflow_read_evidence '
+             '--unavailable` reads what was missed.',
+        id="safety_workflow.W004")]

@@ -76,6 +76,18 @@ DEFAULTS: dict[str, Any] = {
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ],
     "EVIDENCE_UPLOAD_PATH": "safety_workflow/evidence",
+    # Reading the text of evidence (docs/evidence.md): the Tesseract program (a name on PATH or a path),
+    # its languages ("eng+cym" for English and Welsh: apt-get install tesseract-ocr-cym), the resolution
+    # scanned PDF pages are read at, how long one page may take (seconds; 0: no limit), and the task queue
+    # the reading goes to (a queue of its own keeps notices from waiting behind a long scan).
+    "EVIDENCE_OCR_COMMAND": "tesseract",
+    "EVIDENCE_OCR_LANGUAGES": "eng",
+    "EVIDENCE_OCR_DPI": 300,
+    "EVIDENCE_OCR_TIMEOUT_SECONDS": 120,
+    "EVIDENCE_TEXT_TASK_QUEUE": "default",
+    # Redacting words inside images: an image (or scanned page) whose words were read with a mean
+    # confidence under this (0-100) is withheld from a bundle that redacts, rather than risk missing a word.
+    "EVIDENCE_REDACTION_MIN_CONFIDENCE": 75,
     # Potentially Violent Persons Register.
     "REGISTER_REVIEW_INTERVAL_DAYS": 365,
     "REGISTER_CHECKS_PER_HOUR": 30,

@@ -101,7 +101,7 @@ ERROR_CODES: dict[int, frozenset[str]] = {
         "no_subject_linked", "hold_released",
     }),
     413: frozenset({"file_too_large", "request_too_large"}),
-    415: frozenset({"unsupported_file_type", "unsupported_media_type"}),
+    415: frozenset({"unsupported_file_type", "unsupported_media_type", "file_type_mismatch", "active_content"}),
     429: frozenset({"rate_limited"}),
     503: frozenset({"pdf_export_off"}),
 }

@@ -82,6 +82,8 @@ class IncidentRecord:
     hate_categories: tuple[str, ...] = ()
     words_used: str = ""
     account: str = ""
+    #: The text read from the incident's evidence (screenshots, scans, e-mails), as one string.
+    evidence_text: str = ""
 
     @property
     def is_online(self) -> bool:
@@ -389,12 +391,29 @@ def _phrase_patterns(phrases: Iterable[str]) -> list[tuple[str, re.Pattern[str]]
 
 
 def threatening_phrases(record: IncidentRecord, phrases: Iterable[str]) -> list[str]:
-    """The phrases found in the words used (or, failing those, the account), in the order configured."""
-    text = fold(f"{record.words_used}\n{record.account}")
+    """The phrases found in the words used, the account or the evidence's text, in the order configured."""
+    text = fold(f"{record.words_used}\n{record.account}\n{record.evidence_text}")
     found = [phrase for phrase, pattern in _phrase_patterns(phrases) if pattern.search(text)]
     # "know where you live" adds nothing beside "i know where you live": keep the longest wording.
     return [p for p in found
             if not any(p != q and re.search(rf"\b{re.escape(fold(p))}\b", fold(q)) for q in found)]
+
+
+def _only_in_evidence(record: IncidentRecord, phrase: str) -> bool:
+    told = fold(f"{record.words_used}\n{record.account}")
+    return not re.search(rf"\b{re.escape(fold(phrase))}\b", told)
+
+
+def _threat_words(record: IncidentRecord, found: list[str]) -> str:
+    said = [p for p in found if not _only_in_evidence(record, p)]
+    shown = [p for p in found if _only_in_evidence(record, p)]
+    parts = []
+    if said:
+        parts.append(f"records {join_words([chr(34) + p + chr(34) for p in said])}")
+    if shown:
+        parts.append(f"{'and its' if said else 'has'} evidence showing "
+                     f"{join_words([chr(34) + p + chr(34) for p in shown])}")
+    return " ".join(parts)
 
 
 def police_triggers(
@@ -414,8 +433,7 @@ def police_triggers(
     threats = [(r, threatening_phrases(r, phrases)) for r in items]
     threats = [(r, found) for r, found in threats if found]
     if threats:
-        parts = [f"{r.reference} ({format_date(r.occurred_at)}) records "
-                 f"{join_words([chr(34) + p + chr(34) for p in found])}" for r, found in threats]
+        parts = [f"{r.reference} ({format_date(r.occurred_at)}) {_threat_words(r, found)}" for r, found in threats]
         triggers.append(Trigger(
             trigger="threatening_language", title="Excessive abuse or threatening language",
             question="threatening_language",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from types import SimpleNamespace
 
 import pytest
@@ -70,3 +71,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def ocr():
+    """The OCR engine. Tests that read images skip without it (CI sets SW_REQUIRE_OCR=1: they fail instead)."""
+    from safety_workflow.ocr import engine_or_none
+
+    found, reason = engine_or_none()
+    if found is None:
+        if os.environ.get("SW_REQUIRE_OCR"):
+            pytest.fail(f"SW_REQUIRE_OCR is set but the OCR engine cannot be used: {reason}")
+        pytest.skip(f"No OCR engine here ({reason}).")
+    return found

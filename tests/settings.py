@@ -113,5 +113,8 @@ SAFETY_WORKFLOW = {
     "TASK_BACKEND": os.environ.get("SW_TEST_TASK_BACKEND", "default"),
     "TASK_QUEUE": os.environ.get("SW_TEST_TASK_QUEUE", "default"),
     "BUNDLE_TASK_QUEUE": os.environ.get("SW_TEST_TASK_QUEUE", "default"),
+    "EVIDENCE_TEXT_TASK_QUEUE": os.environ.get("SW_TEST_TASK_QUEUE", "default"),
+    # SW_TEST_OCR_COMMAND=/nonexistent runs the suite as on a machine without Tesseract.
+    "EVIDENCE_OCR_COMMAND": os.environ.get("SW_TEST_OCR_COMMAND", "tesseract"),
 }
 STATIC_URL = "static/"

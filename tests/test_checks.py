@@ -21,8 +21,11 @@ def ids(results):
 
 @pytest.mark.django_db  # Django 6.1 also runs database checks
 def test_sound_configuration_has_no_messages():
+    from safety_workflow.ocr import engine_or_none
+
     messages = [m for m in checks.run_checks() if m.id.startswith("safety_workflow") and not m.is_silenced()]
-    assert messages == []
+    # Without Tesseract (optional) the one message is the warning that images cannot be read.
+    assert [m.id for m in messages] == ([] if engine_or_none()[0] is not None else ["safety_workflow.W004"])
 
 
 @override_settings(AUTHENTICATION_BACKENDS=["django.contrib.auth.backends.ModelBackend"])

@@ -164,6 +164,7 @@ SAFETY_WORKFLOW = {
     },
     "REFERENCE_PREFIX": "DEMO",
     "BUNDLE_TASK_QUEUE": "bundles",
+    "EVIDENCE_TEXT_TASK_QUEUE": "bundles",  # reading evidence (OCR) beside the builds, not before notices
 }
 
 LOGGING = {

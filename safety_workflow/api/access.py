@@ -109,6 +109,7 @@ ACCESS: dict[str, Access] = {
     "incident.evidence": Access(CASE_READERS - {P}, resource="incident"),
     "incident.evidence_upload": Access(CASE_READERS - {P}, resource="incident", refused="cannot_add_evidence",
                                        errors=(TOO_LARGE,)),
+    "incident.evidence_detail": Access(CASE_READERS - {P}, resource="evidence"),
     "incident.evidence_download": Access(CASE_READERS - {P}, resource="evidence"),
     "incident.unlink_subject": Access(CORRECTORS, resource="incident", refused="correction_not_permitted",
                                       errors=(NOT_FOUND, CONFLICT), note="with a reason"),

@@ -8,6 +8,7 @@ from ..models import (
     ContactHandle,
     ContactMethod,
     CouncilAction,
+    EvidenceText,
     Level,
     RegisterEntry,
     Route,
@@ -27,6 +28,8 @@ REGISTER_ENTRY_STATES = RegisterEntry.State
 COUNCIL_ACTION_KINDS = CouncilAction.Kind
 INJUNCTION_OUTCOMES = CouncilAction.Outcome
 ACCESS_OUTCOMES = AccessLogEntry.Outcome
+EVIDENCE_TEXT_STATUSES = EvidenceText.Status
+EVIDENCE_TEXT_METHODS = EvidenceText.Method
 #: Kinds of record in the retention schedule, and what a legal hold may be placed on.
 RETENTION_KINDS = list(KINDS)
 HOLD_TARGETS = list(TARGETS)

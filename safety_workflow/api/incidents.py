@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from ..conf import app_settings
 from ..errors import InvalidInput, NotFound
-from ..models import EvidenceFile, Incident, Subject, TimelineEntry
+from ..models import EvidenceFile, EvidenceText, Incident, Subject, TimelineEntry
 from ..roles import SUBJECT_ROLES, roles_for
 from ..selectors.cases import (
     evidence_get,
@@ -95,13 +95,119 @@ class IncidentReportInput(InputSerializer):
     subject_details = SubjectDetailsInput(required=False, default=dict)
 
 
+class EvidenceTextOutput(serializers.Serializer):
+    """What could be read from the file, and how sure the reading is (the text itself: the evidence's own page)."""
+
+    status = serializers.ChoiceField(choices=EvidenceText.Status.choices, help_text=(
+        "pending: waiting for a worker; done: read; unavailable: cannot be read here (no OCR engine installed, "
+        "or a kind of file with no text: audio, video); failed: the file could not be read (see message)."))
+    method = serializers.ChoiceField(choices=EvidenceText.Method.choices, help_text=(
+        "ocr: an image read by optical character recognition; pdf: the PDF's text, scanned pages by OCR; "
+        "email: headers and body; plain: the text file; empty: not read."))
+    engine = serializers.CharField(allow_blank=True, help_text="tesseract, pypdf, email or text.")
+    engine_version = serializers.CharField(allow_blank=True)
+    language = serializers.CharField(allow_blank=True, help_text="The OCR languages, e.g. eng or eng+cym.")
+    confidence = serializers.FloatField(allow_null=True, help_text=(
+        "Mean OCR confidence of the words read, 0-100; null when nothing was read by OCR."))
+    word_count = serializers.IntegerField()
+    page_count = serializers.IntegerField()
+    finished_at = fields.DateTimeField(allow_null=True)
+    message = serializers.CharField(allow_blank=True, help_text="Why the text is unavailable or failed.")
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        text = instance if isinstance(instance, EvidenceText) else EvidenceText(status=EvidenceText.Status.PENDING)
+        return {
+            "status": text.status, "method": text.method, "engine": text.engine,
+            "engine_version": text.engine_version, "language": text.language,
+            "confidence": text.confidence, "word_count": text.word_count,
+            "page_count": text.page_count,
+            "finished_at": fields.DateTimeField().to_representation(text.finished_at) if text.finished_at else None,
+            "message": text.message,
+        }
+
+
+class WordOutput(serializers.Serializer):
+    text = serializers.CharField()
+    left = serializers.IntegerField()
+    top = serializers.IntegerField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    confidence = serializers.FloatField(help_text="0-100.")
+
+
+class TextPageOutput(serializers.Serializer):
+    number = serializers.IntegerField(help_text="From 1.")
+    ocr = serializers.BooleanField(help_text="Read by OCR (the words have boxes); false: the PDF's own text.")
+    width = serializers.IntegerField(allow_null=True, help_text="Pixels, for a page read by OCR.")
+    height = serializers.IntegerField(allow_null=True)
+    words = WordOutput(many=True, help_text="For a page read by OCR: each word and its box, in pixels of the "
+                                            "image as displayed (scanned PDF pages: rendered at EVIDENCE_OCR_DPI).")
+
+    def to_representation(self, page: Any) -> dict[str, Any]:
+        return {"number": page.get("number", 1), "ocr": bool(page.get("ocr")), "width": page.get("width"),
+                "height": page.get("height"),
+                "words": [{"text": w[0], "left": w[1], "top": w[2], "width": w[3], "height": w[4],
+                           "confidence": w[5]} for w in page.get("words", [])]}
+
+
+class HeaderOutput(serializers.Serializer):
+    name = serializers.CharField()
+    value = serializers.CharField()
+
+
+class AttachmentOutput(serializers.Serializer):
+    name = serializers.CharField(allow_blank=True)
+    type = serializers.CharField()
+
+
+class EmailOutput(serializers.Serializer):
+    headers = HeaderOutput(many=True)
+    attachments = AttachmentOutput(many=True)
+
+    def to_representation(self, value: Any) -> dict[str, Any]:
+        return {"headers": [{"name": n, "value": v} for n, v in value.get("headers", [])],
+                "attachments": [{"name": a.get("name", ""), "type": a.get("type", "")}
+                                for a in value.get("attachments", [])]}
+
+
+class EvidenceTextDetailOutput(EvidenceTextOutput):
+    content = serializers.CharField(allow_blank=True, help_text="All the text read, page after page.")
+    pages = TextPageOutput(many=True)
+    email = EmailOutput(allow_null=True, help_text="An e-mail's headers and attachments; null for other files.")
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        summary = super().to_representation(instance)
+        text = instance if isinstance(instance, EvidenceText) else None
+        return {**summary, "content": text.text if text else "",
+                "pages": [TextPageOutput().to_representation(p) for p in (text.pages if text else [])],
+                "email": EmailOutput().to_representation(text.fields) if text and text.method == "email" else None}
+
+
 class EvidenceOutput(ModelOutput):
     uploaded_by = PersonOutput()
+    text = serializers.SerializerMethodField(help_text="Reading the file's text (the text: GET the evidence).")
 
     class Meta:
         model = EvidenceFile
         fields = ["id", "original_name", "content_type", "size", "sha256", "description", "captured_at",
-                  "uploaded_by", "uploaded_at"]
+                  "uploaded_by", "uploaded_at", "text"]
+
+    @extend_schema_field(EvidenceTextOutput)
+    def get_text(self, evidence: EvidenceFile) -> dict[str, Any]:
+        return EvidenceTextOutput(_extraction(evidence)).data
+
+
+class EvidenceDetailOutput(EvidenceOutput):
+    @extend_schema_field(EvidenceTextDetailOutput)
+    def get_text(self, evidence: EvidenceFile) -> dict[str, Any]:
+        return EvidenceTextDetailOutput(_extraction(evidence)).data
+
+
+def _extraction(evidence: EvidenceFile) -> EvidenceText | None:
+    try:
+        return evidence.extraction
+    except EvidenceText.DoesNotExist:
+        return None
 
 
 class IncidentOutput(ModelOutput):
@@ -242,8 +348,9 @@ class IncidentViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
                     raise NotFound()
                 self.evidence = evidence_get(self.request.user, incident, evidence_id)
             except NotFound as refused:
-                # Logged as a refused download of that evidence, whichever of the two was not visible.
-                refused.access_attempt = {**access_attempt(EvidenceFile, evidence_id, "evidence"), "action": "download"}
+                # Logged as a refused read or download of that evidence, whichever of the two was not visible.
+                action = "download" if self.action == "evidence_download" else "view"
+                refused.access_attempt = {**access_attempt(EvidenceFile, evidence_id, "evidence"), "action": action}
                 raise
         incident.evidence_count = incident.evidence.count()
         return incident
@@ -350,10 +457,24 @@ class IncidentViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
         evidence = evidence_upload(
             incident=incident, uploaded_by=request.user, upload=upload,
             original_name=_safe_filename(upload.name or "evidence"), size=upload.size,
+            claimed_type=getattr(upload, "content_type", "") or "",
             description=serializer.validated_data["description"],
             captured_at=serializer.validated_data["captured_at"],
         )
         return Response(EvidenceOutput(evidence).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=EvidenceDetailOutput, summary="One evidence file, with the text read from it",
+                   description="The text read from the file (OCR of an image or a scanned page, a PDF's text, an "
+                   "e-mail's headers and body), each OCR'd word with its box, and how sure the reading is. "
+                   "For whoever may see the evidence; the read is in the access log.")
+    @action(detail=True, methods=["get"], url_path=r"evidence/(?P<evidence_id>[^/]+)")
+    def evidence_detail(self, request: Request, pk: str | None = None, evidence_id: str | None = None) -> Response:
+        incident = self.get_object()
+        evidence = self.evidence
+        access_log_record(actor=request.user, action="view", object_type="evidence", object_id=evidence.pk,
+                          object_repr=f"{incident.reference} {evidence.original_name}", request=request,
+                          subject=incident.subject_id, data={"sha256": evidence.sha256, "part": "text"})
+        return Response(EvidenceDetailOutput(evidence).data)
 
     @download(_evidence_types, "The file as uploaded, served as the type sniffed from its bytes.")
     @action(detail=True, methods=["get"], url_path=r"evidence/(?P<evidence_id>[^/]+)/download")

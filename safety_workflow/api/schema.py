@@ -21,5 +21,7 @@ ENUM_NAME_OVERRIDES = {
     "AccessOutcomeEnum": "safety_workflow.api.enums.ACCESS_OUTCOMES",
     "RetentionKindEnum": "safety_workflow.api.enums.RETENTION_KINDS",
     "HoldTargetEnum": "safety_workflow.api.enums.HOLD_TARGETS",
+    "EvidenceTextStatusEnum": "safety_workflow.api.enums.EVIDENCE_TEXT_STATUSES",
+    "EvidenceTextMethodEnum": "safety_workflow.api.enums.EVIDENCE_TEXT_METHODS",
 }
 

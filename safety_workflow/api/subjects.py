@@ -206,7 +206,8 @@ class ConductSerializer(serializers.Serializer):
 
 class MatchSerializer(serializers.Serializer):
     on = serializers.CharField(help_text="name, alias, email, phone, social, address or other")
-    kind = serializers.CharField(help_text="exact or partial")
+    kind = serializers.CharField(help_text="exact, partial, or evidence (a contact detail read from the "
+                                           "incident's evidence: a screenshot, a scan, an e-mail)")
     reported = serializers.CharField()
     recorded = serializers.CharField()
 

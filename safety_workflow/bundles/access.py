@@ -31,12 +31,15 @@ from .compose import (
     Composition,
     CompositionError,
     Document,
+    Exhibit,
     council_name,
+    exhibit_documents,
     fmt_date,
     fmt_datetime,
     home_address_redactions,
     incident_level,
     level_label,
+    make_exhibit,
     person,
     requested_redactions,
     subject_name,
@@ -226,6 +229,8 @@ def compose_subject_access(bundle: Bundle) -> Composition:
 
     incident_rows = []
     evidence_rows = []
+    exhibits: list[Exhibit] = []
+    evidence: dict[str, Any] = {}
     for incident in incidents:
         incident_rows.append({
             "reference": Verbatim(incident.reference),
@@ -247,11 +252,16 @@ def compose_subject_access(bundle: Bundle) -> Composition:
                                 for k, v in sorted(incident.subject_details.items())
                                 if isinstance(v, (str, int, float)) and str(v).strip()],
         })
-        for item in incident.evidence.all():
+        for item in sorted(incident.evidence.all(), key=lambda e: (e.uploaded_at, str(e.pk))):
+            exhibit = make_exhibit(item, mark=f"EV/{len(exhibits) + 1}", number=len(exhibits) + 1,
+                                   witness=people.label(incident.councillor), incident=incident)
+            exhibits.append(exhibit)
+            evidence[exhibit.evidence_id] = item
             evidence_rows.append({
                 "incident": Verbatim(incident.reference), "description": item.description or "(no description)",
                 "content_type": Verbatim(item.content_type), "size": item.size,
                 "uploaded_at": fmt_datetime(item.uploaded_at), "sha256": Verbatim(item.sha256),
+                "mark": exhibit.mark,
             })
     councillor_ids = {i.councillor_id for i in incidents}
     docs = [
@@ -285,6 +295,8 @@ def compose_subject_access(bundle: Bundle) -> Composition:
                  }),
         Document(anchor="evidence", title="Evidence held", template=f"{TEMPLATE_DIR}/access/evidence.html",
                  context={"evidence": evidence_rows}),
+        # Each file itself follows, other people's data covered on its pixels and in its text.
+        *exhibit_documents(exhibits, "Evidence"),
         Document(anchor="register", title="Potentially Violent Persons Register",
                  template=f"{TEMPLATE_DIR}/access/register.html",
                  context={"entries": subject_access_register_entries(subject)}),
@@ -310,5 +322,7 @@ def compose_subject_access(bundle: Bundle) -> Composition:
         kind=bundle.kind,
         title="Subject-access export",
         documents=with_index(docs),
+        exhibits=exhibits,
+        evidence=evidence,
         redactions=redactions,
     )

@@ -56,6 +56,8 @@ class PageSlot:
 
     source: int
     index: int
+    #: Words to lay invisibly over the page (an image's or a scanned page's OCR): ``textlayer.LayerWord``s.
+    text_layer: list[Any] | None = None
 
 
 @dataclass
@@ -123,7 +125,8 @@ class _SourceCopier:
     """Copies pages of one source PDF into the writer, each object once."""
 
     def __init__(self, writer: PdfStreamWriter, reader: PdfReader, page_numbers: dict[int, int],
-                 keep_links: bool, resources_cache: dict[Any, int], font_num: int) -> None:
+                 keep_links: bool, resources_cache: dict[Any, int], font_num: int,
+                 text_font_num: int | None = None) -> None:
         self.writer = writer
         self.reader = reader
         # source page object number -> bundle page object number (pages outside the bundle: absent)
@@ -133,6 +136,7 @@ class _SourceCopier:
         self.pending: deque[tuple[IndirectObject, int]] = deque()
         self.resources_cache = resources_cache
         self.font_num = font_num
+        self.text_font_num = text_font_num
         self.named: dict[str, tuple[int, Any, Any]] | None = None
 
     def remap(self, ref: IndirectObject) -> int | None:
@@ -244,6 +248,10 @@ class _SourceCopier:
         fonts = fonts.get_object() if fonts is not None else None
         font_copy: dict[str, Any] = dict(fonts) if isinstance(fonts, DictionaryObject) else {}
         font_copy[STAMP_FONT] = OwnRef(self.font_num)
+        if self.text_font_num is not None:
+            from .textlayer import TEXT_FONT
+
+            font_copy[TEXT_FONT] = OwnRef(self.text_font_num)
         copy["/Font"] = font_copy
         if cache_key is None:
             return copy
@@ -252,7 +260,8 @@ class _SourceCopier:
         self.resources_cache[cache_key] = num
         return OwnRef(num)
 
-    def copy_page(self, index: int, page_num: int, parent: int, stamp: str, open_num: int) -> None:
+    def copy_page(self, index: int, page_num: int, parent: int, stamp: str, open_num: int,
+                  text_layer: list[Any] | None = None) -> None:
         page = self.reader.pages[index]
         new: dict[str, Any] = {"/Type": NameObject("/Page"), "/Parent": OwnRef(parent)}
         for key in PAGE_KEYS:
@@ -275,6 +284,12 @@ class _SourceCopier:
         stamp_num = self.writer.allocate()
         self.writer.write_raw_stream(stamp_num, stamp_content(page, stamp))
         new["/Contents"] = [OwnRef(open_num), *parts, OwnRef(stamp_num)]
+        if text_layer:
+            from .textlayer import layer_content
+
+            layer_num = self.writer.allocate()
+            self.writer.write_raw_stream(layer_num, layer_content(text_layer, _display_box(page), _rotation(page)))
+            new["/Contents"].append(OwnRef(layer_num))
         annots = self._annotations(page)
         if annots:
             new["/Annots"] = annots
@@ -362,6 +377,12 @@ def assemble(
         }, no_remap)
         open_num = writer.allocate()
         writer.write_raw_stream(open_num, b"q\n")
+        text_font_num = None
+        if any(slot.text_layer for slot in slots):
+            from .textlayer import write_font
+
+            text_font_num = writer.allocate()
+            write_font(writer, text_font_num)
         page_nums = [writer.allocate() for _ in slots]
         tops: list[float] = [0.0] * total
         resources_cache: dict[Any, int] = {}
@@ -387,7 +408,7 @@ def assemble(
                     handle = sources[source_index].open()
                     try:
                         copier = _open_copier(writer, handle, sources[source_index], source_index, slots,
-                                              page_nums, resources_cache, font_num)
+                                              page_nums, resources_cache, font_num, text_font_num)
                     except Exception:
                         handle.close()
                         raise
@@ -397,7 +418,7 @@ def assemble(
                     for n in range(position, run_end):
                         tops[n] = _page_top(copier.reader, slots[n].index)
                         copier.copy_page(slots[n].index, page_nums[n], pages_num, f"Page {n + 1} of {total}",
-                                         open_num)
+                                         open_num, slots[n].text_layer)
                         if progress is not None:
                             progress(n + 1, total)
                 except AssemblyError:
@@ -454,7 +475,7 @@ def assemble(
 
 def _open_copier(writer: PdfStreamWriter, handle: BinaryIO, source: SourcePages, source_index: int,
                  slots: list[PageSlot], page_nums: list[int], resources_cache: dict[Any, int],
-                 font_num: int) -> _SourceCopier:
+                 font_num: int, text_font_num: int | None = None) -> _SourceCopier:
     """Open a source and map every one of its pages in the bundle to the bundle's page object."""
     try:
         reader = _open_reader(handle)
@@ -468,7 +489,7 @@ def _open_copier(writer: PdfStreamWriter, handle: BinaryIO, source: SourcePages,
         raise
     except Exception as exc:
         raise AssemblyError(f"Could not open source {source_index}: {exc}") from exc
-    return _SourceCopier(writer, reader, page_map, source.keep_links, resources_cache, font_num)
+    return _SourceCopier(writer, reader, page_map, source.keep_links, resources_cache, font_num, text_font_num)
 
 
 def count_pages(handle: BinaryIO) -> list[tuple[float, float, int]]:

@@ -134,15 +134,17 @@ def build(bundle: Bundle, folder: str, progress: Progress) -> tuple[str, Any, li
         sources.append(SourcePages(open=lambda path=path: open(path, "rb"), pages=[]))
     slots: list[PageSlot] = []
     first_page: dict[str, int] = {}
+    layers = exhibit_prep.rendered_layers(composition.exhibits, result.images)
     for index, anchors in enumerate(result.anchors):
         placeholder = next((placeholders[a] for a in anchors if a in placeholders), None)
         for anchor in anchors:
             first_page.setdefault(anchor, len(slots) + 1)
         if placeholder is None:
-            slots.append(PageSlot(source=0, index=index))
+            slots.append(PageSlot(source=0, index=index, text_layer=layers.get(index)))
         else:
             source, exhibit = placeholder
-            slots.extend(PageSlot(source=source, index=p) for p in range(exhibit.pages))
+            slots.extend(PageSlot(source=source, index=p, text_layer=exhibit_prep.pdf_page_layer(exhibit, p))
+                         for p in range(exhibit.pages))
 
     bookmarks: list[Bookmark] = []
     groups: dict[str, Bookmark] = {}
@@ -173,6 +175,8 @@ def build(bundle: Bundle, folder: str, progress: Progress) -> tuple[str, Any, li
         log.append(_log("redaction", **entry))
     log.append(_log("exhibits", count=total_exhibits, merged=sum(e.kind == "pdf" for e in composition.exhibits),
                     embedded=sum(e.kind == "image" for e in composition.exhibits),
+                    printed=sum(e.kind in ("email", "text") for e in composition.exhibits),
+                    text_layers=sum(bool(slot.text_layer) for slot in slots),
                     listed=sum(e.kind == "listed" for e in composition.exhibits),
                     withheld=sum(e.kind == "withheld" for e in composition.exhibits)))
     log.append(_log("timings", **clock.laps))

@@ -29,7 +29,7 @@ from ..models import (
     PriorityAddressFlag,
     Subject,
 )
-from .redact import Redaction, Verbatim
+from .redact import Redaction, Verbatim, address_forms
 
 TEMPLATE_DIR = "safety_workflow/bundles"
 
@@ -60,6 +60,8 @@ class Exhibit:
     path: str = ""
     anchor: str = ""
     placeholder: str = ""
+    #: What was read from it (``exhibits.ExhibitText``): words for a text layer, an e-mail or text to print.
+    text: Any = None
 
 
 @dataclass
@@ -209,11 +211,11 @@ def home_address_redactions(councillor_ids: set[Any], source: str) -> list[Redac
                 items.append(Redaction(text=text, replacement="[redacted: councillor's home address]",
                                        reason="Councillor's home address", source=source))
             # Each line of a multi-line address on its own too, in case it is quoted in part.
-        for line in (flag.address or "").splitlines():
-            line = " ".join(line.split()).strip(" ,")
-            if len(line) >= 6:
-                items.append(Redaction(text=line, replacement="[redacted: councillor's home address]",
-                                       reason="Councillor's home address", source=source))
+        # Each line of a multi-line address, and its identifying parts ("27 Larch Avenue" of
+        # "27 Larch Avenue, Riverside"), in case it is quoted in part.
+        for line in address_forms(flag.address):
+            items.append(Redaction(text=line, replacement="[redacted: councillor's home address]",
+                                   reason="Councillor's home address", source=source))
     return items
 
 

@@ -90,10 +90,45 @@ def render_html(composition: Composition, *, bundle_context: dict[str, Any],
 
 
 @dataclass
+class PlacedImage:
+    """Where an evidence image was laid out: its page (0-based) and box, in points from the page's top left."""
+
+    page: int
+    evidence_id: str
+    left: float
+    top: float
+    width: float
+    height: float
+
+
+@dataclass
 class RenderResult:
     #: For each rendered page, the ids of the elements that start on it.
     anchors: list[list[str]]
     refused: list[str] = field(default_factory=list)
+    #: Every evidence image laid out (for the text layer placed over its words).
+    images: list[PlacedImage] = field(default_factory=list)
+
+
+#: CSS pixels to PDF points (WeasyPrint lays out at 96 px to the inch).
+PX_TO_PT = 0.75
+
+
+def placed_images(document: Any) -> list[PlacedImage]:
+    """The evidence images in a laid-out WeasyPrint document, with the box each one fills."""
+    from weasyprint.formatting_structure.boxes import ReplacedBox
+
+    found = []
+    for index, page in enumerate(document.pages):
+        for box in page._page_box.descendants():
+            if not isinstance(box, ReplacedBox) or box.element is None:
+                continue
+            match = EVIDENCE_URL.fullmatch(box.element.get("src") or "")
+            if match and box.width and box.height:
+                found.append(PlacedImage(page=index, evidence_id=match[1], left=box.content_box_x() * PX_TO_PT,
+                                         top=box.content_box_y() * PX_TO_PT, width=box.width * PX_TO_PT,
+                                         height=box.height * PX_TO_PT))
+    return found
 
 
 class _LayoutProgress(logging.Handler):
@@ -162,6 +197,7 @@ def render_pdf(html: str, target: str, *, fetcher: Any, dpi: int | None = None,
         # The options go to render() too: images are prepared (and resampled to ``dpi``) as they load.
         document = HTML(string=html, base_url=None, url_fetcher=fetcher).render(**options)
         anchors = [list(page.anchors) for page in document.pages]
+        images = placed_images(document)
         with _reproducible_fonts():
             document.write_pdf(target, **options)
         del document
@@ -173,4 +209,4 @@ def render_pdf(html: str, target: str, *, fetcher: Any, dpi: int | None = None,
                 if not _progress_users:
                     PROGRESS_LOGGER.setLevel(_progress_saved[0])
                     PROGRESS_LOGGER.propagate = _progress_saved[1]
-    return RenderResult(anchors=anchors, refused=list(getattr(fetcher, "refused", [])))
+    return RenderResult(anchors=anchors, refused=list(getattr(fetcher, "refused", [])), images=images)

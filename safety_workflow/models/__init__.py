@@ -15,6 +15,7 @@ from .cases import (
     ReferenceSequence,
     Route,
 )
+from .evidence import EvidenceText
 from .patterns import CourseOfConductFlag, EscalationSignal, LiaisonMeeting
 from .register import (
     RegisterAddress,
@@ -58,6 +59,7 @@ __all__ = [
     "EmployeeAssistanceOffer",
     "EscalationSignal",
     "EvidenceFile",
+    "EvidenceText",
     "HomeSecurityAssessment",
     "IdempotencyRecord",
     "Incident",

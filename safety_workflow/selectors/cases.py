@@ -83,7 +83,9 @@ def may_see_evidence(user: Any) -> bool:
 
 def evidence_of(incident: Incident) -> QuerySet[EvidenceFile]:
     """The evidence of an incident from ``incident_get``, for a user who ``may_see_evidence``."""
-    return incident.evidence.select_related("uploaded_by").order_by("uploaded_at", "pk")
+    # The text's summary comes with each file; the text and word boxes themselves only when read.
+    return (incident.evidence.select_related("uploaded_by", "extraction")
+            .defer("extraction__text", "extraction__pages", "extraction__fields").order_by("uploaded_at", "pk"))
 
 
 def _references_in(entry: TimelineEntry) -> set[str]:

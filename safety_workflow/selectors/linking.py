@@ -7,13 +7,17 @@ never done silently. What the reporter knew of the person is in ``Incident.subje
      "handles": [{"kind": "email", "value": "jo@example.com"}, {"kind": "social", "platform": "X", "value": "@jb"}],
      "email": "...", "phone": "...", "social": "..."}   # the single-value keys are accepted too
 
-Contact handles are matched in the database on ``ContactHandle.normalised`` (indexed). Names and
+Contact handles are matched in the database on ``ContactHandle.normalised`` (indexed), those the reporter
+gave and those read from the incident's evidence (an e-mail address, a social-media handle or a phone
+number visible in a screenshot or an e-mail): a handle seen only in the evidence makes a "possible"
+suggestion, explained as such, never a link. Names and
 aliases are compared after ``matching.fold`` (accents, case and punctuation removed), which the
 database cannot do portably, so the recorded names are read in two queries and folded here.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q
@@ -62,6 +66,36 @@ def reported_handles(details: dict[str, Any]) -> list[tuple[str, str, str]]:
     return result
 
 
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_SOCIAL = re.compile(r"(?<![\w@.])@[A-Za-z0-9_]{2,30}\b(?!\.[A-Za-z])")
+_PHONE = re.compile(r"(?<!\d)(?:\+44\s?\(?0?\)?\s?|0)(?:\d[\s-]?){9,10}(?!\d)")
+
+
+def handles_in_text(text: str) -> list[tuple[str, str]]:
+    """``(kind, value)`` for each e-mail address, social-media handle and UK phone number in ``text``."""
+    found: list[tuple[str, str]] = []
+    found += [("email", m.group(0).strip(".")) for m in _EMAIL.finditer(text)]
+    found += [("social", m.group(0)) for m in _SOCIAL.finditer(text)]
+    found += [("phone", " ".join(m.group(0).split())) for m in _PHONE.finditer(text)]
+    return found
+
+
+def evidence_handles(incident: Incident) -> list[tuple[str, str, str, str]]:
+    """``(kind, value as read, normalised, file name)`` for the handles read from the incident's evidence."""
+    from ..models import EvidenceText
+
+    rows = (EvidenceText.objects.filter(evidence__incident=incident, status=EvidenceText.Status.DONE)
+            .exclude(text="").values_list("text", "evidence__original_name"))
+    result, seen = [], set()
+    for text, name in rows:
+        for kind, value in handles_in_text(text):
+            normalised = normalise_handle(kind, value)
+            if normalised and (kind, normalised) not in seen:
+                seen.add((kind, normalised))
+                result.append((kind, value, normalised, name))
+    return result
+
+
 def name_match(reported: str, recorded: str) -> str | None:
     """``"exact"``, ``"partial"`` (same first and last names, or the same names in another order) or None."""
     a, b = fold(reported).split(), fold(recorded).split()
@@ -81,23 +115,30 @@ def subject_suggestions(incident: Incident) -> list[dict[str, Any]]:
     name matches exactly; otherwise "possible"), ``matched`` (what matched what), ``explanation``,
     ``incident_count`` and ``open_case`` (reference). The subject carries the annotations of
     ``selectors.patterns.subjects_listed``, so ``api.subjects.SuggestionSerializer`` can show it.
-    Five queries at most, whatever the register size.
+    Six queries at most (one reads the contact details in the evidence), whatever the register size.
     """
     details = incident.subject_details if isinstance(incident.subject_details, dict) else {}
     names = reported_names(details)
     handles = reported_handles(details)
     matches: dict[Any, list[dict[str, str]]] = {}
 
-    if handles:
+    reported_by_key = {(k, n): v for k, v, n in handles}
+    seen_in_evidence = {(k, n): (v, name) for k, v, n, name in evidence_handles(incident)
+                        if (k, n) not in reported_by_key}
+    if handles or seen_in_evidence:
         rule = Q()
-        for kind, _, normalised in handles:
+        for kind, normalised in [*((k, n) for k, _, n in handles), *seen_in_evidence]:
             rule |= Q(kind=kind, normalised=normalised)
-        reported_by_key = {(k, n): v for k, v, n in handles}
         for row in ContactHandle.objects.filter(rule).values("subject_id", "kind", "value", "normalised"):
-            matches.setdefault(row["subject_id"], []).append({
-                "on": row["kind"], "kind": "exact",
-                "reported": reported_by_key[(row["kind"], row["normalised"])], "recorded": row["value"],
-            })
+            key = (row["kind"], row["normalised"])
+            if key in reported_by_key:
+                matches.setdefault(row["subject_id"], []).append({
+                    "on": row["kind"], "kind": "exact", "reported": reported_by_key[key], "recorded": row["value"]})
+            else:
+                value, name = seen_in_evidence[key]
+                matches.setdefault(row["subject_id"], []).append({
+                    "on": row["kind"], "kind": "evidence", "reported": f"{value} (read from {name})",
+                    "recorded": row["value"]})
 
     if names:
         recorded = [(pk, "name", n) for pk, n in Subject.objects.exclude(full_name="").values_list("pk", "full_name")]
@@ -121,8 +162,9 @@ def subject_suggestions(incident: Incident) -> list[dict[str, Any]]:
     suggestions = []
     for subject in subjects:
         found = matches[subject.pk]
-        strong = any(m["on"] not in ("name", "alias") or (m["on"] == "name" and m["kind"] == "exact")
-                     for m in found)
+        # A handle the reporter gave, or the full name, is strong; one only seen in evidence is possible.
+        strong = any((m["on"] not in ("name", "alias") and m["kind"] != "evidence")
+                     or (m["on"] == "name" and m["kind"] == "exact") for m in found)
         suggestions.append({
             "subject": subject,
             "strength": "strong" if strong else "possible",
@@ -144,6 +186,9 @@ def _explain(subject: Subject, found: list[dict[str, str]]) -> str:
             parts.append(f"the name \"{m['reported']}\" matches {'exactly' if m['kind'] == 'exact' else 'in part'}")
         elif m["on"] == "alias":
             parts.append(f"the name \"{m['reported']}\" matches the alias \"{m['recorded']}\"")
+        elif m["kind"] == "evidence":
+            parts.append(f"the {KIND_WORDS.get(m['on'], m['on'])} {m['recorded']} appears in the evidence "
+                         f"({m['reported']}): check it is theirs, not someone they wrote to or about")
         else:
             parts.append(f"the same {KIND_WORDS.get(m['on'], m['on'])} ({m['recorded']})")
     return f"Possibly {subject}: " + "; ".join(parts) + "."
@@ -167,7 +212,7 @@ def suggestion_as_dict(suggestion: dict[str, Any]) -> dict[str, Any]:
 
 def triage_context(task: Any, case: Case) -> dict[str, Any]:
     """Link proposals for the triage officer (a task-context builder for the triage node): for each incident
-    of the case without a subject, the recorded subjects it may be about. Five queries per such incident.
+    of the case without a subject, the recorded subjects it may be about. Six queries per such incident.
     """
     incidents = Incident.objects.filter(case=case, subject__isnull=True).order_by("occurred_at", "reference")
     return {

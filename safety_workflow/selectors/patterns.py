@@ -100,10 +100,11 @@ def incidents_with_level(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
 
 
 def incident_records(incidents: QuerySet[Incident]) -> list[patterns.IncidentRecord]:
-    """The incidents as plain records for the pattern rules: one query."""
+    """The incidents as plain records for the pattern rules, with the text read from their evidence: two queries."""
     adapter = get_adapter()
-    rows = incidents_with_level(incidents).select_related("councillor", "case").order_by(
-        "occurred_at", "reported_at", "reference")
+    rows = list(incidents_with_level(incidents).select_related("councillor", "case").order_by(
+        "occurred_at", "reported_at", "reference"))
+    evidence = evidence_texts([i.pk for i in rows])
     return [
         patterns.IncidentRecord(
             id=i.pk,
@@ -123,9 +124,24 @@ def incident_records(incidents: QuerySet[Incident]) -> list[patterns.IncidentRec
             hate_categories=tuple(i.hate_categories or ()),
             words_used=i.words_used,
             account=i.account,
+            evidence_text=evidence.get(i.pk, ""),
         )
         for i in rows
     ]
+
+
+def evidence_texts(incident_ids: list[Any]) -> dict[Any, str]:
+    """The text read from each incident's evidence (what was read; one query, none without incidents)."""
+    if not incident_ids:
+        return {}
+    from ..models import EvidenceText
+
+    found: dict[Any, list[str]] = {}
+    rows = (EvidenceText.objects.filter(evidence__incident_id__in=incident_ids, status=EvidenceText.Status.DONE)
+            .exclude(text="").order_by("evidence__uploaded_at").values_list("evidence__incident_id", "text"))
+    for incident_id, text in rows:
+        found.setdefault(incident_id, []).append(text)
+    return {key: "\n".join(texts) for key, texts in found.items()}
 
 
 def subject_incident_records(subject: Subject) -> list[patterns.IncidentRecord]:
@@ -221,7 +237,8 @@ def escalation_signals_noticed(*, subject: Subject, withdrawn: bool | None = Fal
 # Police escalation triggers ---------------------------------------------------------------------
 def case_records(case: Case) -> tuple[list[patterns.IncidentRecord], str]:
     """The records to judge a case by, and the subject's name: all the subject's incidents (a course of
-    conduct can span cases), or the case's own when no subject is linked. Two queries."""
+    conduct can span cases), or the case's own when no subject is linked. Three queries (one reads the text
+    of the evidence)."""
     if case.subject_id:
         subject = Subject.objects.get(pk=case.subject_id)
         return incident_records(Incident.objects.filter(subject=subject)), subject.full_name
@@ -233,7 +250,7 @@ def police_trigger_suggestions(case: Case, *, records: list[patterns.IncidentRec
     """Operation Ford triggers the log shows for this case, to suggest on its assessment task.
 
     Each suggestion names the decision-table question it bears on, with ``suggested_answer: true``;
-    the assessor decides. Three queries (``records``, from :func:`case_records`, saves two).
+    the assessor decides. Four queries (``records``, from :func:`case_records`, saves three).
     """
     if records is None:
         records, subject_name = case_records(case)
@@ -284,7 +301,7 @@ def flag_as_dict(flag: CourseOfConductFlag) -> dict[str, Any]:
 def assess_context(task: Any, case: Case) -> dict[str, Any]:
     """What the assessor should see beside the questionnaire (a task-context builder for the assess node):
     the police escalation triggers to consider, the case's course-of-conduct flags with their reasons, and
-    the subject's escalation signals, each explained with its incidents. Five queries.
+    the subject's escalation signals, each explained with its incidents. Six queries.
     """
     records, name = case_records(case)
     signals = patterns.escalation_signals(records, subject_name=name, **escalation_options())

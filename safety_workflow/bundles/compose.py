@@ -27,6 +27,7 @@ from ..models import (
     Level,
     PoliceReferral,
     PriorityAddressFlag,
+    ProtectedPerson,
     Subject,
 )
 from .redact import Redaction, Verbatim
@@ -107,6 +108,47 @@ def council_name() -> str:
     return app_settings.COUNCIL_NAME or "the Council"
 
 
+def protected_name(incident: Incident) -> str:
+    """The person harmed, as a bundle names them: their name, and what they were when it happened."""
+    return f"{incident.protected_person.name} ({person_kind_label(incident.person_kind)})"
+
+
+def person_kind_label(kind: str) -> str:
+    return str(ProtectedPerson.Kind(kind).label) if kind in ProtectedPerson.Kind.values else kind
+
+
+def election_label(period: Any) -> str:
+    """An election period, as the police and the court read it."""
+    return f"{period.name}, poll on {fmt_date(period.poll_date)}" if period is not None else ""
+
+
+def protected_description(person: ProtectedPerson, *, council: str, election: Any = None) -> str:
+    """Who the person protected is, in a sentence's words: "an elected member of the Council", "a candidate for
+    Riverside ward in the Northshire elections (polling day 6 May 2027)", "the partner of Cllr Ahmed, an elected
+    member of the Council", "employed by the Council as Customer Services Adviser"."""
+    kind = person.kind
+    if kind == ProtectedPerson.Kind.COUNCILLOR:
+        return f"an elected member of {council}"
+    if kind == ProtectedPerson.Kind.CANDIDATE:
+        candidacies = sorted(person.candidacies.all(), key=lambda c: c.election.poll_date)
+        stood = next((c for c in candidacies if election is not None and c.election_id == election.pk),
+                     candidacies[-1] if candidacies else None)
+        if stood is None:
+            return f"a candidate for election to {council}"
+        return (f"a candidate for {stood.ward} in the {stood.election.name} "
+                f"(polling day {fmt_date(stood.election.poll_date)})")
+    if kind == ProtectedPerson.Kind.STAFF:
+        role = f" as {person.job_title}" if person.job_title else ""
+        where = f" ({person.workplace})" if person.workplace else ""
+        return f"employed by {council}{role}{where}"
+    linked = person.linked_to
+    relation = person.relationship or ("a member of the household" if kind == ProtectedPerson.Kind.HOUSEHOLD
+                                       else "a supporter")
+    if linked is None:
+        return relation
+    return f"{relation} of {linked.name}, {protected_description(linked, council=council, election=election)}"
+
+
 def subject_name(subject: Subject | None) -> str:
     if subject is None:
         return "Persons unknown"
@@ -132,7 +174,8 @@ def incident_context(incident: Incident, marks: list[str] | None = None) -> dict
         "occurred_at": fmt_datetime(incident.occurred_at),
         "reported_at": fmt_datetime(incident.reported_at),
         "reported_by": person(incident.reported_by),
-        "councillor": person(incident.councillor),
+        "protected_person": protected_name(incident),
+        "election_period": election_label(incident.election_period),
         "channel": str(incident.get_channel_display()),
         "location": incident.location,
         "ward": incident.ward,
@@ -156,8 +199,10 @@ def incident_context(incident: Incident, marks: list[str] | None = None) -> dict
 
 def incidents_for_bundle(queryset: Any) -> list[Incident]:
     return list(
-        queryset.select_related("case", "subject", "councillor", "reported_by")
-        .prefetch_related("assessments", "evidence")
+        queryset.select_related("case", "subject", "protected_person__user", "protected_person__linked_to__user",
+                                "election_period", "reported_by")
+        .prefetch_related("assessments", "evidence", "protected_person__candidacies__election",
+                          "protected_person__linked_to__candidacies__election")
         .order_by("occurred_at", "reported_at", "reference")
     )
 
@@ -199,29 +244,33 @@ def with_index(documents: list[Document], *, position: int = 1) -> list[Document
     return documents
 
 
-def home_address_redactions(councillor_ids: set[Any], source: str) -> list[Redaction]:
-    flags = PriorityAddressFlag.objects.filter(councillor_id__in=councillor_ids)
+def home_address_redactions(person_ids: set[Any], source: str) -> list[Redaction]:
+    """The home addresses of the people harmed: their priority-response flags and their own contact address."""
+    flags = PriorityAddressFlag.objects.filter(protected_person_id__in=person_ids)
+    addresses = [(f.address, f.postcode) for f in flags]
+    addresses += list(ProtectedPerson.objects.filter(pk__in=person_ids).exclude(address="", postcode="")
+                      .values_list("address", "postcode"))
     items: list[Redaction] = []
-    for flag in flags:
-        for text in (flag.address, flag.postcode):
+    for address, postcode in addresses:
+        for text in (address, postcode):
             text = " ".join((text or "").split())
             if len(text) >= 3:
-                items.append(Redaction(text=text, replacement="[redacted: councillor's home address]",
-                                       reason="Councillor's home address", source=source))
+                items.append(Redaction(text=text, replacement="[redacted: home address]",
+                                       reason="Home address of a person harmed", source=source))
             # Each line of a multi-line address on its own too, in case it is quoted in part.
-        for line in (flag.address or "").splitlines():
+        for line in (address or "").splitlines():
             line = " ".join(line.split()).strip(" ,")
             if len(line) >= 6:
-                items.append(Redaction(text=line, replacement="[redacted: councillor's home address]",
-                                       reason="Councillor's home address", source=source))
+                items.append(Redaction(text=line, replacement="[redacted: home address]",
+                                       reason="Home address of a person harmed", source=source))
     return items
 
 
-def requested_redactions(bundle: Bundle, councillor_ids: set[Any]) -> list[Redaction]:
+def requested_redactions(bundle: Bundle, person_ids: set[Any]) -> list[Redaction]:
     items: list[Redaction] = []
     for item in bundle.redactions or []:
-        if item.get("preset") == "councillor_home_addresses":
-            items.extend(home_address_redactions(councillor_ids, "councillor_home_addresses"))
+        if item.get("preset") == "home_addresses":
+            items.extend(home_address_redactions(person_ids, "home_addresses"))
         elif item.get("text"):
             reason = item.get("reason") or "Redacted at the requester's instruction"
             items.append(Redaction(text=item["text"], replacement=f"[redacted: {reason}]", reason=reason,
@@ -255,9 +304,9 @@ def _period(since: dt.date, until: dt.date) -> tuple[dt.datetime, dt.datetime]:
 def liaison_escalations(since: dt.date, until: dt.date) -> list[dict[str, Any]]:
     """Subjects whose conduct is escalating, as the patterns module noticed it in the period.
 
-    Course-of-conduct flags raised (two or more incidents against the same councillor: the
+    Course-of-conduct flags raised (two or more incidents against the same person: the
     Protection from Harassment Act threshold) and escalation signals noticed (frequency or
-    severity rising, a move to in person or to the home, several councillors), each with the
+    severity rising, a move to in person or to the home, several people targeted), each with the
     explanation the monitoring officer can repeat in the meeting.
     """
     from ..models import CourseOfConductFlag, EscalationSignal
@@ -265,17 +314,19 @@ def liaison_escalations(since: dt.date, until: dt.date) -> list[dict[str, Any]]:
     start, end = _period(since, until)
     rows: list[dict[str, Any]] = []
     flags = (CourseOfConductFlag.objects.filter(raised_at__gte=start, raised_at__lt=end)
-             .select_related("subject", "councillor").order_by("raised_at"))
+             .select_related("subject", "protected_person__user").order_by("raised_at"))
     for flag in flags:
         rows.append({"subject": subject_name(flag.subject), "subject_id": Verbatim(str(flag.subject_id)),
-                     "reason": _withdrawn_note(flag) + flag.reason, "councillor": person(flag.councillor),
+                     "reason": _withdrawn_note(flag) + flag.reason,
+                     "protected_person": f"{flag.protected_person.name} "
+                                         f"({person_kind_label(flag.protected_person.kind)})",
                      "incidents": flag.incident_count, "levels": ""})
     signals = (EscalationSignal.objects.filter(noticed_at__gte=start, noticed_at__lt=end)
                .select_related("subject").annotate(incident_count=Count("incidents")).order_by("noticed_at"))
     for signal in signals:
         rows.append({"subject": subject_name(signal.subject), "subject_id": Verbatim(str(signal.subject_id)),
                      "reason": f"{_withdrawn_note(signal)}{signal.get_kind_display()}. {signal.explanation}",
-                     "councillor": "", "incidents": signal.incident_count, "levels": ""})
+                     "protected_person": "", "incidents": signal.incident_count, "levels": ""})
     return sorted(rows, key=lambda r: (r["subject"], r["reason"]))
 
 
@@ -369,7 +420,9 @@ def compose_liaison_meeting(bundle: Bundle) -> Composition:
                  template=f"{TEMPLATE_DIR}/liaison/incidents.html",
                  context={"period": period, "incidents": [
                      {"occurred_at": fmt_datetime(i.occurred_at), "reference": Verbatim(i.reference),
-                      "councillor": person(i.councillor), "subject": subject_name(i.subject) if i.subject_id else "",
+                      "protected_person": protected_name(i),
+                      "election": election_label(i.election_period),
+                      "subject": subject_name(i.subject) if i.subject_id else "",
                       "channel": str(i.get_channel_display()), "level": level_label(incident_level(i)),
                       "ward": i.ward, "hate": i.hate_element, "danger": i.immediate_danger}
                      for i in incidents]}),
@@ -389,10 +442,10 @@ def compose_liaison_meeting(bundle: Bundle) -> Composition:
         Document(anchor="chart", title="Incidents by month and level", template=f"{TEMPLATE_DIR}/liaison/chart.html",
                  context={"chart": incidents_by_month_and_level(incidents), "period": period}),
     ]
-    councillors = {i.councillor_id for i in incidents}
+    people = {i.protected_person_id for i in incidents}
     return Composition(
         kind=bundle.kind,
         title=f"Liaison meeting pack, {period}",
         documents=with_index(docs),
-        redactions=requested_redactions(bundle, councillors),
+        redactions=requested_redactions(bundle, people),
     )

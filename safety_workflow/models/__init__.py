@@ -16,6 +16,7 @@ from .cases import (
     Route,
 )
 from .patterns import CourseOfConductFlag, EscalationSignal, LiaisonMeeting
+from .people import Candidacy, ElectionPeriod, ProtectedPerson
 from .register import (
     RegisterAddress,
     RegisterAlias,
@@ -46,6 +47,7 @@ __all__ = [
     "AdviceTemplate",
     "Assessment",
     "Bundle",
+    "Candidacy",
     "Case",
     "ContactHandle",
     "ContactMethod",
@@ -55,6 +57,7 @@ __all__ = [
     "DecisionRule",
     "DecisionTable",
     "DisposalRecord",
+    "ElectionPeriod",
     "EmployeeAssistanceOffer",
     "EscalationSignal",
     "EvidenceFile",
@@ -69,6 +72,7 @@ __all__ = [
     "PoliceContact",
     "PoliceReferral",
     "PriorityAddressFlag",
+    "ProtectedPerson",
     "ReferenceSequence",
     "RegisterAddress",
     "RegisterAlias",

@@ -363,9 +363,13 @@ def people_signal(records: Sequence[IncidentRecord], *, subject_name: str = "",
     groups = course_of_conduct(records, subject_name=subject_name)
     if len(groups) < max(threshold, 2):
         return None
+    kinds = sorted({g.last.person_kind for g in groups})
+    mixed = len(kinds) > 1
     parts = []
     for group in sorted(groups, key=lambda g: g.first.occurred_at):
-        who = f"{group.person_name}, {KIND_WORDS.get(group.last.person_kind, group.last.person_kind)}"
+        who = group.person_name
+        if mixed:
+            who += f", {KIND_WORDS.get(group.last.person_kind, group.last.person_kind)}"
         if group.count == 1:
             parts.append(f"{who} ({group.first.reference}, {format_date(group.first.occurred_at)})")
         else:
@@ -373,11 +377,9 @@ def people_signal(records: Sequence[IncidentRecord], *, subject_name: str = "",
                          f"{format_date(group.first.occurred_at)}: "
                          f"{join_words([r.reference for r in group.incidents])})")
     band = max(b for b in PEOPLE_BANDS if b <= len(groups))
-    kinds = sorted({g.last.person_kind for g in groups})
-    across = f" ({join_words([KIND_PLURALS.get(k, k) for k in kinds])})" if len(kinds) > 1 else ""
-    explanation = (
-        f"{subject_label(subject_name)} has incidents against {len(groups)} people{across}: {join_words(parts)}."
-    )
+    whom = (f"{len(groups)} people ({join_words([KIND_PLURALS.get(k, k) for k in kinds])})" if mixed
+            else f"{len(groups)} {KIND_PLURALS.get(kinds[0], kinds[0])}")
+    explanation = f"{subject_label(subject_name)} has incidents against {whom}: {join_words(parts)}."
     incidents = tuple(_sorted(r for g in groups for r in g.incidents))
     return Signal(kind="several_people", key=f"several_people:{band}",
                   title="Several people targeted by the same subject", explanation=explanation,

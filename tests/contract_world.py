@@ -43,7 +43,7 @@ from safety_workflow.roles import Role
 from safety_workflow.services.evidence import evidence_upload
 from safety_workflow.services.register_grants import register_entry_grant
 
-from .factories import PoliceContactFactory, make_user
+from .factories import PoliceContactFactory, make_user, person_for
 from .helpers import API, answers, complete, report
 from .register_helpers import proposal
 
@@ -152,20 +152,21 @@ def build_world() -> SimpleNamespace:
     for councillor in (people.councillor, people.councillor2):
         records += [
             Record("support", {"pk": AdviceGiven.objects.create(
-                councillor=councillor, title="Block the sender", text="Use the filter.", method="email",
+                protected_person=person_for(councillor), title="Block the sender", text="Use the filter.",
+                method="email",
                 given_by=people.members_services).pk}, owners={councillor.pk}, labels={"advice"}),
             Record("support", {"pk": HomeSecurityAssessment.objects.create(
-                councillor=councillor, assessed_on=today, findings="Door chain advised.",
+                protected_person=person_for(councillor), assessed_on=today, findings="Door chain advised.",
                 assessed_by=people.health_and_safety).pk}, owners={councillor.pk}, labels={"home_security"}),
             Record("support", {"pk": PriorityAddressFlag.objects.create(
-                councillor=councillor, address="1 High Street", flagged_on=today,
+                protected_person=person_for(councillor), address="1 High Street", flagged_on=today,
                 review_due=today + dt.timedelta(days=90), recorded_by=people.health_and_safety).pk},
                 owners={councillor.pk}, labels={"priority_flag"}),
             Record("support", {"pk": EmployeeAssistanceOffer.objects.create(
-                councillor=councillor, offered_on=today, offered_by=people.members_services).pk},
+                protected_person=person_for(councillor), offered_on=today, offered_by=people.members_services).pk},
                 owners={councillor.pk}, labels={"employee_assistance"}),
             Record("support", {"pk": InductionTraining.objects.create(
-                councillor=councillor, course="police_role", completed_on=today,
+                protected_person=person_for(councillor), course="police_role", completed_on=today,
                 recorded_by=people.members_services).pk},
                 owners={councillor.pk}, labels={"induction_training"}),
         ]

@@ -35,9 +35,9 @@ def schema(django_db_blocker):
 
 # Bad input is a 4xx JSON error, never a 500 ----------------------------------------------------------------
 def test_a_malformed_key_in_a_filter_is_a_400_naming_it(c):
-    response = c["members"].get(f"{API}/incidents/", {"councillor": "z"})
+    response = c["members"].get(f"{API}/incidents/", {"protected_person": "z"})
     assert response.status_code == 400 and response["Content-Type"] == "application/json"
-    assert response.json()["code"] == "invalid" and "councillor" in response.json()["errors"]
+    assert response.json()["code"] == "invalid" and "protected_person" in response.json()["errors"]
     for huge in ("99999999999999999999", "-1"):
         assert c["members"].get(f"{API}/incidents/", {"case": huge}).status_code == 400
 
@@ -230,7 +230,8 @@ def test_cases_and_people_have_one_shape_everywhere(c, referred):
     assert set(referral["case"]) == {"id", "reference", "state", "level", "route"}
     assert set(referral["incidents"][0]) == {"id", "reference", "occurred_at", "channel"}
     incident = c["members"].get(f"{API}/incidents/{referred['id']}/").json()
-    assert set(incident["case"]) == set(referral["case"]) and set(incident["councillor"]) == {"id", "name"}
+    assert set(incident["case"]) == set(referral["case"]) and set(incident["reported_by"]) == {"id", "name"}
+    assert set(incident["protected_person"]) == {"id", "name", "kind"}
     assert set(incident["subject"]) == {"id", "name"}
     timeline = c["members"].get(f"{API}/incidents/{referred['id']}/timeline/").json()["results"]
     assert all(e["actor"] is None or set(e["actor"]) == {"id", "name"} for e in timeline)

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from safety_workflow.services.incidents import incident_report
 
+from .factories import person_for
 from .helpers import API
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +27,7 @@ def add_incidents(people, n, start=0):
     from django.utils import timezone
 
     for i in range(start, start + n):
-        incident_report(reporter=people.members, councillor=people.councillor,
+        incident_report(reporter=people.members, protected_person=person_for(people.councillor),
                         occurred_at=timezone.now() - dt.timedelta(days=i + 1), channel="email",
                         account=f"Message {i}")
 

@@ -26,7 +26,7 @@ def _answers(**yes: bool) -> dict[str, bool]:
 
 def _close() -> dict[str, Any]:
     return {"outcome_summary": "We explained what was done and the support available.",
-            "councillor_informed": True, "informed_by": "phone"}
+            "person_informed": True, "informed_by": "phone"}
 
 
 def _routes() -> list[dict[str, Any]]:

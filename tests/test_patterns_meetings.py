@@ -159,7 +159,7 @@ def test_command_prints_the_brief_for_the_meeting(people, log):
     assert "Police outcomes recorded: 1\n  SW-2026-0003  Charged, crime reference NP/26/1234" in text
     assert "New course-of-conduct flags: 2\n  Gary Pike / Cllr Ahmed  (case SW-2026-0003, " in text
     assert "    Gary Pike has 7 logged incidents against Cllr Ahmed" in text
-    assert "New escalation signals: 4" in text and "Derek Mallory: Several councillors targeted" in text
+    assert "New escalation signals: 4" in text and "Derek Mallory: Several people targeted" in text
     assert AccessLogEntry.objects.filter(object_type="meeting_brief", action="export").count() == 1
 
 

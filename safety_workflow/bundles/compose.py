@@ -400,6 +400,30 @@ def incidents_by_month_and_level(incidents: list[Incident]) -> dict[str, Any]:
     }
 
 
+def liaison_people_and_elections(incidents: list[Incident], since: dt.date, until: dt.date) -> dict[str, Any]:
+    """The period's incidents by kind of person harmed (what they were when it happened), and each election
+    period touching it: its incidents, and its weeks against the rest of its year (``reports.election_comparison``)."""
+    from ..selectors.reports import Period, election_comparison, election_periods_overlapping
+
+    counts: dict[str, int] = {}
+    for incident in incidents:
+        counts[incident.person_kind] = counts.get(incident.person_kind, 0) + 1
+    elections = []
+    for election in election_periods_overlapping(Period(start=since, end=until)):
+        compared = election_comparison(election=election)
+        elections.append({
+            "name": election.name, "poll_date": fmt_date(election.poll_date),
+            "dates": f"{fmt_date(election.starts_on)} to {fmt_date(election.ends_on)}",
+            "in_pack": sum(1 for i in incidents if i.election_period_id == election.pk),
+            "in_period": compared["in_period"], "per_week_in_period": compared["per_week_in_period"],
+            "per_week_rest_of_year": compared["per_week_rest_of_year"], "ratio": compared["ratio"],
+            "candidates": next((k["in_period"] for k in compared["by_kind"] if k["kind"] == "candidate"), 0),
+        })
+    return {"by_kind": [{"label": str(label), "count": counts.get(kind, 0)}
+                        for kind, label in ProtectedPerson.Kind.choices],
+            "elections": elections}
+
+
 def compose_liaison_meeting(bundle: Bundle) -> Composition:
     since = dt.date.fromisoformat(bundle.scope["since"])
     until = dt.date.fromisoformat(bundle.scope["until"])
@@ -441,6 +465,9 @@ def compose_liaison_meeting(bundle: Bundle) -> Composition:
                  context={"rows": liaison_register_changes(since, until, user=bundle.requested_by)}),
         Document(anchor="chart", title="Incidents by month and level", template=f"{TEMPLATE_DIR}/liaison/chart.html",
                  context={"chart": incidents_by_month_and_level(incidents), "period": period}),
+        Document(anchor="people", title="People harmed, and election periods",
+                 template=f"{TEMPLATE_DIR}/liaison/people.html",
+                 context={"period": period, **liaison_people_and_elections(incidents, since, until)}),
     ]
     people = {i.protected_person_id for i in incidents}
     return Composition(

@@ -163,19 +163,22 @@ def protected_person_create(
         errors["candidacies"] = ["Each election once."]
     if errors:
         raise _invalid(errors)
-    with transaction.atomic():
-        if user is not None and ProtectedPerson.objects.select_for_update().filter(user=user).exists():
-            raise Conflict("This account already has a record as a protected person.",
-                           code="protected_person_exists")
-        person = ProtectedPerson.objects.create(
-            kind=kind, full_name=full_name, user=user, linked_to=linked_to, relationship=relationship.strip(),
-            share_with_linked=share_with_linked and linked_to is not None, job_title=job_title.strip(),
-            workplace=workplace.strip(), email=email.strip(), phone=phone.strip(), address=address.strip(),
-            postcode=postcode.upper().strip(), preferred_contact=preferred_contact, created_by=actor,
-        )
-        for item in candidacies:
-            Candidacy.objects.create(person=person, election=item["election"], ward=item["ward"].strip(),
-                                     recorded_by=actor)
+    exists = Conflict("This account already has a record as a protected person.", code="protected_person_exists")
+    if user is not None and ProtectedPerson.objects.filter(user=user).exists():
+        raise exists
+    try:
+        with transaction.atomic():
+            person = ProtectedPerson.objects.create(
+                kind=kind, full_name=full_name, user=user, linked_to=linked_to, relationship=relationship.strip(),
+                share_with_linked=share_with_linked and linked_to is not None, job_title=job_title.strip(),
+                workplace=workplace.strip(), email=email.strip(), phone=phone.strip(), address=address.strip(),
+                postcode=postcode.upper().strip(), preferred_contact=preferred_contact, created_by=actor,
+            )
+            for item in candidacies:
+                Candidacy.objects.create(person=person, election=item["election"], ward=item["ward"].strip(),
+                                         recorded_by=actor)
+    except IntegrityError:  # the same account recorded by a request at the same moment
+        raise exists from None
     return person
 
 
@@ -232,11 +235,16 @@ def candidacy_add(*, actor: Any, person: ProtectedPerson, election: ElectionPeri
         raise _invalid({"kind": ["Only a candidate or a councillor stands in an election."]})
     if not ward.strip():
         raise _invalid({"ward": ["Give the ward or division."]})
-    with transaction.atomic():
-        if Candidacy.objects.select_for_update().filter(person=person, election=election).exists():
-            raise Conflict("This person already stands in this election.", code="candidacy_exists")
-        candidacy = Candidacy.objects.create(person=person, election=election, ward=ward.strip(), recorded_by=actor)
-        election_periods_reflag(incidents=Incident.objects.filter(protected_person=person))
+    standing = Conflict("This person already stands in this election.", code="candidacy_exists")
+    if Candidacy.objects.filter(person=person, election=election).exists():
+        raise standing
+    try:
+        with transaction.atomic():
+            candidacy = Candidacy.objects.create(person=person, election=election, ward=ward.strip(),
+                                                 recorded_by=actor)
+            election_periods_reflag(incidents=Incident.objects.filter(protected_person=person))
+    except IntegrityError:  # recorded by a request at the same moment
+        raise standing from None
     return candidacy
 
 
@@ -270,17 +278,21 @@ def protected_person_elected(*, actor: Any, person: ProtectedPerson, user: Any, 
         errors["election"] = ["They did not stand in this election."]
     if errors:
         raise _invalid(errors)
-    with transaction.atomic():
-        other = ProtectedPerson.objects.select_for_update().filter(user=user).exclude(pk=person.pk).first()
-        if other is not None:
-            if _has_records(other):
-                raise Conflict("This account already has a record as a protected person, with its own history.",
-                               code="protected_person_exists")
-            Candidacy.objects.filter(person=other).delete()
-            other.delete()
-        person.kind = Kind.COUNCILLOR
-        person.user = user
-        person.save(update_fields=["kind", "user"])
-        candidacy.elected = True
-        candidacy.save(update_fields=["elected"])
+    taken = Conflict("This account already has a record as a protected person, with its own history.",
+                     code="protected_person_exists")
+    try:
+        with transaction.atomic():
+            other = ProtectedPerson.objects.select_for_update().filter(user=user).exclude(pk=person.pk).first()
+            if other is not None:
+                if _has_records(other):
+                    raise taken
+                Candidacy.objects.filter(person=other).delete()
+                other.delete()
+            person.kind = Kind.COUNCILLOR
+            person.user = user
+            person.save(update_fields=["kind", "user"])
+            candidacy.elected = True
+            candidacy.save(update_fields=["elected"])
+    except IntegrityError:  # the account given a record by a request at the same moment
+        raise taken from None
     return person

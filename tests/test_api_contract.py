@@ -281,3 +281,11 @@ def test_methods_an_operation_does_not_have_answer_405_and_head_works_as_get(c):
         assert response.status_code == 405 and response.json()["code"] == "method_not_allowed", (method, path)
     for path in ("incidents/", "register/entries/?purpose=testing", "police-contacts/"):
         assert c["members"].head(f"{API}/{path}").status_code == 200, path
+
+
+def test_an_integer_id_too_large_for_the_database_is_not_found(c):
+    """SQLite cannot hold an integer past 2**63: such an id answers the same 404 as any missing one."""
+    for path in ("cases/99999999999999999999/", "election-periods/99999999999999999999/", "election-periods/-1/"):
+        response = c["members"].get(f"{API}/{path}")
+        assert (response.status_code, response.json()) == (404, {"code": "not_found", "message": "Not found."}), path
+    assert c["members"].get(f"{API}/reports/elections/", {"election": "99999999999999999999"}).status_code == 400

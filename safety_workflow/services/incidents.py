@@ -19,6 +19,7 @@ from ..models import Case, IdempotencyRecord, Incident, ProtectedPerson, Subject
 from ..notifications import notify
 from ..roles import CASE_OFFICER_ROLES, REPORT_ON_BEHALF_ROLES, SELF_REPORTING_ROLES, Role, roles_for
 from .audit import timeline_record
+from .elections import election_period_of
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
 
@@ -79,8 +80,6 @@ def incident_report(
     try:
         with transaction.atomic():
             person = _person_harmed(reporter, reporter_roles, protected_person, new_protected_person)
-            from .elections import election_period_of
-
             incident = Incident(
                 reported_by=reporter,
                 protected_person=person,

@@ -101,6 +101,7 @@ def setup(workdir: str, incidents: int, exhibits: int, pages_per_pdf: int) -> di
         DecisionTable,
         EvidenceFile,
         Incident,
+        ProtectedPerson,
         Route,
         Subject,
     )
@@ -117,7 +118,8 @@ def setup(workdir: str, incidents: int, exhibits: int, pages_per_pdf: int) -> di
 
     legal = user("Lee Gal", "Legal")
     officer = user("Mo Services", "Members Services")
-    councillors = [user(f"Cllr {name}", "Councillors") for name in ("Ahmed", "Byrne", "Chen", "Davies")]
+    councillors = [ProtectedPerson.objects.create(kind="councillor", user=user(f"Cllr {name}", "Councillors"))
+                   for name in ("Ahmed", "Byrne", "Chen", "Davies")]
     subject = Subject.objects.create(full_name="Gary Hostile", description="Tall, grey coat")
     case = Case.objects.create(flow_class=IncidentFlow, reference="SW-2026-0001", subject=subject, level="medium",
                                route=Route.COUNCIL_ACTION)
@@ -125,7 +127,8 @@ def setup(workdir: str, incidents: int, exhibits: int, pages_per_pdf: int) -> di
     rows = []
     for n in range(incidents):
         rows.append(Incident.objects.create(
-            reference=f"SW-2026-0001-{n + 1:03d}", case=case, reported_by=officer, councillor=councillors[n % 4],
+            reference=f"SW-2026-0001-{n + 1:03d}", case=case, reported_by=officer, protected_person=councillors[n % 4],
+            person_kind="councillor",
             occurred_at=start + dt.timedelta(days=2 * n, hours=n % 9), channel=Incident.Channel.SOCIAL_MEDIA,
             location="Ward surgery, Northtown library" if n % 3 == 0 else "",
             account=(f"Incident {n + 1}. The subject posted again about me, calling me a traitor and saying that "

@@ -1,4 +1,5 @@
-"""Benchmark: the incident trend report (reports/trends/) over 1,000, 10,000 and 100,000 incidents on PostgreSQL.
+"""Benchmark: the incident trend report (reports/trends/) and the election comparison (reports/elections/) over
+1,000, 10,000 and 100,000 incidents on PostgreSQL.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/swbench6 .venv/bin/python bench/trend_report.py
 
@@ -74,7 +75,18 @@ class History:
                 person.groups.add(Group.objects.get_or_create(name=name)[0])
             return person
 
+        from safety_workflow.models import ElectionPeriod, ProtectedPerson
+
         self.councillors = [user(f"cllr{n:02d}@council.example", "councillor") for n in range(60)]
+        # The people harmed: the councillors, and (one incident in five) candidates, household members,
+        # supporters and staff, none with an account.
+        self.people = [ProtectedPerson.objects.create(kind="councillor", user=u) for u in self.councillors]
+        self.others = [ProtectedPerson.objects.create(kind=kind, full_name=f"{kind} {n}")
+                       for kind in ("candidate", "household", "supporter", "staff") for n in range(15)]
+        # One election a year, each with a five-week period before polling day and the count after it.
+        self.elections = [ElectionPeriod.objects.create(
+            name=f"Elections {year}", poll_date=dt.date(year, 5, 2), starts_on=dt.date(year, 3, 27),
+            ends_on=dt.date(year, 5, 3)) for year in (2023, 2024, 2025)]
         self.members = user("members@council.example", "members_services")
         self.assessor = user("hs@council.example", "health_and_safety")
         self.monitoring = user("mo@council.example", "monitoring_officer")
@@ -107,14 +119,18 @@ class History:
             for case in cases:
                 first = self.start + dt.timedelta(minutes=rnd.randrange(HISTORY_DAYS * 24 * 60))
                 councillor = rnd.choice(self.councillors)
+                harmed = self.people[self.councillors.index(councillor)]
                 for k in range(INCIDENTS_PER_CASE):
                     if len(incidents) >= batch:
                         break
                     occurred = first + dt.timedelta(days=k * rnd.randint(1, 20))
+                    person = (harmed if rnd.random() < 0.7 else rnd.choice(self.people) if rnd.random() < 0.33
+                              else rnd.choice(self.others))
+                    period = next((e for e in self.elections if e.starts_on <= occurred.date() <= e.ends_on), None)
                     incidents.append(Incident(
                         reference=f"{case.reference}-{k + 1:02d}", case_id=case.pk, subject_id=case.subject_id,
-                        reported_by=councillor, councillor=councillor if rnd.random() < 0.8
-                        else rnd.choice(self.councillors), occurred_at=occurred,
+                        reported_by=councillor, protected_person=person, person_kind=person.kind,
+                        election_period=period, occurred_at=occurred,
                         reported_at=occurred + dt.timedelta(hours=rnd.randint(1, 72)),
                         channel=rnd.choice(CHANNELS), ward=rnd.choice(WARDS), account="Benchmark incident.",
                     ))
@@ -156,7 +172,7 @@ def measure(history: History, runs: int) -> dict:
     from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIClient
 
-    from safety_workflow.selectors.reports import Period, incident_trends
+    from safety_workflow.selectors.reports import Period, election_comparison, incident_trends
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -178,6 +194,10 @@ def measure(history: History, runs: int) -> dict:
     whole_ms, whole_queries, whole = timed(lambda: incident_trends(period=Period()))
     year_ms, year_queries, _ = timed(lambda: incident_trends(period=year))
     api_ms, api_queries, response = timed(lambda: client.get("/api/safety/reports/trends/"))
+    election = history.elections[1]
+    election_ms, election_queries, compared = timed(lambda: election_comparison(election=election))
+    api_election_ms, api_election_queries, _ = timed(
+        lambda: client.get("/api/safety/reports/elections/", {"election": election.pk}))
     assert response.status_code == 200 and response.json()["total"] == history.incidents
     assert whole["total"] == history.incidents
     return {
@@ -185,6 +205,9 @@ def measure(history: History, runs: int) -> dict:
         "selector_whole_log_ms": round(whole_ms, 1), "selector_whole_log_queries": whole_queries,
         "selector_one_year_ms": round(year_ms, 1), "selector_one_year_queries": year_queries,
         "api_whole_log_ms": round(api_ms, 1), "api_queries": api_queries,
+        "election_ms": round(election_ms, 1), "election_queries": election_queries,
+        "api_election_ms": round(api_election_ms, 1), "api_election_queries": api_election_queries,
+        "election_in_period": compared["in_period"], "election_rest_of_year": compared["rest_of_year"],
     }
 
 
@@ -220,7 +243,10 @@ def main() -> None:
         print(f"{row['incidents']:>7} incidents: whole log {row['selector_whole_log_ms']:>7.1f} ms "
               f"({row['selector_whole_log_queries']} queries), one year {row['selector_one_year_ms']:>7.1f} ms "
               f"({row['selector_one_year_queries']} queries), API {row['api_whole_log_ms']:>7.1f} ms "
-              f"({row['api_queries']} queries); inserted in {built:.1f} s")
+              f"({row['api_queries']} queries); election comparison {row['election_ms']:>6.1f} ms "
+              f"({row['election_queries']} queries), API {row['api_election_ms']:>6.1f} ms "
+              f"({row['api_election_queries']} queries; {row['election_in_period']} in the period, "
+              f"{row['election_rest_of_year']} in the rest of the year); inserted in {built:.1f} s")
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "trend_report.json").write_text(json.dumps({"runs": args.runs, "results": results}, indent=2))

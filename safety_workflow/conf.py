@@ -26,10 +26,12 @@ DEFAULTS: dict[str, Any] = {
     # Role -> the host's group names that carry it. A user may hold several roles.
     "ROLES": {
         "councillor": ["Councillors"],
+        "candidate": ["Candidates"],
         "members_services": ["Members Services"],
         "health_and_safety": ["Health and Safety"],
         "legal": ["Legal"],
         "monitoring_officer": ["Monitoring Officer"],
+        "electoral_services": ["Electoral Services"],
         "police_liaison": ["Police Liaison"],
         "frontline": ["Frontline Staff"],
         "information_governance": ["Information Governance"],
@@ -99,7 +101,7 @@ DEFAULTS: dict[str, Any] = {
     # ?purpose= or an X-Access-Purpose header). The check's purpose is always required.
     "REGISTER_PURPOSE_REQUIRED_ROLES": [
         "councillor", "members_services", "health_and_safety", "legal", "monitoring_officer",
-        "police_liaison", "information_governance",
+        "electoral_services", "police_liaison", "information_governance",
     ],
     # Whom a possible match is told to call to confirm: {"name": ..., "phone": ..., "email": ...}.
     "REGISTER_ADVICE_CONTACT": {"name": "the Health and Safety team", "phone": "", "email": ""},
@@ -140,8 +142,8 @@ DEFAULTS: dict[str, Any] = {
     # them at most this fraction of the earlier gaps.
     "ESCALATION_FREQUENCY_MIN_INCIDENTS": 4,
     "ESCALATION_FREQUENCY_RATIO": 0.5,
-    # "Several councillors targeted by the same subject": from this many councillors.
-    "ESCALATION_COUNCILLORS_THRESHOLD": 2,
+    # "Several people targeted by the same subject": from this many protected people (of any kind).
+    "ESCALATION_PEOPLE_THRESHOLD": 2,
     # Words suggesting threatening or excessively abusive language (an Operation Ford trigger), matched
     # as whole words; None means the shipped list, safety_workflow.patterns.DEFAULT_THREAT_PHRASES.
     "POLICE_TRIGGER_PHRASES": None,
@@ -159,6 +161,7 @@ DEFAULTS: dict[str, Any] = {
         "idempotency": {"days": 7, "after": "created"},
         "liaison_meeting": {"years": 6, "after": "created"},
         "subject": {"days": 30, "after": "created"},
+        "protected_person": {"years": 1, "after": "created"},
     },
     # Disposal works through expired records this many at a time (one transaction per batch).
     "DISPOSAL_BATCH_SIZE": 200,

@@ -74,8 +74,8 @@ class UnsupportedMediaType(SafetyWorkflowError):
 ERROR_CODES: dict[int, frozenset[str]] = {
     400: frozenset({
         "invalid", "malformed_request", "unknown_parameters", "purpose_required", "invalid_scope", "empty_scope",
-        "invalid_redactions", "invalid_answers", "override_needs_reason", "councillor_not_informed",
-        "not_a_councillor", "invalid_bundle", "register_entry_invalid", "register_entry_not_for_case",
+        "invalid_redactions", "invalid_answers", "override_needs_reason", "person_not_informed",
+        "protected_person_invalid", "invalid_bundle", "register_entry_invalid", "register_entry_not_for_case",
         "reason_required", "nothing_to_update", "referral_closed", "flag_removed", "advice_needs_text",
         "meeting_in_future", "empty_file", "grantee_not_eligible", "incident_not_about_subject",
         "incident_not_in_case", "split_leaves_case_empty", "split_mixed_subjects",
@@ -88,7 +88,7 @@ ERROR_CODES: dict[int, frozenset[str]] = {
         "register_decide_not_permitted", "register_notify_not_permitted", "register_review_not_permitted",
         "register_change_not_permitted", "register_grant_not_permitted", "approver_is_proposer",
         "audit_not_permitted", "correction_not_permitted", "hold_not_permitted", "holds_not_permitted",
-        "retention_not_permitted",
+        "retention_not_permitted", "cannot_record_person", "cannot_record_election",
     }),
     404: frozenset({"not_found"}),
     405: frozenset({"method_not_allowed"}),
@@ -98,7 +98,7 @@ ERROR_CODES: dict[int, frozenset[str]] = {
         "case_not_referred", "task_already_completed", "task_claimed_by_other", "task_not_yours", "task_not_open",
         "task_completed_elsewhere", "idempotency_key_reused", "no_decision_table", "case_not_open",
         "register_entry_exists", "register_entry_wrong_step", "register_entry_erased", "employee_assistance_open",
-        "no_subject_linked", "hold_released",
+        "no_subject_linked", "hold_released", "protected_person_exists", "candidacy_exists",
     }),
     413: frozenset({"file_too_large", "request_too_large"}),
     415: frozenset({"unsupported_file_type", "unsupported_media_type", "file_type_mismatch", "active_content"}),

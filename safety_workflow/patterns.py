@@ -35,7 +35,23 @@ CHANNEL_WORDS = {
     "letter": "by letter",
     "in_person": "in person",
     "surgery": "at a surgery",
-    "at_home": "at the councillor's home",
+    "at_home": "at their home",
+}
+
+#: The kinds of protected person, in the words an explanation uses.
+KIND_WORDS = {
+    "councillor": "councillor",
+    "candidate": "candidate",
+    "household": "household member",
+    "supporter": "supporter",
+    "staff": "member of staff",
+}
+KIND_PLURALS = {
+    "councillor": "councillors",
+    "candidate": "candidates",
+    "household": "household members",
+    "supporter": "supporters",
+    "staff": "members of staff",
 }
 
 HATE_WORDS = {
@@ -67,9 +83,13 @@ class IncidentRecord:
     id: Any
     reference: str
     occurred_at: dt.datetime
-    councillor_id: Any
-    councillor_name: str
+    person_id: Any
+    person_name: str
     channel: str
+    #: What the person harmed was when it happened (councillor, candidate, household, supporter, staff),
+    #: and what they are now (a candidate elected since is a councillor now).
+    person_kind: str = "councillor"
+    person_current_kind: str = "councillor"
     #: The level the incident was assessed at (the first assessment that took it into account), or "".
     level: str = ""
     case_id: Any = None
@@ -96,10 +116,10 @@ class IncidentRecord:
 
 @dataclass(frozen=True)
 class CourseOfConduct:
-    """One subject's incidents against one councillor."""
+    """One subject's incidents against one protected person."""
 
-    councillor_id: Any
-    councillor_name: str
+    person_id: Any
+    person_name: str
     incidents: tuple[IncidentRecord, ...]
     explanation: str
 
@@ -123,7 +143,7 @@ class CourseOfConduct:
 @dataclass(frozen=True)
 class Signal:
     """An escalation signal. ``key`` identifies it for "noticed once": it changes only when the
-    signal says something new (a higher level, another band of councillors)."""
+    signal says something new (a higher level, another band of people targeted)."""
 
     kind: str
     key: str
@@ -195,7 +215,7 @@ def subject_label(name: str, *, start: bool = True) -> str:
 
 
 def _visit_words(record: IncidentRecord) -> str:
-    name = record.councillor_name
+    name = record.person_name
     if record.channel == "surgery":
         return f"came to {name}'s surgery"
     if record.channel == HOME_CHANNEL:
@@ -209,14 +229,14 @@ def _sorted(records: Iterable[IncidentRecord]) -> list[IncidentRecord]:
 
 # Course of conduct -------------------------------------------------------------------------
 def course_of_conduct(records: Iterable[IncidentRecord], *, subject_name: str = "") -> list[CourseOfConduct]:
-    """The subject's incidents grouped by councillor: those reaching the threshold first, most incidents first."""
+    """The subject's incidents grouped by the person harmed (of any kind): most incidents first."""
     groups: dict[Any, list[IncidentRecord]] = {}
     for record in _sorted(records):
-        groups.setdefault(record.councillor_id, []).append(record)
+        groups.setdefault(record.person_id, []).append(record)
     who = subject_label(subject_name)
     result = []
-    for councillor_id, items in groups.items():
-        name = items[0].councillor_name
+    for person_id, items in groups.items():
+        name = items[-1].person_name
         if len(items) >= COURSE_OF_CONDUCT_THRESHOLD:
             explanation = (
                 f"{who} has {plural(len(items), 'logged incident')} against {name}, "
@@ -229,7 +249,7 @@ def course_of_conduct(records: Iterable[IncidentRecord], *, subject_name: str = 
                 f"{who} has 1 logged incident against {name}: {describe_incidents(items)}. "
                 "A course of conduct under the Protection from Harassment Act 1997 needs at least two occasions."
             )
-        result.append(CourseOfConduct(councillor_id=councillor_id, councillor_name=name,
+        result.append(CourseOfConduct(person_id=person_id, person_name=name,
                                       incidents=tuple(items), explanation=explanation))
     result.sort(key=lambda c: (-c.count, c.first.occurred_at))
     return result
@@ -312,7 +332,8 @@ def in_person_signal(records: Sequence[IncidentRecord], *, subject_name: str = "
 
 
 def home_signal(records: Sequence[IncidentRecord], *, subject_name: str = "") -> Signal | None:
-    """The subject reached a councillor's home after contact elsewhere: the strongest move there is."""
+    """The subject reached the home of someone the process protects after contact elsewhere: the strongest move
+    there is."""
     items = _sorted(records)
     first = next((i for i, r in enumerate(items) if r.channel == HOME_CHANNEL), None)
     if first is None or first == 0:  # never at home, or nothing came before it (not a move)
@@ -327,36 +348,43 @@ def home_signal(records: Sequence[IncidentRecord], *, subject_name: str = "") ->
     if len(homes) > 1:
         more = plural(len(homes) - 1, "more visit")
         explanation += f" There have been {more} to a home since: {describe_incidents(homes[1:], channel=False)}."
-    explanation += " Contact at a councillor's home is the strongest sign of escalation."
-    return Signal(kind="reached_home", key="reached_home", title="The subject has come to a councillor's home",
+    explanation += " Contact at someone's home is the strongest sign of escalation."
+    return Signal(kind="reached_home", key="reached_home",
+                  title="The subject has come to the home of someone the process protects",
                   explanation=explanation, incidents=tuple(earlier[-1:] + homes))
 
 
-#: A several-councillors signal is noticed again only when the number of councillors passes one of these.
-COUNCILLOR_BANDS = (2, 3, 5, 10, 20, 50)
+#: A several-people signal is noticed again only when the number of people targeted passes one of these.
+PEOPLE_BANDS = (2, 3, 5, 10, 20, 50)
 
 
-def councillors_signal(records: Sequence[IncidentRecord], *, subject_name: str = "",
-                       threshold: int = 2) -> Signal | None:
-    """The same subject has incidents against several councillors."""
+def people_signal(records: Sequence[IncidentRecord], *, subject_name: str = "",
+                  threshold: int = 2) -> Signal | None:
+    """The same subject has incidents against several people the process protects, of any kind (councillors,
+    candidates, their households and supporters, staff)."""
     groups = course_of_conduct(records, subject_name=subject_name)
     if len(groups) < max(threshold, 2):
         return None
+    kinds = sorted({g.last.person_kind for g in groups})
+    mixed = len(kinds) > 1
     parts = []
     for group in sorted(groups, key=lambda g: g.first.occurred_at):
+        who = group.person_name
+        if mixed:
+            who += f", {KIND_WORDS.get(group.last.person_kind, group.last.person_kind)}"
         if group.count == 1:
-            parts.append(f"{group.councillor_name} ({group.first.reference}, {format_date(group.first.occurred_at)})")
+            parts.append(f"{who} ({group.first.reference}, {format_date(group.first.occurred_at)})")
         else:
-            parts.append(f"{group.councillor_name} ({plural(group.count, 'incident')} from "
+            parts.append(f"{who} ({plural(group.count, 'incident')} from "
                          f"{format_date(group.first.occurred_at)}: "
                          f"{join_words([r.reference for r in group.incidents])})")
-    band = max(b for b in COUNCILLOR_BANDS if b <= len(groups))
-    explanation = (
-        f"{subject_label(subject_name)} has incidents against {len(groups)} councillors: {join_words(parts)}."
-    )
+    band = max(b for b in PEOPLE_BANDS if b <= len(groups))
+    whom = (f"{len(groups)} people ({join_words([KIND_PLURALS.get(k, k) for k in kinds])})" if mixed
+            else f"{len(groups)} {KIND_PLURALS.get(kinds[0], kinds[0])}")
+    explanation = f"{subject_label(subject_name)} has incidents against {whom}: {join_words(parts)}."
     incidents = tuple(_sorted(r for g in groups for r in g.incidents))
-    return Signal(kind="several_councillors", key=f"several_councillors:{band}",
-                  title="Several councillors targeted by the same subject", explanation=explanation,
+    return Signal(kind="several_people", key=f"several_people:{band}",
+                  title="Several people targeted by the same subject", explanation=explanation,
                   incidents=incidents)
 
 
@@ -366,7 +394,7 @@ def escalation_signals(
     subject_name: str = "",
     frequency_min_incidents: int = 4,
     frequency_ratio: float = 0.5,
-    councillors_threshold: int = 2,
+    people_threshold: int = 2,
 ) -> list[Signal]:
     """Every escalation signal the subject's incidents show, most serious kind first."""
     items = _sorted(records)
@@ -375,7 +403,7 @@ def escalation_signals(
         in_person_signal(items, subject_name=subject_name),
         severity_signal(items),
         frequency_signal(items, min_incidents=frequency_min_incidents, ratio=frequency_ratio),
-        councillors_signal(items, subject_name=subject_name, threshold=councillors_threshold),
+        people_signal(items, subject_name=subject_name, threshold=people_threshold),
     ]
     return [s for s in found if s is not None]
 
@@ -445,7 +473,7 @@ def police_triggers(
 
     repeated = [g for g in course_of_conduct(items, subject_name=subject_name) if g.reaches_threshold]
     if repeated:
-        parts = [f"{plural(g.count, 'incident')} against {g.councillor_name} "
+        parts = [f"{plural(g.count, 'incident')} against {g.person_name} "
                  f"({join_words([r.reference for r in g.incidents])})" for g in repeated]
         triggers.append(Trigger(
             trigger="repeated_contact", title="Repeated unwanted contact", question="repeated_contact",

@@ -64,6 +64,11 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
          "Deleted: the notes and attendees of the meeting."),
     Kind("subject", "Subjects (the people incidents are about) no longer in any record", (CREATED,), "delete",
          "Deleted with their aliases and contact handles once no case, entry, bundle or flag refers to them."),
+    Kind("protected_person", "Protected people (councillors, candidates, household members, supporters, staff) "
+                             "no longer in any record", (CREATED,), "delete",
+         "Deleted with their contact details and candidacies once no incident, support record, flag or linked "
+         "person refers to them: their incidents go with their cases, their support records on their own period. "
+         "A councillor's record is made again, empty, when they next report."),
 )}
 
 #: Kinds that live inside a case: they cannot be kept longer than the case itself.

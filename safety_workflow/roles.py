@@ -10,10 +10,12 @@ from django.utils.translation import gettext_lazy as _
 
 class Role(models.TextChoices):
     COUNCILLOR = "councillor", _("Councillor")
+    CANDIDATE = "candidate", _("Candidate for election")
     MEMBERS_SERVICES = "members_services", _("Members services")
     HEALTH_AND_SAFETY = "health_and_safety", _("Health and safety")
     LEGAL = "legal", _("Legal")
     MONITORING_OFFICER = "monitoring_officer", _("Monitoring officer")
+    ELECTORAL_SERVICES = "electoral_services", _("Electoral services")
     POLICE_LIAISON = "police_liaison", _("Police liaison")
     FRONTLINE = "frontline", _("Frontline staff")
     INFORMATION_GOVERNANCE = "information_governance", _("Information governance")
@@ -25,6 +27,14 @@ KNOWN_ROLES: frozenset[str] = frozenset(Role.values)
 CASE_OFFICER_ROLES: frozenset[str] = frozenset(
     {Role.MEMBERS_SERVICES, Role.HEALTH_AND_SAFETY, Role.MONITORING_OFFICER}
 )
+
+
+#: Roles whose users are themselves protected: they report for themselves and see their own incidents.
+SELF_REPORTING_ROLES: frozenset[str] = frozenset({Role.COUNCILLOR, Role.CANDIDATE})
+
+#: Roles that report on behalf of others (a councillor or candidate reports for themselves and their own
+#: household and supporters): the case officers for anyone, electoral services for candidates.
+REPORT_ON_BEHALF_ROLES: frozenset[str] = CASE_OFFICER_ROLES | {Role.ELECTORAL_SERVICES}
 
 
 #: Roles that see who an incident is about (the subject record), not only what the reporter wrote.

@@ -11,7 +11,7 @@ receiver never sees a change that was rolled back. Arguments are keyword-only:
 - ``register_entry_changed(entry, change: str)``: proposed, approved, rejected, notified, review_due,
   review_reset, corrected, renewed, removed, changed, erased
 - ``bundle_ready(bundle)``
-- ``course_of_conduct_flagged(flag)``: a subject reached two incidents against one councillor (a CourseOfConductFlag)
+- ``course_of_conduct_flagged(flag)``: a subject reached two incidents against one person (a CourseOfConductFlag)
 - ``escalation_signal_noticed(escalation)``: an escalation signal was noticed for the first time (an EscalationSignal)
 - ``course_of_conduct_withdrawn(flag)``: a correction withdrew a flag (``flag.withdrawal_reason`` says why)
 - ``escalation_signal_withdrawn(escalation)``: a correction withdrew an escalation signal

@@ -4,7 +4,10 @@ Every record carries the labels the access table's visibility words (``api.acces
 judged by, so that the tests work out who may see what from the table, not from the selectors:
 
 - cases and incidents: ``low`` (Cllr Ahmed's, advice), ``medium`` (Cllr Ahmed's, council action),
-  ``serious`` (Cllr Byrne's, referred to the police), ``fresh`` (Cllr Byrne's, waiting for triage);
+  ``serious`` (Cllr Byrne's, referred to the police), ``fresh`` (Cllr Byrne's, waiting for triage),
+  ``candidate`` (a candidate's, reported by electoral services in an election period), ``household`` (Cllr
+  Ahmed's partner's, reported by members services and not shared with her) and ``staff`` (a receptionist's);
+- protected people of every kind, and an election period;
 - evidence on each incident, the referral, open tasks of each route, a register entry granted to legal
   and one granted to nobody (with its approval task), a support record of each kind for each councillor,
   a subject, a liaison meeting and a bundle of each kind.
@@ -29,6 +32,7 @@ from viewflow.workflow.models import Task
 from safety_workflow.models import (
     AdviceGiven,
     Bundle,
+    Candidacy,
     EmployeeAssistanceOffer,
     HomeSecurityAssessment,
     Incident,
@@ -36,6 +40,7 @@ from safety_workflow.models import (
     LiaisonMeeting,
     PoliceReferral,
     PriorityAddressFlag,
+    ProtectedPerson,
     RegisterEntry,
     Subject,
 )
@@ -43,13 +48,13 @@ from safety_workflow.roles import Role
 from safety_workflow.services.evidence import evidence_upload
 from safety_workflow.services.register_grants import register_entry_grant
 
-from .factories import PoliceContactFactory, make_user
+from .factories import PoliceContactFactory, make_user, person_for
 from .helpers import API, answers, complete, report
 from .register_helpers import proposal
 
 #: The roles of the matrix, and the user without any role.
-ROLES = ["councillor", "members_services", "health_and_safety", "legal", "monitoring_officer", "police_liaison",
-         "frontline", "information_governance", "no_role"]
+ROLES = ["councillor", "candidate", "members_services", "health_and_safety", "legal", "monitoring_officer",
+         "electoral_services", "police_liaison", "frontline", "information_governance", "no_role"]
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
        b"\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
@@ -75,7 +80,7 @@ def sees(rule: str, record: Record, user: Any, role: str) -> bool:
         return True
     if rule == "own":
         return user.pk in record.owners
-    if rule in ("council_action", "referred", "granted"):
+    if rule in ("council_action", "referred", "granted", "candidates"):
         return rule in record.labels or f"{rule}:{user.pk}" in record.labels
     if rule == "task_role":
         return f"role:{role}" in record.labels or user.pk in record.owners
@@ -94,6 +99,9 @@ def build_world() -> SimpleNamespace:
     people = SimpleNamespace(
         councillor=make_user(Role.COUNCILLOR, email="w.ahmed@council.example", display_name="Cllr Ahmed"),
         councillor2=make_user(Role.COUNCILLOR, email="w.byrne@council.example", display_name="Cllr Byrne"),
+        candidate=make_user(Role.CANDIDATE, email="w.shah@campaign.example", display_name="Priya Shah"),
+        electoral_services=make_user(Role.ELECTORAL_SERVICES, email="w.es@council.example",
+                                     display_name="Elle Lectoral"),
         members_services=make_user(Role.MEMBERS_SERVICES, email="w.ms@council.example", display_name="Mo Services"),
         health_and_safety=make_user(Role.HEALTH_AND_SAFETY, email="w.hs@council.example", display_name="Hana Safety"),
         legal=make_user(Role.LEGAL, email="w.legal@council.example", display_name="Lee Gal"),
@@ -126,16 +134,40 @@ def build_world() -> SimpleNamespace:
     cases["fresh"] = report(client(people.councillor2), account="Shouted at me outside the library.",
                             channel="in_person")
 
-    labels = {"low": set(), "medium": {"council_action"}, "serious": {"referred"}, "fresh": set()}
-    owners = {"low": people.councillor, "medium": people.councillor, "serious": people.councillor2,
-              "fresh": people.councillor2}
+    # The people the process protects beyond councillors, and an election period.
+    es = client(people.electoral_services)
+    today = timezone.localdate()
+    election = es.post(f"{API}/election-periods/", {
+        "name": "Northshire County Council elections", "poll_date": str(today + dt.timedelta(days=10)),
+        "starts_on": str(today - dt.timedelta(days=20))}, format="json").json()
+    candidate = ProtectedPerson.objects.create(kind="candidate", full_name="Priya Shah", user=people.candidate,
+                                               email="priya@campaign.example")
+    Candidacy.objects.create(person=candidate, election_id=election["id"], ward="Riverside")
+    agent = es.post(f"{API}/protected-persons/", {"kind": "supporter", "full_name": "Tom Agent",
+                                                  "relationship": "election agent", "linked_to": str(candidate.pk)},
+                    format="json").json()
+    cases["candidate"] = report(es, protected_person=str(candidate.pk), account="Shouted at while canvassing.",
+                                channel="in_person")
+    cllr = ProtectedPerson.objects.get(user=people.councillor)
+    cases["household"] = report(ms, new_protected_person={
+        "kind": "household", "full_name": "Jo Ahmed", "relationship": "partner", "linked_to": str(cllr.pk)},
+        account="Followed home from the station.", channel="in_person")
+    cases["staff"] = report(hs, new_protected_person={"kind": "staff", "full_name": "Sam Reed",
+                                                      "job_title": "Receptionist"},
+                            account="Threatened at the town hall counter.", channel="in_person")
+
+    labels = {"low": set(), "medium": {"council_action"}, "serious": {"referred"}, "fresh": set(),
+              "candidate": {"candidates"}, "household": set(), "staff": set()}
+    owners = {"low": {people.councillor}, "medium": {people.councillor}, "serious": {people.councillor2},
+              "fresh": {people.councillor2}, "candidate": {people.candidate, people.electoral_services},
+              "household": set(), "staff": set()}
     records: list[Record] = []
     incidents = {}
     for name, body in cases.items():
         incident = Incident.objects.select_related("case").get(pk=body["id"])
         incidents[name] = incident
         names = {incident.reference, incident.case.reference}
-        common = {"labels": labels[name], "owners": {owners[name].pk}, "names": names}
+        common = {"labels": labels[name], "owners": {u.pk for u in owners[name]}, "names": names}
         records.append(Record("incident", {"pk": str(incident.pk)}, **common))
         records.append(Record("case", {"pk": incident.case_id}, **common))
         evidence = evidence_upload(incident=incident, uploaded_by=people.members_services,
@@ -147,25 +179,41 @@ def build_world() -> SimpleNamespace:
     records.append(Record("referral", {"pk": str(referral.pk)}, labels={"referred"},
                           names={incidents["serious"].case.reference}))
 
+    # Protected people: each councillor's own record, the partner (linked to Cllr Ahmed), the candidate and
+    # their agent, the receptionist; the election period.
+    household = ProtectedPerson.objects.get(full_name="Jo Ahmed")
+    records += [
+        Record("protected_person", {"pk": str(cllr.pk)}, owners={people.councillor.pk}),
+        Record("protected_person", {"pk": str(ProtectedPerson.objects.get(user=people.councillor2).pk)},
+               owners={people.councillor2.pk}),
+        Record("protected_person", {"pk": str(household.pk)}, owners={people.councillor.pk}),
+        Record("protected_person", {"pk": str(candidate.pk)}, owners={people.candidate.pk}, labels={"candidates"}),
+        Record("protected_person", {"pk": agent["id"]}, owners={people.candidate.pk}, labels={"candidates"},
+               names={"Tom Agent"}),
+        Record("protected_person", {"pk": str(ProtectedPerson.objects.get(full_name="Sam Reed").pk)},
+               names={"Sam Reed"}),
+        Record("election_period", {"pk": election["id"]}),
+    ]
+
     # Support: one record of each kind for each councillor.
-    today = timezone.localdate()
     for councillor in (people.councillor, people.councillor2):
         records += [
             Record("support", {"pk": AdviceGiven.objects.create(
-                councillor=councillor, title="Block the sender", text="Use the filter.", method="email",
+                protected_person=person_for(councillor), title="Block the sender", text="Use the filter.",
+                method="email",
                 given_by=people.members_services).pk}, owners={councillor.pk}, labels={"advice"}),
             Record("support", {"pk": HomeSecurityAssessment.objects.create(
-                councillor=councillor, assessed_on=today, findings="Door chain advised.",
+                protected_person=person_for(councillor), assessed_on=today, findings="Door chain advised.",
                 assessed_by=people.health_and_safety).pk}, owners={councillor.pk}, labels={"home_security"}),
             Record("support", {"pk": PriorityAddressFlag.objects.create(
-                councillor=councillor, address="1 High Street", flagged_on=today,
+                protected_person=person_for(councillor), address="1 High Street", flagged_on=today,
                 review_due=today + dt.timedelta(days=90), recorded_by=people.health_and_safety).pk},
                 owners={councillor.pk}, labels={"priority_flag"}),
             Record("support", {"pk": EmployeeAssistanceOffer.objects.create(
-                councillor=councillor, offered_on=today, offered_by=people.members_services).pk},
+                protected_person=person_for(councillor), offered_on=today, offered_by=people.members_services).pk},
                 owners={councillor.pk}, labels={"employee_assistance"}),
             Record("support", {"pk": InductionTraining.objects.create(
-                councillor=councillor, course="police_role", completed_on=today,
+                protected_person=person_for(councillor), course="police_role", completed_on=today,
                 recorded_by=people.members_services).pk},
                 owners={councillor.pk}, labels={"induction_training"}),
         ]
@@ -244,6 +292,8 @@ MISSING = {
     "meeting": {"pk": "00000000-0000-4000-8000-000000000000"},
     "bundle": {"pk": "00000000-0000-4000-8000-000000000000"},
     "hold": {"hold_id": "00000000-0000-4000-8000-000000000000"},
+    "protected_person": {"pk": "00000000-0000-4000-8000-000000000000"},
+    "election_period": {"pk": 987654321},
 }
 
 

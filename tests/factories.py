@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from safety_workflow.conf import app_settings
-from safety_workflow.models import Case, Incident, PoliceContact, Subject
+from safety_workflow.models import Case, Incident, PoliceContact, ProtectedPerson, Subject
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -55,12 +55,26 @@ class PoliceContactFactory(factory.django.DjangoModelFactory):
     email = "feoa@police.example"
 
 
+def person_for(user) -> ProtectedPerson:
+    """A councillor's (or a candidate's with an account) own protected-person record."""
+    if isinstance(user, ProtectedPerson):
+        return user
+    return ProtectedPerson.objects.get_or_create(user=user, defaults={"kind": ProtectedPerson.Kind.COUNCILLOR})[0]
+
+
+def make_person(kind: str = ProtectedPerson.Kind.STAFF, **fields) -> ProtectedPerson:
+    """A protected person without an account (a candidate, a household member, a supporter, staff)."""
+    fields.setdefault("full_name", f"{kind.title()} Person")
+    return ProtectedPerson.objects.create(kind=kind, **fields)
+
+
 def make_case_with_incidents(*, councillor, reporter=None, subject=None, count=1, start=None,
                              channel=Incident.Channel.EMAIL, level="", state=Case.State.OPEN,
                              step=dt.timedelta(days=7)) -> Case:
     """A case and incidents written straight to the database, without running the flow.
 
-    For tests of reads (reports, patterns, bundles) that need history, not workflow.
+    For tests of reads (reports, patterns, bundles) that need history, not workflow. ``councillor`` is the
+    person harmed: a user (their own record is used) or a protected person.
     """
     from safety_workflow.flows import IncidentFlow
     from safety_workflow.services.references import case_reference_next, incident_reference_next
@@ -69,9 +83,11 @@ def make_case_with_incidents(*, councillor, reporter=None, subject=None, count=1
     case = Case.objects.create(flow_class=IncidentFlow, reference=case_reference_next(),
                                subject=subject, level=level, state=state)
     for n in range(count):
+        person = person_for(councillor)
         Incident.objects.create(
-            reference=incident_reference_next(case=case), case=case, reported_by=reporter or councillor,
-            councillor=councillor, occurred_at=start + step * n, channel=channel,
+            reference=incident_reference_next(case=case), case=case,
+            reported_by=reporter or person.user,
+            protected_person=person, person_kind=person.kind, occurred_at=start + step * n, channel=channel,
             account=f"Incident {n + 1}", subject=subject,
         )
     return case

@@ -16,7 +16,7 @@ from safety_workflow.flows import IncidentFlow
 from safety_workflow.models import Assessment, Case, DecisionTable, Incident, Route, Subject
 from safety_workflow.roles import Role
 
-from .factories import make_user
+from .factories import make_user, person_for
 
 LONDON = ZoneInfo("Europe/London")
 ROUTES = {"low": Route.ADVICE, "medium": Route.COUNCIL_ACTION, "serious": Route.POLICE}
@@ -41,9 +41,11 @@ def add_incident(case: Case, *, councillor: Any, occurred: str, channel: str, re
                  ward: str = "", words_used: str = "", account: str = "", hate_categories: tuple = (),
                  reported: dt.datetime | None = None) -> Incident:
     number = case.incidents.count() + 1
+    person = person_for(councillor)
     return Incident.objects.create(
-        reference=f"{case.reference}-{number:02d}", case=case, reported_by=reporter or councillor,
-        councillor=councillor, occurred_at=when(occurred), reported_at=reported or when(occurred, 17),
+        reference=f"{case.reference}-{number:02d}", case=case, reported_by=reporter or person.user,
+        protected_person=person, person_kind=person.kind, occurred_at=when(occurred),
+        reported_at=reported or when(occurred, 17),
         channel=channel, ward=ward, account=account or f"Incident {number} in {case.reference}",
         words_used=words_used, hate_element=bool(hate_categories), hate_categories=list(hate_categories),
         subject=case.subject,

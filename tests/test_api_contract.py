@@ -35,9 +35,9 @@ def schema(django_db_blocker):
 
 # Bad input is a 4xx JSON error, never a 500 ----------------------------------------------------------------
 def test_a_malformed_key_in_a_filter_is_a_400_naming_it(c):
-    response = c["members"].get(f"{API}/incidents/", {"councillor": "z"})
+    response = c["members"].get(f"{API}/incidents/", {"protected_person": "z"})
     assert response.status_code == 400 and response["Content-Type"] == "application/json"
-    assert response.json()["code"] == "invalid" and "councillor" in response.json()["errors"]
+    assert response.json()["code"] == "invalid" and "protected_person" in response.json()["errors"]
     for huge in ("99999999999999999999", "-1"):
         assert c["members"].get(f"{API}/incidents/", {"case": huge}).status_code == 400
 
@@ -230,7 +230,8 @@ def test_cases_and_people_have_one_shape_everywhere(c, referred):
     assert set(referral["case"]) == {"id", "reference", "state", "level", "route"}
     assert set(referral["incidents"][0]) == {"id", "reference", "occurred_at", "channel"}
     incident = c["members"].get(f"{API}/incidents/{referred['id']}/").json()
-    assert set(incident["case"]) == set(referral["case"]) and set(incident["councillor"]) == {"id", "name"}
+    assert set(incident["case"]) == set(referral["case"]) and set(incident["reported_by"]) == {"id", "name"}
+    assert set(incident["protected_person"]) == {"id", "name", "kind"}
     assert set(incident["subject"]) == {"id", "name"}
     timeline = c["members"].get(f"{API}/incidents/{referred['id']}/timeline/").json()["results"]
     assert all(e["actor"] is None or set(e["actor"]) == {"id", "name"} for e in timeline)
@@ -280,3 +281,11 @@ def test_methods_an_operation_does_not_have_answer_405_and_head_works_as_get(c):
         assert response.status_code == 405 and response.json()["code"] == "method_not_allowed", (method, path)
     for path in ("incidents/", "register/entries/?purpose=testing", "police-contacts/"):
         assert c["members"].head(f"{API}/{path}").status_code == 200, path
+
+
+def test_an_integer_id_too_large_for_the_database_is_not_found(c):
+    """SQLite cannot hold an integer past 2**63: such an id answers the same 404 as any missing one."""
+    for path in ("cases/99999999999999999999/", "election-periods/99999999999999999999/", "election-periods/-1/"):
+        response = c["members"].get(f"{API}/{path}")
+        assert (response.status_code, response.json()) == (404, {"code": "not_found", "message": "Not found."}), path
+    assert c["members"].get(f"{API}/reports/elections/", {"election": "99999999999999999999"}).status_code == 400

@@ -59,7 +59,7 @@ def test_liaison_lists_come_from_the_patterns_and_the_register(people, decision_
     subjects = [r["subject"] for r in rows]
     assert "Single Person" not in subjects
     repeat_rows = [r for r in rows if r["subject"] == "Repeat Person"]
-    assert any(r["incidents"] == 2 and r["councillor"] == "Cllr Ahmed" for r in repeat_rows)
+    assert any(r["incidents"] == 2 and r["protected_person"] == "Cllr Ahmed (Councillor)" for r in repeat_rows)
     rising_rows = [r for r in rows if r["subject"] == "Rising Person"]
     assert any(r["reason"].startswith("The incidents are becoming more serious") for r in rising_rows)
     assert all(r["reason"] for r in rows)

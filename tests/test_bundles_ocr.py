@@ -19,7 +19,7 @@ from safety_workflow.models import Bundle, EvidenceFile, PriorityAddressFlag
 
 from . import evidence_images as ei
 from .bundles_helpers import injunction_case, outline_entries
-from .factories import SubjectFactory
+from .factories import SubjectFactory, person_for
 
 pytest.importorskip("weasyprint")
 pdfplumber = pytest.importorskip("pdfplumber")
@@ -249,12 +249,12 @@ def test_part_of_a_recorded_address_is_covered_on_a_photographed_letter(
     incident = case.incidents.get()
     upload(client_for(people.councillor), django_capture_on_commit_callbacks, incident, "letter.jpg",
            ei.photo_of_letter_jpeg()[0], "image/jpeg")
-    PriorityAddressFlag.objects.create(councillor=people.councillor, case=case,
+    PriorityAddressFlag.objects.create(protected_person=person_for(people.councillor), case=case,
                                        address="27 Larch Avenue, Riverside", postcode="RV1 2AB",
                                        flagged_on=dt.date.today(), review_due=dt.date.today(),
                                        recorded_by=people.safety)
     data, bundle = build(client_for(people.legal), django_capture_on_commit_callbacks, {
-        "kind": "injunction", "scope": {"case": case.pk}, "redactions": [{"preset": "councillor_home_addresses"}]})
+        "kind": "injunction", "scope": {"case": case.pk}, "redactions": [{"preset": "home_addresses"}]})
     (tmp_path / "address.pdf").write_bytes(data)
     assert leaks(data, "Larch") == []
     reader = PdfReader(io.BytesIO(data))

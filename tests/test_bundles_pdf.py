@@ -22,7 +22,7 @@ from .bundles_helpers import (
     pdf_bytes,
     refer_to_police,
 )
-from .factories import SubjectFactory, make_case_with_incidents
+from .factories import SubjectFactory, make_case_with_incidents, person_for
 
 pytest.importorskip("weasyprint")
 from pypdf import PdfReader  # noqa: E402
@@ -64,8 +64,8 @@ def court_case(people, decision_table):
         add_evidence(third, name="voicemail.mp3", content=b"ID3 not really audio", content_type="audio/mpeg",
                      uploaded_by=people.members, description="Voicemail"),
     ]
-    PriorityAddressFlag.objects.create(councillor=people.councillor, case=case, address=HOME, postcode="NT4 9QQ",
-                                       flagged_on=dt.date.today(), review_due=dt.date.today(),
+    PriorityAddressFlag.objects.create(protected_person=person_for(people.councillor), case=case, address=HOME,
+                                       postcode="NT4 9QQ", flagged_on=dt.date.today(), review_due=dt.date.today(),
                                        recorded_by=people.safety)
     return case, evidence
 
@@ -76,7 +76,7 @@ def test_injunction_bundle_meets_the_electronic_bundle_guidance(people, court_ca
     case, evidence = court_case
     client = client_for(people.legal)
     bundle_id = request_bundle(client, django_capture_on_commit_callbacks, {
-        "kind": "injunction", "scope": {"case": case.pk}, "redactions": [{"preset": "councillor_home_addresses"}],
+        "kind": "injunction", "scope": {"case": case.pk}, "redactions": [{"preset": "home_addresses"}],
         "purpose": "Injunction application",
     })
     bundle = Bundle.objects.get(pk=bundle_id)
@@ -156,7 +156,7 @@ def test_injunction_bundle_meets_the_electronic_bundle_guidance(people, court_ca
     everything = "\n".join(texts)
     assert "Laburnum" not in everything and "NT4 9QQ" not in everything
     assert b"Laburnum" not in data and b"NT4 9QQ" not in data
-    assert "[redacted: councillor's home address]" in everything
+    assert "[redacted: home address]" in everything
     logged = [e for e in bundle.log if e["event"] == "redaction"]
     assert logged and sum(e["occurrences"] for e in logged) >= 1
     assert all(HOME not in str(e) for e in bundle.log)

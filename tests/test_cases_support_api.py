@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from safety_workflow.models import AccessLogEntry, PriorityAddressFlag
+from safety_workflow.models import AccessLogEntry, PriorityAddressFlag, ProtectedPerson
 
+from .factories import make_person, person_for
 from .helpers import API, answers, complete, report
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +60,8 @@ def test_police_interim_update_and_refusals(c, decision_table):
 
 def test_priority_flag_lifecycle(c, people):
     today = timezone.localdate()
-    body = {"councillor": people.councillor.pk, "address": "4 Elm Row", "postcode": "rv2 9zz",
+    body = {"protected_person": str(person_for(people.councillor).pk), "address": "4 Elm Row",
+            "postcode": "rv2 9zz",
             "flagged_on": str(today), "review_due": str(today + dt.timedelta(days=90))}
     assert c["councillor"].post(f"{API}/support/priority-flags/", body, format="json").status_code == 403
     created = c["safety"].post(f"{API}/support/priority-flags/", body, format="json")
@@ -79,14 +81,15 @@ def test_priority_flag_lifecycle(c, people):
 
 def test_support_records_for_a_councillor(c, people):
     today = str(timezone.localdate())
+    cllr = str(person_for(people.councillor).pk)
     cases = [
-        ("support/advice/", {"councillor": people.councillor.pk, "template": "surgery-safety", "method": "meeting"},
+        ("support/advice/", {"protected_person": cllr, "template": "surgery-safety", "method": "meeting"},
          "members"),
-        ("support/home-security/", {"councillor": people.councillor.pk, "assessed_on": today,
+        ("support/home-security/", {"protected_person": cllr, "assessed_on": today,
                                     "findings": "Good locks.", "measures": [{"description": "Video doorbell"}]},
          "safety"),
-        ("support/employee-assistance/", {"councillor": people.councillor.pk, "offered_on": today}, "members"),
-        ("support/induction-training/", {"councillor": people.councillor.pk, "course": "police_role",
+        ("support/employee-assistance/", {"protected_person": cllr, "offered_on": today}, "members"),
+        ("support/induction-training/", {"protected_person": cllr, "course": "police_role",
                                          "completed_on": today, "delivered_by": "PC Sam Okafor"}, "members"),
     ]
     for path, body, writer in cases:
@@ -96,11 +99,18 @@ def test_support_records_for_a_councillor(c, people):
         assert c["councillor2"].get(f"{API}/{path}").json()["results"] == [], path
         assert c["frontline"].get(f"{API}/{path}").status_code == 403, path
         assert c["councillor"].post(f"{API}/{path}", body, format="json").status_code == 403, path
-    not_cllr = c["members"].post(f"{API}/support/employee-assistance/",
-                                 {"councillor": people.legal.pk, "offered_on": today}, format="json")
-    assert not_cllr.status_code == 400 and not_cllr.json()["code"] == "not_a_councillor"
+    nobody = c["members"].post(f"{API}/support/employee-assistance/",
+                               {"protected_person": "00000000-0000-4000-8000-000000000000", "offered_on": today},
+                               format="json")
+    assert nobody.status_code == 400 and "protected_person" in nobody.json()["errors"]
+    # Support is for everyone the process protects: a member of staff is offered employee assistance too.
+    staff = make_person(ProtectedPerson.Kind.STAFF, full_name="Sam Reed", job_title="Receptionist")
+    offered = c["safety"].post(f"{API}/support/employee-assistance/",
+                               {"protected_person": str(staff.pk), "offered_on": today}, format="json")
+    assert offered.status_code == 201 and offered.json()["protected_person"] == {
+        "id": str(staff.pk), "name": "Sam Reed", "kind": "staff"}
     hidden_case = c["members"].post(f"{API}/support/employee-assistance/",
-                                    {"councillor": people.councillor.pk, "offered_on": today, "case": 424242},
+                                    {"protected_person": cllr, "offered_on": today, "case": 424242},
                                     format="json")
     assert hidden_case.status_code == 400 and "case" in hidden_case.json()["errors"]  # as for a missing case
 

@@ -116,7 +116,7 @@ def test_two_officers_correcting_the_same_incident_at_once_correct_it_once(peopl
     client.force_authenticate(user=people.members)
     complete(client, case_id, "triage", {"new_subject": {"full_name": "Gary Pike"}})
     gary = Subject.objects.get(full_name="Gary Pike")
-    again = report(client, councillor=people.councillor.pk, subject=str(gary.pk), channel="phone")
+    again = report(client, protected_person=first["protected_person"]["id"], subject=str(gary.pk), channel="phone")
     assert CourseOfConductFlag.objects.filter(subject=gary, withdrawn_at__isnull=True).count() == 1
 
     path = f"{API}/incidents/{again['id']}/unlink-subject/"
@@ -127,3 +127,30 @@ def test_two_officers_correcting_the_same_incident_at_once_correct_it_once(peopl
     assert TimelineEntry.objects.filter(case_id=case_id, action="subject_unlinked").count() == 1
     assert TimelineEntry.objects.filter(case_id=case_id, action="course_of_conduct_withdrawn").count() == 1
     assert CourseOfConductFlag.objects.filter(subject=gary, withdrawn_at__isnull=False).count() == 1
+
+
+def test_the_same_candidacy_or_account_recorded_twice_at_once_is_recorded_once(people):
+    """Members services and the monitoring officer record the same candidacy, and the same councillor's record,
+    at the same moment: one is recorded, the other answers 409 (never a database error)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from safety_workflow.models import Candidacy, ElectionPeriod, ProtectedPerson
+
+    election = ElectionPeriod.objects.create(name="County", poll_date=timezone.localdate(),
+                                             starts_on=timezone.localdate() - dt.timedelta(days=30),
+                                             ends_on=timezone.localdate() + dt.timedelta(days=1))
+    person = ProtectedPerson.objects.create(kind="candidate", full_name="Priya Shah")
+    path = f"{API}/protected-persons/{person.pk}/candidacies/"
+    body = {"election": election.pk, "ward": "Riverside"}
+    responses = race([(people.monitoring, path, body), (people.members, path, body)])
+    assert sorted(r.status_code for r in responses) == [201, 409], [r.content for r in responses]
+    assert Candidacy.objects.filter(person=person).count() == 1
+
+    body = {"kind": "councillor", "user": people.councillor2.pk}
+    responses = race([(people.members, f"{API}/protected-persons/", body),
+                      (people.safety, f"{API}/protected-persons/", body)])
+    assert sorted(r.status_code for r in responses) == [201, 409], [r.content for r in responses]
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"protected_person_exists"}
+    assert ProtectedPerson.objects.filter(user=people.councillor2).count() == 1

@@ -22,6 +22,7 @@ from safety_workflow.models import (
     TimelineEntry,
 )
 
+from .factories import person_for
 from .helpers import API, answers, complete, open_task, report
 from .register_helpers import DEFAULT_CONTACT, DEFAULT_MITIGATIONS, ENTRIES, entry_url
 
@@ -83,7 +84,7 @@ def test_wrong_subject_linked_then_unlinked_and_split_puts_everything_right(c, c
     complete(c["members"], old_case, "triage", {"new_subject": {"full_name": "Derek Hale"}})
     complete(c["safety"], old_case, "assess", {"answers": answers(decision_table)})
     complete(c["members"], old_case, "advise", {"advice": [{"template": "keep-records"}], "method": "email"})
-    complete(c["members"], old_case, "close", {"outcome_summary": "Advice given.", "councillor_informed": True,
+    complete(c["members"], old_case, "close", {"outcome_summary": "Advice given.", "person_informed": True,
                                                "informed_by": "phone"})
     derek = Subject.objects.get(full_name="Derek Hale")
     derek_entry = entry_on_register(c, derek, first["id"], approved_days_ago=70)
@@ -163,7 +164,7 @@ def test_wrong_subject_linked_then_unlinked_and_split_puts_everything_right(c, c
     wrong_home.refresh_from_db()
     assert wrong_home.withdrawn_at is not None
     right_flag = CourseOfConductFlag.objects.get(subject=derek, withdrawn_at__isnull=True)
-    assert right_flag.councillor == people.councillor and right_flag.incident_count == 2
+    assert right_flag.protected_person.user == people.councillor and right_flag.incident_count == 2
     assert sorted(right_flag.incidents.values_list("reference", flat=True)) == sorted(
         [first["reference"], at_home["reference"]])
     gary_conduct = c["safety"].get(f"{API}/subjects/{gary.pk}/conduct/").json()
@@ -274,8 +275,8 @@ def gary_case(c, decision_table):
     first = report(c["councillor"], occurred_at=ago(days=10))
     case_id = first["case"]["id"]
     complete(c["members"], case_id, "triage", {"new_subject": {"full_name": "Gary Pike"}})
-    second = report(c["members"], councillor=Subject.objects.get(full_name="Gary Pike").incidents.first()
-                    .councillor.pk, subject=str(Subject.objects.get(full_name="Gary Pike").pk),
+    second = report(c["members"], protected_person=str(Subject.objects.get(full_name="Gary Pike").incidents.first()
+                    .protected_person_id), subject=str(Subject.objects.get(full_name="Gary Pike").pk),
                     occurred_at=ago(days=2), channel="phone")
     complete(c["safety"], case_id, "assess", {"answers": answers(decision_table)})
     return {"case": case_id, "first": first, "second": second}
@@ -319,7 +320,7 @@ def test_split_refuses_what_would_not_make_sense(c, gary_case):
 
 
 def test_split_takes_one_subject_at_a_time_and_only_from_an_open_case(c, people, gary_case):
-    third = report(c["members"], councillor=people.councillor.pk,
+    third = report(c["members"], protected_person=str(person_for(people.councillor).pk),
                    subject=str(Subject.objects.get(full_name="Gary Pike").pk), channel="letter")
     c["members"].post(f"{API}/incidents/{third['id']}/unlink-subject/",
                       {"reason": "Someone else.", "new_subject": {"full_name": "Ivor Other"}}, format="json")
@@ -388,7 +389,8 @@ def test_a_referral_left_empty_by_a_split_is_withdrawn_and_its_police_steps_stop
     ann = Subject.objects.get(full_name="Ann Other")
     complete(c["safety"], case_id, "assess", {"answers": answers(decision_table, threat_to_life=True)})
     # A second incident joins the open case; its re-assessment is pending; the referral has only the first.
-    second = report(c["members"], councillor=people.councillor.pk, subject=str(ann.pk), channel="letter")
+    second = report(c["members"], protected_person=str(person_for(people.councillor).pk), subject=str(ann.pk),
+                    channel="letter")
     referral = PoliceReferral.objects.get(case_id=case_id)
     assert open_nodes(case_id) == ["assess", "police_acknowledge"]
     c["members"].post(f"{API}/incidents/{first['id']}/unlink-subject/", {"reason": "Not her."}, format="json")

@@ -98,7 +98,7 @@ def test_a_generated_client_walks_every_route(generated, live_server, settings):
         return m.AssessInputRequestAnswers.from_dict({key: key in yes for key in questions})
 
     today = timezone.localdate()
-    close = m.CloseInputRequest(outcome_summary="Told by phone.", councillor_informed=True,
+    close = m.CloseInputRequest(outcome_summary="Told by phone.", person_informed=True,
                                 informed_by=m.ContactMethodEnum("phone"))
 
     def reported(account: str, **extra: Any) -> Any:

@@ -47,7 +47,7 @@ def close_case(clients, case_id):
 
 def close_case_expecting(clients, case_id, expect):
     return complete(clients.members, case_id, "close", {
-        "outcome_summary": "We told you what we did and why.", "councillor_informed": True, "informed_by": "phone",
+        "outcome_summary": "We told you what we did and why.", "person_informed": True, "informed_by": "phone",
     }, expect=expect)
 
 
@@ -279,7 +279,7 @@ def test_support_tasks_run_beside_the_main_line(clients, decision_table, people)
     case.refresh_from_db()
     assert case.status == "DONE"
     assessment = HomeSecurityAssessment.objects.get(case=case)
-    assert assessment.measures.count() == 2 and assessment.councillor == people.councillor
+    assert assessment.measures.count() == 2 and assessment.protected_person.user == people.councillor
     assert PriorityAddressFlag.objects.get(case=case).postcode == "RV1 2AB"
     assert EmployeeAssistanceOffer.objects.get(case=case).accepted is True
 

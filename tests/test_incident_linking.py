@@ -7,6 +7,7 @@ from viewflow.workflow.models import Task
 
 from safety_workflow.models import Case, Incident, Subject
 
+from .factories import person_for
 from .helpers import API, answers, complete, open_task, report
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +72,7 @@ def test_new_incident_about_subject_with_open_case_reopens_assessment(setup, cli
     advise_task = open_task(clients["members"], case_id, "advise")
 
     # Members services log a second incident, naming the known subject: it joins the open case.
-    second = report(clients["members"], councillor=setup.councillor2.pk, subject=str(subject.pk),
+    second = report(clients["members"], protected_person=str(person_for(setup.councillor2).pk), subject=str(subject.pk),
                     account="He turned up at my surgery and would not leave.", channel="surgery")
     assert second["case"]["id"] == case_id and second["linked_to_open_case"] is True
     assert second["reference"] == first["case"]["reference"] + "-02"
@@ -141,7 +142,7 @@ def test_merging_at_triage_raises_the_course_of_conduct_on_the_case_it_merges_in
     flag = CourseOfConductFlag.objects.get(subject=subject)
     assert flag.case_id == target
     signals = {s.kind: s.case_id for s in EscalationSignal.objects.filter(subject=subject)}
-    assert signals["several_councillors"] == target and signals["reached_home"] == target
+    assert signals["several_people"] == target and signals["reached_home"] == target
     for merged in (other["case"]["id"], home["case"]["id"]):
         assert not TimelineEntry.objects.filter(case_id=merged, action__in=[
             "course_of_conduct_flagged", "escalation_noticed"]).exists()

@@ -14,6 +14,7 @@ from safety_workflow.models import AccessLogEntry, CourseOfConductFlag, Escalati
 from safety_workflow.selectors.patterns import conduct_flags_for_case
 from safety_workflow.services.patterns import conduct_flags_update
 
+from .factories import person_for
 from .histories import add_incident, assess, five_councillors, one_off, open_case, slow_burn
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +50,7 @@ def test_the_second_incident_against_the_same_councillor_raises_the_flag_once(
     with django_capture_on_commit_callbacks(execute=True):
         update = conduct_flags_update(subject=subject, actor=people.members)
     [flag] = update.flags
-    assert (flag.councillor, flag.case, flag.incident_count, flag.raised_by) == (
+    assert (flag.protected_person.user, flag.case, flag.incident_count, flag.raised_by) == (
         people.councillor, case, 2, people.members)
     assert sorted(i.reference for i in flag.incidents.all()) == ["SW-2026-0001-01", "SW-2026-0001-02"]
     assert flag.reason.startswith(
@@ -76,7 +77,7 @@ def test_slow_burn_harasser_is_flagged_with_every_escalation_on_the_latest_case(
     with django_capture_on_commit_callbacks(execute=True):
         update = conduct_flags_update(subject=history.subject, actor=None)
 
-    assert [f.councillor for f in update.flags] == [people.councillor]
+    assert [f.protected_person.user for f in update.flags] == [people.councillor]
     assert {s.key for s in update.signals} == {"moved_in_person", "severity_rising:serious", "frequency_rising"}
     latest_case = history.cases[1]
     assert {f.case for f in update.flags} | {s.case for s in update.signals} == {latest_case}
@@ -106,8 +107,8 @@ def test_one_off_angry_email_flags_nothing(people, decision_table):
 def test_one_subject_writing_to_five_councillors(people, decision_table):
     history = five_councillors(people)
     update = conduct_flags_update(subject=history.subject, actor=people.members)
-    assert [f.councillor for f in update.flags] == [people.councillor]  # only Cllr Ahmed had two
-    assert [s.key for s in update.signals] == ["several_councillors:5"]
+    assert [f.protected_person.user for f in update.flags] == [people.councillor]  # only Cllr Ahmed had two
+    assert [s.key for s in update.signals] == ["several_people:5"]
     assert update.signals[0].explanation.startswith("Derek Mallory has incidents against 5 councillors:")
 
 
@@ -116,11 +117,12 @@ def test_a_flag_shows_on_the_subjects_later_cases_about_the_same_councillor(peop
     first, second = history.cases
     # Flag raised while only the first case existed would sit on it; show it on the later case too.
     flag = CourseOfConductFlag.objects.create(
-        subject=history.subject, councillor=people.councillor, case=first, incident_count=2, reason="Two e-mails.")
+        subject=history.subject, protected_person=person_for(people.councillor), case=first, incident_count=2,
+        reason="Two e-mails.")
     assert list(conduct_flags_for_case(second)) == [flag]
     flag.incidents.set(history.incidents[:2])
     [shown] = ConductFlagSerializer(conduct_flags_for_case(second), many=True).data  # as a case view would
-    assert (shown["case"]["reference"], shown["reason"], shown["councillor"]["name"]) == (
+    assert (shown["case"]["reference"], shown["reason"], shown["protected_person"]["name"]) == (
         "SW-2026-0001", "Two e-mails.", "Cllr Ahmed")
     assert [i["reference"] for i in shown["incidents"]] == ["SW-2026-0001-01", "SW-2026-0001-02"]
     other = open_case(subject=history.subject, reference="SW-2026-0009")
@@ -139,7 +141,7 @@ def test_conduct_endpoint_explains_the_course_of_conduct_and_the_signals(people,
     assert body["subject"] == {"id": str(history.subject.pk), "name": "Gary Pike"}
     assert body["incident_count"] == 7
     [group] = body["course_of_conduct"]
-    assert (group["councillor"]["name"], group["incident_count"], group["reaches_threshold"]) == (
+    assert (group["protected_person"]["name"], group["incident_count"], group["reaches_threshold"]) == (
         "Cllr Ahmed", 7, True)
     assert group["flag"]["reason"].startswith("Gary Pike has 7 logged incidents against Cllr Ahmed")
     assert [i["reference"] for i in group["incidents"]][:2] == ["SW-2026-0001-01", "SW-2026-0001-02"]

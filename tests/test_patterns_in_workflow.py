@@ -47,7 +47,7 @@ def test_second_incident_against_one_councillor_flags_the_case_and_tells_the_ass
                           {"subject": suggestions[0]["subject"]["id"]})
     assert result["case"]["state"] == "merged"
     flag = CourseOfConductFlag.objects.get()
-    assert flag.councillor == people.councillor and flag.incident_count == 2
+    assert flag.protected_person.user == people.councillor and flag.incident_count == 2
     assert any(people.safety.email in m.to for m in mail.outbox)  # the assessor is told
 
     assess = open_task(c["safety"], case_id, "assess")

@@ -100,11 +100,11 @@ def test_brief_says_what_changed_since_the_last_meeting(people, log, client_for)
     assert [r["case"]["reference"] for r in referrals["made"]] == ["SW-2026-0003"]
     assert [(r["status_label"], r["crime_reference"]) for r in referrals["outcomes"]] == [("Charged", "NP/26/1234")]
     assert referrals["open_now"] == 0
-    assert [(f["subject"]["name"], f["councillor"]["name"]) for f in brief["course_of_conduct_flags"]] == [
+    assert [(f["subject"]["name"], f["protected_person"]["name"]) for f in brief["course_of_conduct_flags"]] == [
         ("Gary Pike", "Cllr Ahmed"), ("Derek Mallory", "Cllr Ahmed")]
     assert [(s["subject"]["name"], s["kind"]) for s in brief["escalation_signals"]] == [
         ("Gary Pike", "moved_in_person"), ("Gary Pike", "severity_rising"), ("Gary Pike", "frequency_rising"),
-        ("Derek Mallory", "several_councillors")]
+        ("Derek Mallory", "several_people")]
     moved = next(s for s in brief["escalation_signals"] if s["kind"] == "moved_in_person")
     assert moved["explanation"].startswith("Contact has moved from online to in person")
     assert moved["incidents"][-1]["reference"] == "SW-2026-0003-05"
@@ -154,12 +154,12 @@ def test_command_prints_the_brief_for_the_meeting(people, log):
     assert text.startswith("Councillor safety: what changed since the last meeting\nFrom 1 March 2026 14:00 to ")
     assert "Last meeting: 1 March 2026 14:00 (Mona Officer; DCC Jo Hart)." in text
     assert "New incidents: 11\n  By channel: e-mail 5, social media 2, at a surgery 2, phone 1, letter 1" in text
-    assert "  SW-2026-0003-03  1 April 2026  E-mail  Cllr Ahmed  Gary Pike  serious" in text
+    assert "  SW-2026-0003-03  1 April 2026  E-mail  Cllr Ahmed (councillor)  Gary Pike  serious" in text
     assert "Cases closed: 1\n  SW-2026-0002  Angela Crisp  low\n    Outcome: Advice on filtering e-mail given." in text
     assert "Police outcomes recorded: 1\n  SW-2026-0003  Charged, crime reference NP/26/1234" in text
     assert "New course-of-conduct flags: 2\n  Gary Pike / Cllr Ahmed  (case SW-2026-0003, " in text
     assert "    Gary Pike has 7 logged incidents against Cllr Ahmed" in text
-    assert "New escalation signals: 4" in text and "Derek Mallory: Several councillors targeted" in text
+    assert "New escalation signals: 4" in text and "Derek Mallory: Several people targeted" in text
     assert AccessLogEntry.objects.filter(object_type="meeting_brief", action="export").count() == 1
 
 

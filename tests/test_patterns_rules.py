@@ -11,12 +11,16 @@ from safety_workflow.patterns import IncidentRecord
 LONDON = ZoneInfo("Europe/London")
 
 
+NAMES = {1: "Cllr Ahmed", 2: "Cllr Byrne", 3: "Cllr Chen", 4: "Cllr Davies", 5: "Cllr Evans", 6: "Jo Ahmed",
+         7: "Sam Reed", 8: "Priya Shah"}
+KINDS = {6: "household", 7: "staff", 8: "candidate"}
+
+
 def rec(ref: str, day: str, channel: str = "email", *, cllr: int = 1, level: str = "", words: str = "",
         hate: tuple = (), case: str = "C1") -> IncidentRecord:
     return IncidentRecord(
         id=ref, reference=ref, occurred_at=dt.datetime.fromisoformat(day).replace(hour=10, tzinfo=LONDON),
-        councillor_id=cllr, councillor_name={1: "Cllr Ahmed", 2: "Cllr Byrne", 3: "Cllr Chen", 4: "Cllr Davies",
-                                             5: "Cllr Evans"}[cllr],
+        person_id=cllr, person_name=NAMES[cllr], person_kind=KINDS.get(cllr, "councillor"),
         channel=channel, level=level, case_id=case, case_reference=case, words_used=words,
         hate_element=bool(hate), hate_categories=hate,
     )
@@ -58,7 +62,7 @@ def test_course_of_conduct_needs_two_occasions_against_the_same_councillor():
 def test_course_of_conduct_is_per_councillor_and_names_the_unidentified():
     records = [rec("M-01", "2026-05-04", cllr=1), rec("M-02", "2026-05-05", cllr=2), rec("M-03", "2026-05-15", "phone")]
     groups = patterns.course_of_conduct(records)
-    assert [(g.councillor_name, g.count, g.reaches_threshold) for g in groups] == [
+    assert [(g.person_name, g.count, g.reaches_threshold) for g in groups] == [
         ("Cllr Ahmed", 2, True), ("Cllr Byrne", 1, False)]
     assert groups[0].explanation.startswith("The unidentified subject has 2 logged incidents against Cllr Ahmed")
 
@@ -99,7 +103,7 @@ def test_a_visit_home_after_online_contact_is_the_strongest_signal():
     assert kinds(signals)[:2] == ["reached_home", "moved_in_person"]
     assert signals[0].explanation == (
         "Gary Pike came to Cllr Ahmed's home on 25 March 2026 (B-02), after 3 earlier incidents (by e-mail and "
-        "on social media) from 5 January 2026. Contact at a councillor's home is the strongest sign of escalation."
+        "on social media) from 5 January 2026. Contact at someone's home is the strongest sign of escalation."
     )
 
 
@@ -128,8 +132,8 @@ def test_five_councillors_signal_lists_each_with_dates():
         rec("M-04", "2026-05-11", "social_media", cllr=4), rec("M-05", "2026-05-12", "letter", cllr=5),
         rec("M-06", "2026-05-15", "phone", cllr=1),
     ]
-    signal = patterns.councillors_signal(records, subject_name="Derek Mallory")
-    assert signal.key == "several_councillors:5"
+    signal = patterns.people_signal(records, subject_name="Derek Mallory")
+    assert signal.key == "several_people:5"
     assert signal.explanation == (
         "Derek Mallory has incidents against 5 councillors: Cllr Ahmed (2 incidents from 4 May 2026: M-01 and "
         "M-06), Cllr Byrne (M-02, 5 May 2026), Cllr Chen (M-03, 6 May 2026), Cllr Davies (M-04, 11 May 2026) "
@@ -137,9 +141,26 @@ def test_five_councillors_signal_lists_each_with_dates():
     )
     assert len(signal.incidents) == 6
     # The key moves only when the number of councillors passes a band: told again at 5, not at 4.
-    assert patterns.councillors_signal(records[:4]).key == "several_councillors:3"
-    assert patterns.councillors_signal(records[:2]).key == "several_councillors:2"
-    assert patterns.councillors_signal(records[:2], threshold=3) is None
+    assert patterns.people_signal(records[:4]).key == "several_people:3"
+    assert patterns.people_signal(records[:2]).key == "several_people:2"
+    assert patterns.people_signal(records[:2], threshold=3) is None
+
+
+def test_several_people_of_different_kinds_are_one_signal_naming_each_kind():
+    """A councillor, their partner, a member of staff and a candidate: four people, counted across kinds."""
+    records = [rec("P-01", "2026-05-04", cllr=1), rec("P-02", "2026-05-05", "at_home", cllr=6),
+               rec("P-03", "2026-05-06", "in_person", cllr=7), rec("P-04", "2026-05-07", cllr=8),
+               rec("P-05", "2026-05-08", cllr=6)]
+    signal = patterns.people_signal(records, subject_name="Derek Mallory")
+    assert signal.key == "several_people:3"
+    assert signal.explanation == (
+        "Derek Mallory has incidents against 4 people (candidates, councillors, household members and members "
+        "of staff): Cllr Ahmed, councillor (P-01, 4 May 2026), Jo Ahmed, household member (2 incidents from "
+        "5 May 2026: P-02 and P-05), Sam Reed, member of staff (P-03, 6 May 2026) and Priya Shah, candidate "
+        "(P-04, 7 May 2026)."
+    )
+    groups = patterns.course_of_conduct(records, subject_name="Derek Mallory")
+    assert [(g.person_name, g.count, g.reaches_threshold) for g in groups][0] == ("Jo Ahmed", 2, True)
 
 
 def test_police_triggers_threat_repeated_contact_and_hate():

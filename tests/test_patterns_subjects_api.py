@@ -96,7 +96,7 @@ def test_list_and_detail_cost_the_same_whatever_the_numbers(people, decision_tab
     assert detail.status_code == 200
     assert [c["reference"] for c in detail.json()["cases"]] == ["SW-2026-0001", "SW-2026-0003"]
     [flag] = detail.json()["course_of_conduct_flags"]
-    assert flag["councillor"]["name"] == "Cllr Ahmed" and flag["reason"].startswith("Gary Pike has 7 logged")
+    assert flag["protected_person"]["name"] == "Cllr Ahmed" and flag["reason"].startswith("Gary Pike has 7 logged")
     assert len(flag["incidents"]) == 7
 
 

@@ -91,7 +91,7 @@ def test_assess_task_context_gathers_triggers_flags_and_signals(people, decision
     assert [t["trigger"] for t in context["police_trigger_suggestions"]] == ["threatening_language",
                                                                             "repeated_contact"]
     [flag] = context["course_of_conduct_flags"]
-    assert flag["councillor"]["name"] == "Cllr Ahmed" and flag["reason"].startswith("Gary Pike has 7 logged")
+    assert flag["protected_person"]["name"] == "Cllr Ahmed" and flag["reason"].startswith("Gary Pike has 7 logged")
     assert [s["kind"] for s in context["escalation_signals"]] == ["moved_in_person", "severity_rising",
                                                                   "frequency_rising"]
     assert context["escalation_signals"][0]["incidents"][-1]["reference"] == "SW-2026-0003-05"

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from safety_workflow.models import RegisterEntry, Subject
 
+from .factories import person_for
 from .helpers import API, answers, complete, open_task, report
 from .register_helpers import DEFAULT_CONTACT, DEFAULT_MITIGATIONS, ENTRIES, active_entry, entry_url
 
@@ -74,7 +75,8 @@ def test_new_incident_about_a_subject_resets_the_register_review(c, people):
     subject = stored.subject
     when = timezone.now() + dt.timedelta(days=-1)
     RegisterEntry.objects.filter(pk=stored.pk).update(review_due_on=timezone.localdate() + dt.timedelta(days=30))
-    report(c["members"], councillor=people.councillor.pk, subject=str(subject.pk), occurred_at=when.isoformat(),
+    report(c["members"], protected_person=str(person_for(people.councillor).pk), subject=str(subject.pk),
+           occurred_at=when.isoformat(),
            account="Roy Kemp shouted at me in the car park.")
     stored.refresh_from_db()
     assert stored.review_due_on == timezone.localdate(when) + dt.timedelta(days=365)

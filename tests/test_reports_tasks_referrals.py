@@ -23,7 +23,7 @@ REFERRALS = "/api/safety/reports/referrals/"
 
 def report(people, *, danger: bool = False, account: str = "Abusive e-mail"):
     return incident_report(
-        reporter=people.councillor, councillor=people.councillor, channel="email", account=account,
+        reporter=people.councillor, channel="email", account=account,
         occurred_at=timezone.now() - dt.timedelta(hours=2), immediate_danger=danger,
     ).incident
 

@@ -8,6 +8,7 @@ import pytest
 
 from safety_workflow.models import Assessment, Incident
 
+from .factories import person_for
 from .histories import LONDON, five_councillors, one_off, open_case, slow_burn, when
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +58,8 @@ def test_months_and_ranges_follow_london_time(people, client_for):
     # 00:30 on 1 April in London is 23:30 on 31 March in UTC: it belongs to April.
     case = open_case(subject=None, reference="SW-2026-0030")
     Incident.objects.create(reference="SW-2026-0030-01", case=case, reported_by=people.councillor,
-                            councillor=people.councillor, channel="phone", account="Late call",
+                            protected_person=person_for(people.councillor), person_kind="councillor",
+                            channel="phone", account="Late call",
                             occurred_at=dt.datetime(2026, 4, 1, 0, 30, tzinfo=LONDON))
     client = client_for(people.members)
     assert client.get(URL, {"from": "2026-04-01", "to": "2026-04-01"}).json()["by_month"] == [
@@ -84,19 +86,22 @@ def test_reports_are_for_case_officers(people, client_for, who):
 
 def test_report_index_lists_the_sections(people, client_for):
     assert client_for(people.monitoring).get("/api/safety/reports/").json() == {
-        "sections": ["trends", "tasks", "referrals", "register-reviews"]}
+        "sections": ["trends", "elections", "tasks", "referrals", "register-reviews"]}
 
 
-def test_trend_report_takes_the_same_four_queries_for_10_or_200_incidents(
+def test_trend_report_takes_the_same_queries_for_10_or_200_incidents(
         people, decision_table, client_for, django_assert_max_num_queries):
     case = open_case(subject=None, reference="SW-2026-0040")
     channels = [c for c, _ in Incident.Channel.choices]
+
+    cllr = person_for(people.councillor)
 
     def add(count: int) -> None:
         start = Incident.objects.count()
         incidents = Incident.objects.bulk_create(
             Incident(reference=f"SW-2026-0040-{start + n:04d}", case=case, reported_by=people.councillor,
-                     councillor=people.councillor, channel=channels[n % len(channels)], ward=f"Ward {n % 7}",
+                     protected_person=cllr, person_kind="councillor", channel=channels[n % len(channels)],
+                     ward=f"Ward {n % 7}",
                      account="...", occurred_at=when(f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}"))
             for n in range(count)
         )
@@ -107,8 +112,9 @@ def test_trend_report_takes_the_same_four_queries_for_10_or_200_incidents(
 
     client = client_for(people.monitoring)
     add(10)
-    # The user's roles (one query), then the four aggregates.
-    with django_assert_max_num_queries(5) as small:
+    # The user's roles (one query), then the seven aggregates (months, channels, levels, wards, kinds of person,
+    # election periods, and the periods themselves).
+    with django_assert_max_num_queries(8) as small:
         assert client.get(URL).json()["total"] == 10
     add(190)
     with django_assert_max_num_queries(len(small.captured_queries)):
@@ -125,7 +131,8 @@ def test_each_incident_counts_once_at_the_level_it_was_first_assessed(people, de
 
     case = open_case(subject=None, reference="SW-2026-0060")
     incidents = [Incident.objects.create(reference=f"SW-2026-0060-{n}", case=case, reported_by=people.councillor,
-                                         councillor=people.councillor, channel="email", account="...",
+                                         protected_person=person_for(people.councillor), person_kind="councillor",
+                                         channel="email", account="...",
                                          occurred_at=when("2026-03-01")) for n in range(3)]
 
     def assessment(level: str, at: dt.datetime, covers: list[Incident]) -> None:

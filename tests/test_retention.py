@@ -38,6 +38,7 @@ from safety_workflow.retention import schedule, schedule_problems
 from safety_workflow.services.audit import access_log_verify
 from safety_workflow.services.retention import retention_dispose
 
+from .factories import person_for
 from .helpers import API, report
 from .register_helpers import active_entry, check, entry_url
 from .test_evidence import PNG, upload
@@ -71,9 +72,10 @@ def world(people, client_for):
                                    scope={"subject": str(subject.pk)}, subject=subject,
                                    requested_by=people.governance, sha256="0" * 64)
     bundle.file.save("x.pdf", ContentFile(b"%PDF-1.4 test"), save=True)
-    advice = AdviceGiven.objects.create(case=case, councillor=people.councillor, title="Block the sender",
+    cllr = person_for(people.councillor)
+    advice = AdviceGiven.objects.create(case=case, protected_person=cllr, title="Block the sender",
                                         text="...", given_by=people.members)
-    training = InductionTraining.objects.create(councillor=people.councillor, course="online_safety",
+    training = InductionTraining.objects.create(protected_person=cllr, course="online_safety",
                                                 completed_on=timezone.localdate(), recorded_by=people.members)
     meeting = LiaisonMeeting.objects.create(held_at=timezone.now(), attendees="PC Okafor", notes="Agreed.",
                                             recorded_by=people.monitoring)
@@ -244,7 +246,8 @@ def test_a_file_storage_would_not_delete_is_retried_by_the_next_run(world, monke
 
 def test_an_open_case_and_a_flag_in_force_are_never_disposed_of(people, client_for):
     incident = report(client_for(people.councillor))
-    flag = PriorityAddressFlag.objects.create(councillor=people.councillor, address="1 Home Road", postcode="HD1 1AA",
+    flag = PriorityAddressFlag.objects.create(protected_person=person_for(people.councillor), address="1 Home Road",
+                                              postcode="HD1 1AA",
                                               flagged_on=timezone.localdate(), review_due=timezone.localdate(),
                                               recorded_by=people.police)
     with at(years=20):

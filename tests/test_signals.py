@@ -50,7 +50,7 @@ def test_signals_follow_the_case(people, client_for, decision_table, police_cont
         complete(client_for(people.police), case_id, "police_acknowledge", {})
         complete(client_for(people.police), case_id, "police_outcome", {"status": "no_further_action"})
         complete(client_for(people.members), case_id, "close", {"outcome_summary": "Police took no action.",
-                                                                "councillor_informed": True,
+                                                                "person_informed": True,
                                                                 "informed_by": "meeting"})
     assert received[-1][0] == "case_closed" and received[-1][1]["case"].pk == case_id
 

@@ -6,8 +6,9 @@ import uuid
 
 import pytest
 
-from safety_workflow.models import AccessLogEntry
+from safety_workflow.models import AccessLogEntry, ProtectedPerson
 
+from .factories import person_for
 from .helpers import API, answers, complete, report
 
 pytestmark = pytest.mark.django_db
@@ -92,15 +93,24 @@ def test_who_may_report_and_for_whom(world, people):
         response = c[role].post(f"{API}/incidents/", body, format="json")
         assert response.status_code == 403, role
         assert response.json()["code"] == "cannot_report"
-    on_behalf = c["councillor"].post(f"{API}/incidents/", {**body, "councillor": people.councillor2.pk},
+    other = person_for(people.councillor2)
+    on_behalf = c["councillor"].post(f"{API}/incidents/", {**body, "protected_person": str(other.pk)},
                                      format="json")
-    assert on_behalf.status_code == 403 and on_behalf.json()["code"] == "cannot_report_for_others"
-    not_cllr = c["members"].post(f"{API}/incidents/", {**body, "councillor": people.legal.pk}, format="json")
-    assert not_cllr.status_code == 400 and not_cllr.json()["code"] == "not_a_councillor"
+    assert on_behalf.status_code == 400 and "protected_person" in on_behalf.json()["errors"]  # not theirs to see
+    staff = c["councillor"].post(f"{API}/incidents/", {**body, "new_protected_person": {
+        "kind": "staff", "full_name": "Sam Reed"}}, format="json")
+    assert staff.status_code == 403 and staff.json()["code"] == "cannot_record_person"
+    nobody = c["members"].post(f"{API}/incidents/", body, format="json")
+    assert nobody.status_code == 400 and "protected_person" in nobody.json()["errors"]
+    no_election = c["members"].post(f"{API}/incidents/", {**body, "new_protected_person": {
+        "kind": "candidate", "full_name": "Priya Shah"}}, format="json")
+    assert no_election.status_code == 400 and no_election.json()["code"] == "protected_person_invalid"
+    assert set(no_election.json()["errors"]) == {"candidacies"}
+    assert not ProtectedPerson.objects.filter(full_name__in=["Sam Reed", "Priya Shah"]).exists()
     future = c["councillor"].post(f"{API}/incidents/", {**body, "occurred_at": "2099-01-01T00:00:00Z"},
                                   format="json")
     assert future.status_code == 400 and "occurred_at" in future.json()["errors"]
-    assert c["members"].post(f"{API}/incidents/", {**body, "councillor": people.councillor.pk},
+    assert c["members"].post(f"{API}/incidents/", {**body, "protected_person": str(other.pk)},
                              format="json").status_code == 201
 
 

@@ -60,7 +60,6 @@ def demo_incidents_load() -> int:
         reporter = User.objects.get(username=spec["reporter"])
         result = incident_report(
             reporter=reporter,
-            councillor=reporter,
             occurred_at=timezone.now() - dt.timedelta(days=spec["days_ago"]),
             channel=spec["channel"],
             account=spec["account"],

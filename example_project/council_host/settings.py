@@ -154,10 +154,12 @@ REST_KNOX = {
 SAFETY_WORKFLOW = {
     "ROLES": {
         "councillor": ["Councillors"],
+        "candidate": ["Candidates"],
         "members_services": ["Members Services"],
         "health_and_safety": ["Health and Safety"],
         "legal": ["Legal"],
         "monitoring_officer": ["Monitoring Officer"],
+        "electoral_services": ["Electoral Services"],
         "police_liaison": ["Police Liaison"],
         "frontline": ["Frontline Staff"],
         "information_governance": ["Information Governance"],

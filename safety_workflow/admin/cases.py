@@ -16,6 +16,7 @@ from ..models import (
     DecisionQuestion,
     DecisionRule,
     DecisionTable,
+    ElectionPeriod,
     Incident,
     PoliceContact,
     TimelineEntry,
@@ -83,7 +84,7 @@ class DecisionTableAdmin(FrozenUnlessDraft, admin.ModelAdmin):
 
 @admin.register(AdviceTemplate)
 class AdviceTemplateAdmin(admin.ModelAdmin):
-    list_display = ["title", "code", "topic", "active"]
+    list_display = ["title", "code", "topic", "for_kinds", "active"]
     list_filter = ["topic", "active"]
     search_fields = ["title", "body"]
 
@@ -116,10 +117,17 @@ class CaseAdmin(ReadOnlyAdmin):
 
 @admin.register(Incident)
 class IncidentAdmin(ReadOnlyAdmin):
-    list_display = ["reference", "occurred_at", "channel", "ward", "immediate_danger"]
-    list_filter = ["channel", "hate_element", "immediate_danger"]
+    list_display = ["reference", "occurred_at", "channel", "ward", "person_kind", "immediate_danger"]
+    list_filter = ["channel", "person_kind", "hate_element", "immediate_danger"]
     search_fields = ["reference"]
     list_select_related = ["case"]
+
+
+@admin.register(ElectionPeriod)
+class ElectionPeriodAdmin(ReadOnlyAdmin):
+    """Recorded and corrected through the API (``election-periods/``), which flags the incidents in them again."""
+
+    list_display = ["name", "poll_date", "starts_on", "ends_on"]
 
 
 @admin.register(TimelineEntry)

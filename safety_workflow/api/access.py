@@ -18,15 +18,20 @@ from typing import Any
 
 from ..roles import Role
 
-C, MS, HS, L, MO, P, F, IG = (Role.COUNCILLOR, Role.MEMBERS_SERVICES, Role.HEALTH_AND_SAFETY, Role.LEGAL,
-                              Role.MONITORING_OFFICER, Role.POLICE_LIAISON, Role.FRONTLINE,
-                              Role.INFORMATION_GOVERNANCE)
+C, CAND, MS, HS, L, MO, ES, P, F, IG = (
+    Role.COUNCILLOR, Role.CANDIDATE, Role.MEMBERS_SERVICES, Role.HEALTH_AND_SAFETY, Role.LEGAL,
+    Role.MONITORING_OFFICER, Role.ELECTORAL_SERVICES, Role.POLICE_LIAISON, Role.FRONTLINE,
+    Role.INFORMATION_GOVERNANCE)
 EVERY_ROLE = frozenset(Role.values)
 CASE_OFFICERS = frozenset({MS, HS, MO})
-CASE_READERS = CASE_OFFICERS | {C, L, P}
+SELF_REPORTERS = frozenset({C, CAND})
+CASE_READERS = CASE_OFFICERS | SELF_REPORTERS | {ES, L, P}
+REPORTERS = CASE_OFFICERS | SELF_REPORTERS | {ES}
 TASK_ROLES = CASE_OFFICERS | {L, P}
 BUNDLE_ROLES = CASE_OFFICERS | {L, P, IG}
-REGISTER_READERS = EVERY_ROLE - {F}
+REGISTER_READERS = EVERY_ROLE - {F, CAND}
+PEOPLE_READERS = CASE_OFFICERS | SELF_REPORTERS | {ES}
+ELECTION_WRITERS = frozenset({MS, MO, ES})
 REGISTER_OFFICERS = frozenset({MO, HS})
 CORRECTORS = frozenset({MS, HS})
 HOLD_PLACERS = frozenset({MO, L})
@@ -65,18 +70,26 @@ class Access:
 
 
 #: Which records of each kind each role sees. Words, for the docs and the matrix test:
-#: all; none; own (a councillor's: incidents aimed at them or reported by them, the cases and support records
-#: holding them); council_action (cases an assessment routed to council action, and their incidents);
+#: all; none; own (a councillor's or candidate's: incidents aimed at them, reported by them, or aimed at a
+#: household member or supporter of theirs who agreed to share them, the cases holding them, their support
+#: records; their own protected-person record and those linked to them); candidates (electoral services:
+#: incidents aimed at candidates, or reported by them, and the cases holding them; the records of people
+#: standing in an election and of those linked to them); council_action (cases an assessment routed to council
+#: action, and their incidents);
 #: referred (cases referred to the police and, within them, only the referred incidents); granted (register
 #: entries granted to the user or one of their groups); task_role (open tasks of the user's role in cases
 #: they see, and tasks they claimed); by_kind (bundles of the kinds the role may request, for scopes they see).
 VISIBILITY: dict[str, dict[str, str]] = {
-    "incident": {C: "own", MS: "all", HS: "all", L: "council_action", MO: "all", P: "referred"},
-    "case": {C: "own", MS: "all", HS: "all", L: "council_action", MO: "all", P: "referred"},
-    "evidence": {C: "own", MS: "all", HS: "all", L: "council_action", MO: "all"},
+    "incident": {C: "own", CAND: "own", MS: "all", HS: "all", L: "council_action", MO: "all", ES: "candidates",
+                 P: "referred"},
+    "case": {C: "own", CAND: "own", MS: "all", HS: "all", L: "council_action", MO: "all", ES: "candidates",
+             P: "referred"},
+    "evidence": {C: "own", CAND: "own", MS: "all", HS: "all", L: "council_action", MO: "all", ES: "candidates"},
     "task": {MS: "task_role", HS: "task_role", L: "task_role", MO: "task_role", P: "task_role"},
     "referral": {MS: "all", HS: "all", L: "council_action", MO: "all", P: "referred"},
-    "support": {C: "own", MS: "all", HS: "all", MO: "all"},
+    "support": {C: "own", CAND: "own", MS: "all", HS: "all", MO: "all"},
+    "protected_person": {C: "own", CAND: "own", MS: "all", HS: "all", MO: "all", ES: "candidates"},
+    "election_period": {role: "all" for role in Role.values},
     "subject": {MS: "all", HS: "all", MO: "all"},
     "meeting": {MS: "all", HS: "all", MO: "all"},
     "bundle": {MS: "by_kind", HS: "by_kind", L: "by_kind", MO: "by_kind", P: "by_kind", IG: "by_kind"},
@@ -87,7 +100,7 @@ VISIBILITY: dict[str, dict[str, str]] = {
 
 
 def _support(name: str, writers: frozenset[str]) -> dict[str, Access]:
-    readers = CASE_OFFICERS | {C}
+    readers = CASE_OFFICERS | SELF_REPORTERS
     return {
         f"{name}.list": Access(readers),
         f"{name}.create": Access(writers, refused="cannot_record_support"),
@@ -100,12 +113,14 @@ def _support(name: str, writers: frozenset[str]) -> dict[str, Access]:
 ACCESS: dict[str, Access] = {
     # Incidents and their evidence
     "incident.list": Access(CASE_READERS),
-    "incident.create": Access(CASE_OFFICERS | {C}, refused="cannot_report", errors=(CONFLICT,),
-                              note="a councillor for themselves; officers on a councillor's behalf"),
+    "incident.create": Access(REPORTERS, refused="cannot_report", errors=(CONFLICT,),
+                              note="a councillor or candidate for themselves, their household and supporters; "
+                                   "case officers for anyone; electoral services for people standing in an "
+                                   "election"),
     "incident.retrieve": Access(CASE_READERS, resource="incident"),
     "incident.timeline": Access(CASE_READERS, resource="incident",
-                                note="councillors see the steps shared with them; the police only steps "
-                                     "about what they see"),
+                                note="councillors, candidates and electoral services see the steps shared with "
+                                     "the people harmed; the police only steps about what they see"),
     "incident.evidence": Access(CASE_READERS - {P}, resource="incident"),
     "incident.evidence_upload": Access(CASE_READERS - {P}, resource="incident", refused="cannot_add_evidence",
                                        errors=(TOO_LARGE,)),
@@ -137,6 +152,24 @@ ACCESS: dict[str, Access] = {
                                            refused="cannot_record_support"),
     **_support("support-employee-assistance", frozenset({MS, HS})),
     **_support("support-induction-training", frozenset({MS, HS})),
+    # The people the process protects, and election periods
+    "protected-person.list": Access(PEOPLE_READERS),
+    "protected-person.create": Access(PEOPLE_READERS, refused="cannot_record_person", errors=(CONFLICT,),
+                                      note="councillors and candidates: their household and supporters; electoral "
+                                           "services: candidates and the people linked to them"),
+    "protected-person.retrieve": Access(PEOPLE_READERS, resource="protected_person"),
+    "protected-person.partial_update": Access(CASE_OFFICERS | {ES}, resource="protected_person",
+                                              refused="cannot_record_person"),
+    "protected-person.candidacies": Access(ELECTION_WRITERS, resource="protected_person",
+                                           refused="cannot_record_person", errors=(CONFLICT,)),
+    "protected-person.elected": Access(ELECTION_WRITERS, resource="protected_person",
+                                       refused="cannot_record_person", errors=(CONFLICT,),
+                                       note="a candidate, linked to their councillor account"),
+    "election-period.list": Access(EVERY_ROLE),
+    "election-period.create": Access(ELECTION_WRITERS, refused="cannot_record_election"),
+    "election-period.retrieve": Access(EVERY_ROLE, resource="election_period"),
+    "election-period.partial_update": Access(ELECTION_WRITERS, resource="election_period",
+                                             refused="cannot_record_election"),
     # Subjects, reports, meetings
     "subject.list": Access(CASE_OFFICERS),
     "subject.create": Access(CASE_OFFICERS),
@@ -147,6 +180,7 @@ ACCESS: dict[str, Access] = {
     "subject.suggestions": Access(CASE_OFFICERS, errors=(NOT_FOUND,)),
     "report.list": Access(CASE_OFFICERS),
     "report.trends": Access(CASE_OFFICERS),
+    "report.elections": Access(CASE_OFFICERS | {ES}, note="counts only"),
     "report.tasks": Access(CASE_OFFICERS),
     "report.referrals": Access(CASE_OFFICERS),
     "report.register_reviews": Access(CASE_OFFICERS, note="only entries the caller may see"),
@@ -259,8 +293,9 @@ def operations() -> list[Operation]:
     return found
 
 
-ROLE_COLUMNS = [C, MS, HS, L, MO, P, F, IG]
-ROLE_ABBREVIATIONS = {C: "Cllr", MS: "MS", HS: "H&S", L: "Legal", MO: "MO", P: "Police", F: "Front", IG: "IG"}
+ROLE_COLUMNS = [C, CAND, MS, HS, L, MO, ES, P, F, IG]
+ROLE_ABBREVIATIONS = {C: "Cllr", CAND: "Cand", MS: "MS", HS: "H&S", L: "Legal", MO: "MO", ES: "ES", P: "Police",
+                      F: "Front", IG: "IG"}
 
 
 def render_markdown() -> str:

@@ -22,8 +22,8 @@ from .serializers import CaseSummary, PersonOutput, SubjectSummary
 class RedactionInput(InputSerializer):
     text = serializers.CharField(required=False, help_text="A phrase to redact wherever it appears (3-500 characters).")
     reason = serializers.CharField(required=False, allow_blank=True, help_text="Why; shown in place of the phrase.")
-    preset = serializers.ChoiceField(required=False, choices=["councillor_home_addresses"],
-                                     help_text="Instead of text: the councillors' home addresses on record.")
+    preset = serializers.ChoiceField(required=False, choices=["home_addresses"],
+                                     help_text="Instead of text: the home addresses of the people harmed.")
 
 
 class BundleRequestInput(InputSerializer):
@@ -31,8 +31,8 @@ class BundleRequestInput(InputSerializer):
     scope = serializers.JSONField(help_text=(
         'injunction: {"case": id} or {"subject": uuid, "date_from": date, "date_to": date}; '
         'police_referral: {"case": id}; liaison_meeting: {"since": date, "until": date}; '
-        'subject_access: {"subject": uuid}, or for someone who is not a subject (only ever checked, say) '
-        '{"name": str, "date_of_birth": date (optional)}.'
+        'subject_access: {"subject": uuid}; for a person the process protects {"protected_person": uuid}; or '
+        'for someone who is neither (only ever checked, say) {"name": str, "date_of_birth": date (optional)}.'
     ))
     # Validated in the service (bundle_redactions_clean); declared here for the schema.
     redactions = serializers.JSONField(required=False, default=list,

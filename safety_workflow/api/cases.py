@@ -6,13 +6,14 @@ from typing import Any
 
 import django_filters
 from django.db import transaction
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..models import Assessment, Case, CouncilAction, Level, PoliceReferral, Route
+from ..models import Assessment, Case, CouncilAction, Incident, Level, PoliceReferral, ProtectedPerson, Route
 from ..roles import CASE_OFFICER_ROLES, SUBJECT_ROLES, Role, roles_for
 from ..selectors.cases import case_get, cases_visible_to, incidents_visible_to, sees_whole_case
 from ..selectors.common import get_or_not_found
@@ -32,7 +33,17 @@ from .base import (
     collection,
 )
 from .corrections import CorrectionOutput, SplitInput
-from .serializers import CaseSummary, IncidentSummary, PersonOutput, SubjectSummary
+from .serializers import (
+    CaseSummary,
+    ElectionPeriodSummary,
+    IncidentSummary,
+    PersonOutput,
+    ProtectedPersonSummary,
+    SubjectSummary,
+)
+
+#: A referral's incidents, with their election period (the flag the police see first).
+REFERRAL_INCIDENTS = Prefetch("incidents", queryset=Incident.objects.select_related("election_period"))
 
 
 class CaseOutput(ModelOutput):
@@ -100,12 +111,22 @@ class ReferralOutput(ModelOutput):
     case = CaseSummary()
     contact = serializers.SerializerMethodField()
     incidents = IncidentSummary(many=True)
+    election_period = serializers.SerializerMethodField(
+        help_text="The election period its incidents fall in (the latest poll, if several); null outside them. "
+                  "Forces run election operations: the police contact sees this first.")
 
     class Meta:
         model = PoliceReferral
-        fields = ["id", "case", "contact", "incidents", "urgent", "reason", "referred_at", "status",
-                  "crime_reference", "acknowledged_at", "acknowledgement_notes", "outcome_notes",
+        fields = ["id", "case", "contact", "election_period", "incidents", "urgent", "reason", "referred_at",
+                  "status", "crime_reference", "acknowledged_at", "acknowledgement_notes", "outcome_notes",
                   "outcome_recorded_at"]
+
+    @extend_schema_field(ElectionPeriodSummary(allow_null=True))
+    def get_election_period(self, referral: PoliceReferral) -> dict[str, Any] | None:
+        periods = [i.election_period for i in referral.incidents.all() if i.election_period_id]
+        if not periods:
+            return None
+        return ElectionPeriodSummary(max(periods, key=lambda p: (p.poll_date, p.pk))).data
 
     @extend_schema_field(ReferralContactOutput(allow_null=True))
     def get_contact(self, referral: PoliceReferral) -> dict[str, str] | None:
@@ -121,6 +142,8 @@ class OpenTaskOutput(serializers.Serializer):
 
 class CaseDetailOutput(CaseOutput):
     incidents = serializers.SerializerMethodField()
+    protected_people = serializers.SerializerMethodField(
+        help_text="The people harmed in the incidents you see (a councillor, their partner, a candidate...).")
     assessments = serializers.SerializerMethodField()
     council_actions = serializers.SerializerMethodField()
     referrals = serializers.SerializerMethodField()
@@ -130,12 +153,13 @@ class CaseDetailOutput(CaseOutput):
     outcome_summary = serializers.CharField()
 
     class Meta(CaseOutput.Meta):
-        fields = [*CaseOutput.Meta.fields, "outcome_summary", "incidents", "assessments", "council_actions",
+        fields = [*CaseOutput.Meta.fields, "outcome_summary", "incidents", "protected_people", "assessments",
+                  "council_actions",
                   "referrals", "open_tasks", "course_of_conduct", "course_of_conduct_withdrawn"]
 
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_course_of_conduct(self, case: Case) -> list[dict[str, Any]]:
-        """Course-of-conduct flags in force (two or more incidents by the subject against one councillor): for
+        """Course-of-conduct flags in force (two or more incidents by the subject against one person): for
         those who see the whole case (the flags count incidents across the subject's cases)."""
         from .subjects import ConductFlagSerializer
 
@@ -160,6 +184,13 @@ class CaseDetailOutput(CaseOutput):
         user = self.context["request"].user
         return IncidentSummary(incidents_visible_to(user).filter(case=case).order_by("occurred_at"), many=True).data
 
+    @extend_schema_field(ProtectedPersonSummary(many=True))
+    def get_protected_people(self, case: Case) -> list[dict[str, Any]]:
+        user = self.context["request"].user
+        people = ProtectedPerson.objects.filter(
+            incidents__in=incidents_visible_to(user).filter(case=case)).distinct().select_related("user")
+        return ProtectedPersonSummary(sorted(people, key=lambda p: (p.kind != "councillor", p.name)), many=True).data
+
     @extend_schema_field(AssessmentOutput(many=True))
     def get_assessments(self, case: Case) -> list[dict[str, Any]]:
         if not (self._officer(case) or Role.POLICE_LIAISON in self.context["roles"]):
@@ -177,7 +208,7 @@ class CaseDetailOutput(CaseOutput):
     def get_referrals(self, case: Case) -> list[dict[str, Any]]:
         if not (self._officer(case) or Role.POLICE_LIAISON in self.context["roles"]):
             return []
-        items = case.referrals.select_related("contact", "case").prefetch_related("incidents")
+        items = case.referrals.select_related("contact", "case").prefetch_related(REFERRAL_INCIDENTS)
         return ReferralOutput(items, many=True).data
 
     @extend_schema_field(OpenTaskOutput(many=True))
@@ -290,7 +321,7 @@ class ReferralViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
         return (
             PoliceReferral.objects.filter(case__in=cases_visible_to(user).values("pk"))
             .select_related("contact", "case")
-            .prefetch_related("incidents")
+            .prefetch_related(REFERRAL_INCIDENTS)
             .order_by("-referred_at")
         )
 

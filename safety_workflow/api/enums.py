@@ -10,6 +10,7 @@ from ..models import (
     CouncilAction,
     EvidenceText,
     Level,
+    ProtectedPerson,
     RegisterEntry,
     Route,
     SecurityMeasure,
@@ -22,6 +23,7 @@ ROUTES = Route
 CONTACT_METHODS = ContactMethod
 CASE_STATES = Case.State
 HANDLE_KINDS = ContactHandle.Kind
+PROTECTED_PERSON_KINDS = ProtectedPerson.Kind
 BUNDLE_KINDS = Bundle.Kind
 SECURITY_MEASURE_STATUSES = SecurityMeasure.Status
 REGISTER_ENTRY_STATES = RegisterEntry.State

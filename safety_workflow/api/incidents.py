@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from ..conf import app_settings
 from ..errors import InvalidInput, NotFound
-from ..models import EvidenceFile, EvidenceText, Incident, Subject, TimelineEntry
+from ..models import EvidenceFile, EvidenceText, Incident, ProtectedPerson, Subject, TimelineEntry
 from ..roles import SUBJECT_ROLES, roles_for
 from ..selectors.cases import (
     evidence_get,
@@ -31,12 +31,14 @@ from ..selectors.cases import (
 )
 from ..selectors.common import access_attempt
 from ..selectors.patterns import subjects_visible_to
+from ..selectors.people import protected_people_visible_to
 from ..services.audit import access_log_record
 from ..services.corrections import correction_check_permitted, incident_unlink_subject
 from ..services.evidence import evidence_upload
 from ..services.incidents import incident_report, request_fingerprint
 from . import fields
 from .base import (
+    BooleanFilter,
     DateTimeFilter,
     FilterSet,
     InputSerializer,
@@ -50,8 +52,16 @@ from .base import (
     download,
 )
 from .corrections import CorrectionOutput, UnlinkSubjectInput
-from .serializers import CaseSummary, IncidentSummary, PersonOutput, SubjectSummary
-from .task_forms import HandleInput, UserRef
+from .people import NewProtectedPersonInput
+from .serializers import (
+    CaseSummary,
+    ElectionPeriodSummary,
+    IncidentSummary,
+    PersonOutput,
+    ProtectedPersonSummary,
+    SubjectSummary,
+)
+from .task_forms import HandleInput
 
 IMMEDIATE_DANGER_ADVICE = (
     "If you are in immediate danger, call 999 now. The police referral has been made and the named police "
@@ -74,8 +84,14 @@ class SubjectDetailsInput(InputSerializer):
 
 
 class IncidentReportInput(InputSerializer):
-    councillor = UserRef(required=False, allow_null=True, default=None,
-                         help_text="The councillor it was aimed at; defaults to the reporter.")
+    protected_person = VisiblePKField(
+        protected_people_visible_to, queryset=ProtectedPerson.objects.all(), required=False, allow_null=True,
+        default=None, help_text="Whom it was aimed at: someone recorded (protected-persons/). A councillor or "
+        "candidate reporting for themselves leaves it out.")
+    new_protected_person = NewProtectedPersonInput(
+        required=False, allow_null=True, default=None,
+        help_text="Whom it was aimed at, recorded now: a candidate, a household member, a supporter, a member of "
+                  "staff. Instead of protected_person.")
     occurred_at = fields.DateTimeField()
     channel = serializers.ChoiceField(choices=Incident.Channel.choices)
     account = serializers.CharField(max_length=50000, help_text="What was said or done, in your own words.")
@@ -212,7 +228,11 @@ def _extraction(evidence: EvidenceFile) -> EvidenceText | None:
 
 class IncidentOutput(ModelOutput):
     case = CaseSummary()
-    councillor = PersonOutput()
+    protected_person = ProtectedPersonSummary(help_text="Whom it was aimed at.")
+    person_kind = serializers.ChoiceField(
+        choices=ProtectedPerson.Kind.choices,
+        help_text="What they were when it happened (a candidate elected since stays a candidate here).")
+    election_period = ElectionPeriodSummary(allow_null=True, help_text="The election period it happened in.")
     reported_by = PersonOutput()
     subject = serializers.SerializerMethodField(help_text="Who it is about, for the roles that see subjects.")
     subject_details = serializers.DictField(help_text="What the reporter knew of the person, as reported.")
@@ -220,7 +240,8 @@ class IncidentOutput(ModelOutput):
 
     class Meta:
         model = Incident
-        fields = ["id", "reference", "case", "councillor", "reported_by", "reported_at", "occurred_at", "location",
+        fields = ["id", "reference", "case", "protected_person", "person_kind", "election_period", "reported_by",
+                  "reported_at", "occurred_at", "location",
                   "ward", "channel", "account", "words_used", "hate_element", "hate_categories", "immediate_danger",
                   "injury", "witnesses", "police_already_informed", "police_reference", "subject",
                   "subject_details", "evidence_count"]
@@ -286,16 +307,16 @@ class EvidenceUploadInput(InputSerializer):
     captured_at = fields.DateTimeField(required=False, allow_null=True, default=None)
 
 
-def _user_model() -> Any:
-    from django.contrib.auth import get_user_model
-
-    return get_user_model()
-
-
 class IncidentFilter(FilterSet):
     case = IntegerFilter(field_name="case_id")
     channel = django_filters.ChoiceFilter(choices=Incident.Channel.choices)
-    councillor = KeyFilter(field_name="councillor_id", model=_user_model, help_text="A councillor's user id.")
+    protected_person = KeyFilter(field_name="protected_person_id", model=lambda: ProtectedPerson,
+                                 help_text="Aimed at this protected person.")
+    person_kind = django_filters.ChoiceFilter(choices=ProtectedPerson.Kind.choices,
+                                              help_text="What the person harmed was when it happened.")
+    election_period = IntegerFilter(field_name="election_period_id", help_text="In this election period.")
+    in_election_period = BooleanFilter(field_name="election_period", lookup_expr="isnull", exclude=True,
+                                       help_text="true: in any election period; false: outside them.")
     ward = TextFilter()
     occurred_after = DateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = DateTimeFilter(field_name="occurred_at", lookup_expr="lt")
@@ -332,7 +353,7 @@ class IncidentViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         return (
             incidents_visible_to(self.request.user)
-            .select_related("case", "councillor", "reported_by", "subject")
+            .select_related("case", "protected_person__user", "election_period", "reported_by", "subject")
             .annotate(evidence_count=Count("evidence"))
             .order_by("-occurred_at", "-reported_at")
         )
@@ -378,11 +399,9 @@ class IncidentViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
         serializer = IncidentReportInput(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        councillor = data.pop("councillor") or request.user
         details = data.pop("subject_details")
         result = incident_report(
             reporter=request.user,
-            councillor=councillor,
             subject_details=details,
             idempotency_key=key,
             fingerprint=request_fingerprint(request.data) if key else "",

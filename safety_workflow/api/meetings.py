@@ -23,7 +23,14 @@ from ..services.audit import access_log_record
 from ..services.meetings import liaison_meeting_record
 from . import fields
 from .base import InputSerializer, SafetyAPIMixin, collection, query
-from .serializers import CaseSummary, IncidentSummary, PersonOutput, SubjectSummary
+from .serializers import (
+    CaseSummary,
+    ElectionPeriodSummary,
+    IncidentSummary,
+    PersonOutput,
+    ProtectedPersonSummary,
+    SubjectSummary,
+)
 
 
 # Input -------------------------------------------------------------------------------------------
@@ -76,7 +83,9 @@ class BriefIncidentSerializer(serializers.Serializer):
     channel = serializers.CharField()
     channel_label = serializers.CharField()
     ward = serializers.CharField()
-    councillor = PersonOutput()
+    protected_person = ProtectedPersonSummary()
+    person_kind = serializers.CharField(help_text="What the person harmed was when it happened.")
+    election_period = ElectionPeriodSummary(allow_null=True)
     subject = _subject
     level = serializers.CharField()
     case = CaseSummary(allow_null=True)
@@ -113,7 +122,7 @@ class BriefReferralSerializer(serializers.Serializer):
 class BriefFlagSerializer(serializers.Serializer):
     id = serializers.CharField()
     subject = _subject
-    councillor = PersonOutput()
+    protected_person = ProtectedPersonSummary()
     case = CaseSummary()
     raised_at = fields.DateTimeField()
     incident_count = serializers.IntegerField()

@@ -11,24 +11,36 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..models import AdviceTemplate, DecisionTable, PoliceContact
+from ..models import AdviceTemplate, DecisionTable, PoliceContact, ProtectedPerson
 from ..services.case_tasks import decision_table_current
-from .base import ModelOutput, SafetyAPIMixin, collection
+from .base import InputSerializer, ModelOutput, SafetyAPIMixin, collection
 
 
 class AdviceTemplateOutput(ModelOutput):
+    for_kinds = serializers.ListField(child=serializers.ChoiceField(choices=ProtectedPerson.Kind.choices),
+                                      help_text="The kinds of person it is written for; empty: everyone.")
+
     class Meta:
         model = AdviceTemplate
-        fields = ["code", "title", "topic", "body"]
+        fields = ["code", "title", "topic", "body", "for_kinds"]
+
+
+class AdviceTemplateQuery(InputSerializer):
+    kind = serializers.ChoiceField(choices=ProtectedPerson.Kind.choices, required=False,
+                                   help_text="Only advice for this kind of person (and advice for everyone).")
 
 
 class AdviceTemplateList(SafetyAPIMixin, GenericAPIView):
     access_name = "advice-templates"
     serializer_class = AdviceTemplateOutput
 
-    @collection(AdviceTemplateOutput)
+    @collection(AdviceTemplateOutput, query=AdviceTemplateQuery)
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(AdviceTemplate.objects.filter(active=True).order_by("code"))
+        templates = list(AdviceTemplate.objects.filter(active=True).order_by("code"))
+        kind = self.query.get("kind")
+        if kind:  # a handful of templates: filtered here, the same on every database
+            templates = [t for t in templates if not t.for_kinds or kind in t.for_kinds]
+        page = self.paginate_queryset(templates)
         return self.get_paginated_response(AdviceTemplateOutput(page, many=True).data)
 
 

@@ -1,4 +1,5 @@
-"""The reports/ resource: incident trends, open and overdue tasks, police referrals and their outcomes.
+"""The reports/ resource: incident trends, election periods against the rest of the year, open and overdue tasks,
+police referrals and their outcomes.
 
 For the case officers (members services, health and safety, the monitoring officer); anyone else gets
 403. Every figure is computed in the database, filterable by a date range (``?from=`` and ``?to=``,
@@ -17,12 +18,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from viewflow.workflow.models import Task
 
-from ..models import AccessLogEntry, PoliceReferral
+from ..models import AccessLogEntry, ElectionPeriod, PoliceReferral
 from ..selectors import reports
 from ..services.audit import access_log_record
 from . import fields
 from .base import InputSerializer, Pagination, SafetyAPIMixin, query
-from .serializers import CaseSummary, PersonOutput, SubjectSummary
+from .serializers import CaseSummary, ElectionPeriodSummary, PersonOutput, SubjectSummary
 
 
 # Input -------------------------------------------------------------------------------------------
@@ -53,6 +54,11 @@ class TaskQuerySerializer(PageQuerySerializer):
                                  help_text="Only this task, by name (triage, assess, ...).")
 
 
+class ElectionQuerySerializer(InputSerializer):
+    election = serializers.PrimaryKeyRelatedField(queryset=ElectionPeriod.objects.all(),
+                                                  help_text="The election period (election-periods/).")
+
+
 class ReferralQuerySerializer(PageQuerySerializer):
     status = serializers.ChoiceField(choices=PoliceReferral.Status.choices, required=False,
                                      default="")
@@ -73,6 +79,44 @@ class TrendsSerializer(serializers.Serializer):
                                                 "count": serializers.IntegerField()}, many=True)
     by_ward = inline_serializer("WardCount", {"ward": serializers.CharField(), "label": serializers.CharField(),
                                               "count": serializers.IntegerField()}, many=True)
+    by_person_kind = inline_serializer(
+        "PersonKindCount", {"kind": serializers.CharField(help_text="What the person harmed was when it happened."),
+                            "label": serializers.CharField(), "count": serializers.IntegerField()}, many=True)
+    by_election_period = inline_serializer(
+        "ElectionPeriodCount", {"election_period": ElectionPeriodSummary(
+            allow_null=True, help_text="null: the incidents outside any election period."),
+            "label": serializers.CharField(), "count": serializers.IntegerField()}, many=True)
+
+
+class RatesSerializer(serializers.Serializer):
+    in_period = serializers.IntegerField(help_text="Incidents in the election period.")
+    rest_of_year = serializers.IntegerField(help_text="Incidents in the rest of the year up to its last day.")
+    per_week_in_period = serializers.FloatField(allow_null=True)
+    per_week_rest_of_year = serializers.FloatField(allow_null=True, help_text="null: the period is the whole year.")
+    ratio = serializers.FloatField(allow_null=True, help_text="Per week in the period / per week in the rest of "
+                                                               "the year; null when the rest of the year had none.")
+
+
+class KindRatesSerializer(RatesSerializer):
+    kind = serializers.CharField(help_text="What the person harmed was when it happened.")
+    label = serializers.CharField()
+
+
+class WeekCountSerializer(serializers.Serializer):
+    weeks_before_poll = serializers.IntegerField(help_text="1: the seven days up to polling day; 0: after the poll.")
+    locals()["from"] = fields.DateField()
+    to = fields.DateField()
+    count = serializers.IntegerField()
+
+
+class ElectionComparisonSerializer(RatesSerializer):
+    election_period = ElectionPeriodSummary()
+    year_from = fields.DateField(help_text="The year compared: the 365 days up to the period's last day.")
+    year_to = fields.DateField()
+    period_days = serializers.IntegerField()
+    rest_of_year_days = serializers.IntegerField()
+    by_kind = KindRatesSerializer(many=True)
+    by_week = WeekCountSerializer(many=True)
 
 
 class OpenTaskSerializer(serializers.Serializer):
@@ -184,14 +228,25 @@ class ReportViewSet(SafetyAPIMixin, viewsets.ViewSet):
     @extend_schema(responses=inline_serializer("ReportIndex", {
         "sections": serializers.ListField(child=serializers.CharField())}))
     def list(self, request: Request) -> Response:
-        return Response({"sections": ["trends", "tasks", "referrals", "register-reviews"]})
+        return Response({"sections": ["trends", "elections", "tasks", "referrals", "register-reviews"]})
 
     @query(PeriodQuerySerializer)
     @extend_schema(responses=TrendsSerializer)
     @action(detail=False, methods=["get"])
     def trends(self, request: Request) -> Response:
-        """Incidents (by when they happened) by month, channel, assessed level and ward."""
+        """Incidents (by when they happened) by month, channel, assessed level, ward, kind of person harmed and
+        election period."""
         return Response(TrendsSerializer(reports.incident_trends(period=self._period())).data)
+
+    @query(ElectionQuerySerializer)
+    @extend_schema(responses=ElectionComparisonSerializer)
+    @action(detail=False, methods=["get"])
+    def elections(self, request: Request) -> Response:
+        """The weeks before a poll against the rest of the year: incidents per week in the election period and
+        in the rest of the 365 days up to its last day, in all and by kind of person harmed, and the period
+        week by week counted back from polling day."""
+        return Response(ElectionComparisonSerializer(reports.election_comparison(election=self.query["election"]))
+                        .data)
 
     @query(TaskQuerySerializer)
     @extend_schema(responses=paginated_with_summary("OpenTasksReport", TaskSummarySerializer, OpenTaskSerializer))

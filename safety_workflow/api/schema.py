@@ -13,6 +13,7 @@ ENUM_NAME_OVERRIDES = {
     "ContactMethodEnum": "safety_workflow.api.enums.CONTACT_METHODS",
     "CaseStateEnum": "safety_workflow.api.enums.CASE_STATES",
     "HandleKindEnum": "safety_workflow.api.enums.HANDLE_KINDS",
+    "ProtectedPersonKindEnum": "safety_workflow.api.enums.PROTECTED_PERSON_KINDS",
     "BundleKindEnum": "safety_workflow.api.enums.BUNDLE_KINDS",
     "SecurityMeasureStatusEnum": "safety_workflow.api.enums.SECURITY_MEASURE_STATUSES",
     "RegisterEntryStateEnum": "safety_workflow.api.enums.REGISTER_ENTRY_STATES",

@@ -1,6 +1,8 @@
 """The small summaries every resource uses for the records it mentions: one shape each, everywhere.
 
 - a person (a user): ``{id, name}``;
+- a protected person (whom an incident was aimed at, who need not be a user): ``{id, name, kind}``;
+- an election period: ``{id, name, poll_date}``;
 - a subject (who an incident is about): ``{id, name}``;
 - a case: ``{id, reference, state, level, route}``;
 - an incident: ``{id, reference, occurred_at, channel}``;
@@ -14,12 +16,12 @@ from typing import Any
 from rest_framework import serializers
 
 from ..adapter import get_adapter
-from ..models import Case, Incident, Level, RegisterEntry, Route
+from ..models import Case, Incident, Level, ProtectedPerson, RegisterEntry, Route
 from . import fields
 from .base import PersonOutput, Summary
 
-__all__ = ["PersonOutput", "SubjectSummary", "CaseSummary", "IncidentSummary", "RegisterEntrySummary",
-           "CaseRefOutput", "person"]
+__all__ = ["PersonOutput", "ProtectedPersonSummary", "ElectionPeriodSummary", "SubjectSummary", "CaseSummary",
+           "IncidentSummary", "RegisterEntrySummary", "CaseRefOutput", "person", "protected_person_summary"]
 
 
 def person(user: Any) -> dict[str, str] | None:
@@ -27,6 +29,28 @@ def person(user: Any) -> dict[str, str] | None:
     if user is None:
         return None
     return {"id": str(user.pk), "name": get_adapter().display_name(user)}
+
+
+def protected_person_summary(person: ProtectedPerson | None) -> dict[str, str] | None:
+    """A protected person as :class:`ProtectedPersonSummary` shows them, for code that builds plain dicts."""
+    if person is None:
+        return None
+    return {"id": str(person.pk), "name": person.name, "kind": person.kind}
+
+
+class ProtectedPersonSummary(Summary):
+    """Whom an incident was aimed at: a councillor, a candidate, a household member, a supporter, a member of
+    staff. ``kind`` is what they are now (an incident's ``person_kind`` is what they were when it happened)."""
+
+    id = serializers.UUIDField(source="pk")
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=ProtectedPerson.Kind.choices)
+
+
+class ElectionPeriodSummary(Summary):
+    id = serializers.IntegerField(source="pk")
+    name = serializers.CharField()
+    poll_date = fields.DateField()
 
 
 class SubjectSummary(Summary):

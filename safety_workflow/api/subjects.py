@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from .. import patterns
 from ..matching import normalise_handle
-from ..models import AccessLogEntry, Case, ContactHandle, CourseOfConductFlag, Incident, Subject
+from ..models import AccessLogEntry, Case, ContactHandle, CourseOfConductFlag, Incident, ProtectedPerson, Subject
 from ..selectors.cases import incident_get
 from ..selectors.linking import subject_suggestions
 from ..selectors.patterns import INCIDENT_SUMMARY, open_case_of, subject_conduct, subject_get, subjects_listed
@@ -28,11 +28,15 @@ from ..services.audit import access_log_record
 from ..services.subjects import subject_add_details, subject_create
 from . import fields
 from .base import InputSerializer, SafetyAPIMixin, collection
-from .serializers import CaseSummary, IncidentSummary, PersonOutput, SubjectSummary
+from .serializers import CaseSummary, IncidentSummary, PersonOutput, ProtectedPersonSummary, SubjectSummary
 
 
 def _case(case_id: Any, reference: str, level: str = "", route: str = "", state: str = "") -> dict[str, Any]:
     return {"id": case_id, "reference": reference, "state": state, "level": level, "route": route}
+
+
+def _person(record: patterns.IncidentRecord) -> dict[str, str]:
+    return {"id": str(record.person_id), "name": record.person_name, "kind": record.person_current_kind}
 
 
 # Output ------------------------------------------------------------------------------------------
@@ -55,7 +59,7 @@ class ConductFlagSerializer(serializers.Serializer):
 
     id = serializers.UUIDField()
     subject = SubjectSummary()
-    councillor = PersonOutput()
+    protected_person = ProtectedPersonSummary()
     case = CaseSummary()
     incident_count = serializers.IntegerField()
     incidents = IncidentSummary(many=True, source="incidents.all")
@@ -109,7 +113,7 @@ class SubjectDetailSerializer(serializers.Serializer):
 
 def subject_detail(subject_id: Any) -> Subject:
     """The subject with everything the detail shows, in a fixed number of queries."""
-    flags = (CourseOfConductFlag.objects.select_related("councillor", "case", "subject", "withdrawn_by")
+    flags = (CourseOfConductFlag.objects.select_related("protected_person__user", "case", "subject", "withdrawn_by")
              .prefetch_related(Prefetch("incidents", queryset=INCIDENT_SUMMARY))
              .order_by("raised_at"))
     return Subject.objects.prefetch_related(
@@ -126,12 +130,14 @@ class IncidentRecordSerializer(serializers.Serializer):
     occurred_at = fields.DateTimeField()
     channel = serializers.ChoiceField(choices=Incident.Channel.choices)
     level = serializers.CharField(help_text="The level the incident was assessed at; empty if not assessed.")
-    councillor = serializers.SerializerMethodField()
+    protected_person = serializers.SerializerMethodField()
+    person_kind = serializers.ChoiceField(choices=ProtectedPerson.Kind.choices,
+                                          help_text="What the person harmed was when it happened.")
     case = serializers.SerializerMethodField()
 
-    @extend_schema_field(PersonOutput)
-    def get_councillor(self, record: patterns.IncidentRecord) -> dict[str, str]:
-        return {"id": str(record.councillor_id), "name": record.councillor_name}
+    @extend_schema_field(ProtectedPersonSummary)
+    def get_protected_person(self, record: patterns.IncidentRecord) -> dict[str, str]:
+        return _person(record)
 
     @extend_schema_field(CaseSummary(allow_null=True))
     def get_case(self, record: patterns.IncidentRecord) -> dict[str, Any] | None:
@@ -142,7 +148,7 @@ class IncidentRecordSerializer(serializers.Serializer):
 
 
 class CourseOfConductSerializer(serializers.Serializer):
-    councillor = serializers.SerializerMethodField()
+    protected_person = serializers.SerializerMethodField()
     incident_count = serializers.IntegerField(source="count")
     reaches_threshold = serializers.BooleanField()
     first_occurred_at = fields.DateTimeField(source="first.occurred_at")
@@ -151,13 +157,13 @@ class CourseOfConductSerializer(serializers.Serializer):
     flag = serializers.SerializerMethodField()
     incidents = IncidentRecordSerializer(many=True)
 
-    @extend_schema_field(PersonOutput)
-    def get_councillor(self, group: patterns.CourseOfConduct) -> dict[str, str]:
-        return {"id": str(group.councillor_id), "name": group.councillor_name}
+    @extend_schema_field(ProtectedPersonSummary)
+    def get_protected_person(self, group: patterns.CourseOfConduct) -> dict[str, str]:
+        return _person(group.last)
 
     @extend_schema_field(ConductFlagSerializer(allow_null=True))
     def get_flag(self, group: patterns.CourseOfConduct) -> dict[str, Any] | None:
-        flag = self.context["flags"].get(group.councillor_id)
+        flag = self.context["flags"].get(group.person_id)
         return ConductFlagSerializer(flag).data if flag else None
 
 
@@ -329,12 +335,13 @@ class SubjectViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     @extend_schema(responses=ConductSerializer)
     @action(detail=True, methods=["get"])
     def conduct(self, request: Request, pk: Any = None) -> Response:
-        """Course of conduct per councillor and escalation signals, each explained, with the incidents behind it."""
+        """Course of conduct per person harmed (of any kind) and escalation signals, each explained, with the
+        incidents behind it."""
         subject = self._get(pk)
         conduct = subject_conduct(subject)
         self._log(AccessLogEntry.Action.VIEW, subject, purpose="Course of conduct")
         context = {
-            "flags": {flag.councillor_id: flag for flag in conduct.flags},
+            "flags": {flag.protected_person_id: flag for flag in conduct.flags},
             "noticed": {signal.key: signal for signal in conduct.noticed},
         }
         return Response(ConductSerializer(conduct, context=context).data)

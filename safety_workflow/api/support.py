@@ -1,5 +1,5 @@
 """The support/ API: advice given, home security assessments, police priority-response address flags,
-employee-assistance offers and induction training records."""
+employee-assistance offers and induction training records, each for a protected person (of any kind)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,12 @@ from ..models import (
     HomeSecurityAssessment,
     InductionTraining,
     PriorityAddressFlag,
+    ProtectedPerson,
     SecurityMeasure,
 )
 from ..selectors.cases import cases_visible_to
 from ..selectors.common import get_or_not_found
+from ..selectors.people import protected_people_visible_to
 from ..selectors.support import support_visible_to
 from ..services import support
 from . import fields
@@ -38,14 +40,8 @@ from .base import (
     VisiblePKField,
     collection,
 )
-from .serializers import CaseSummary, PersonOutput
-from .task_forms import MeasureInput, UserRef
-
-
-def _user_model() -> Any:
-    from django.contrib.auth import get_user_model
-
-    return get_user_model()
+from .serializers import CaseSummary, PersonOutput, ProtectedPersonSummary
+from .task_forms import MeasureInput
 
 
 def _case_field() -> VisiblePKField:
@@ -53,8 +49,14 @@ def _case_field() -> VisiblePKField:
                           default=None, help_text="The case it belongs to, if any.")
 
 
-class CouncillorFilter(FilterSet):
-    councillor = KeyFilter(field_name="councillor_id", model=_user_model, help_text="A councillor's user id.")
+def _person_field() -> VisiblePKField:
+    return VisiblePKField(protected_people_visible_to, queryset=ProtectedPerson.objects.all(),
+                          help_text="The protected person it is for (protected-persons/).")
+
+
+class PersonFilter(FilterSet):
+    protected_person = KeyFilter(field_name="protected_person_id", model=lambda: ProtectedPerson,
+                                 help_text="For this protected person.")
 
     class Meta:
         fields: list[str] = []
@@ -64,10 +66,10 @@ class SupportViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     model: type = None  # type: ignore[assignment]
     input_serializer: type[serializers.Serializer] = None  # type: ignore[assignment]
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
-    filterset_class: Any = CouncillorFilter
+    filterset_class: Any = PersonFilter
 
     def get_queryset(self):
-        return support_visible_to(self.request.user, self.model).select_related("councillor")
+        return support_visible_to(self.request.user, self.model).select_related("protected_person__user")
 
     def get_object(self):
         return get_or_not_found(self.get_queryset(), self.kwargs["pk"])
@@ -93,17 +95,17 @@ class SupportViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
 # Advice ---------------------------------------------------------------------------------------
 class AdviceOutput(ModelOutput):
     case = CaseSummary(allow_null=True)
-    councillor = PersonOutput()
+    protected_person = ProtectedPersonSummary()
     given_by = PersonOutput()
     template = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = AdviceGiven
-        fields = ["id", "case", "councillor", "template", "title", "text", "method", "given_by", "given_at"]
+        fields = ["id", "case", "protected_person", "template", "title", "text", "method", "given_by", "given_at"]
 
 
 class AdviceRecordInput(InputSerializer):
-    councillor = UserRef()
+    protected_person = _person_field()
     template = serializers.SlugRelatedField(slug_field="code", queryset=AdviceTemplate.objects.filter(active=True),
                                             required=False, allow_null=True, default=None)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -134,17 +136,17 @@ class MeasureOutput(ModelOutput):
 
 class HomeSecurityOutput(ModelOutput):
     case = CaseSummary(allow_null=True)
-    councillor = PersonOutput()
+    protected_person = ProtectedPersonSummary()
     assessed_by = PersonOutput()
     measures = MeasureOutput(many=True)
 
     class Meta:
         model = HomeSecurityAssessment
-        fields = ["id", "case", "councillor", "assessed_on", "assessed_by", "findings", "measures", "recorded_at"]
+        fields = ["id", "case", "protected_person", "assessed_on", "assessed_by", "findings", "measures", "recorded_at"]
 
 
 class HomeSecurityRecordInput(InputSerializer):
-    councillor = UserRef()
+    protected_person = _person_field()
     assessed_on = fields.DateField()
     findings = serializers.CharField(max_length=20000)
     measures = MeasureInput(many=True, required=False, default=list, max_length=50)
@@ -168,16 +170,16 @@ class HomeSecurityViewSet(SupportViewSet):
 # Priority-response address flags ----------------------------------------------------------------
 class PriorityFlagOutput(ModelOutput):
     case = CaseSummary(allow_null=True)
-    councillor = PersonOutput()
+    protected_person = ProtectedPersonSummary()
 
     class Meta:
         model = PriorityAddressFlag
-        fields = ["id", "case", "councillor", "address", "postcode", "police_reference", "flagged_on", "review_due",
-                  "active", "removed_on"]
+        fields = ["id", "case", "protected_person", "address", "postcode", "police_reference", "flagged_on",
+                  "review_due", "active", "removed_on"]
 
 
 class PriorityFlagRecordInput(InputSerializer):
-    councillor = UserRef()
+    protected_person = _person_field()
     address = serializers.CharField(max_length=500)
     postcode = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
     police_reference = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
@@ -191,7 +193,7 @@ class PriorityFlagReviewInput(InputSerializer):
     remove = serializers.BooleanField(required=False, default=False)
 
 
-class PriorityFlagFilter(CouncillorFilter):
+class PriorityFlagFilter(PersonFilter):
     active = BooleanFilter()
     review_due_before = DateFilter(field_name="review_due", lookup_expr="lte")
 
@@ -219,16 +221,16 @@ class PriorityFlagViewSet(SupportViewSet):
 # Employee assistance --------------------------------------------------------------------------
 class EmployeeAssistanceOutput(ModelOutput):
     case = CaseSummary(allow_null=True)
-    councillor = PersonOutput()
+    protected_person = ProtectedPersonSummary()
     offered_by = PersonOutput()
 
     class Meta:
         model = EmployeeAssistanceOffer
-        fields = ["id", "case", "councillor", "offered_on", "offered_by", "accepted", "notes"]
+        fields = ["id", "case", "protected_person", "offered_on", "offered_by", "accepted", "notes"]
 
 
 class EmployeeAssistanceRecordInput(InputSerializer):
-    councillor = UserRef()
+    protected_person = _person_field()
     offered_on = fields.DateField()
     accepted = serializers.BooleanField(required=False, allow_null=True, default=None)
     notes = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
@@ -250,19 +252,19 @@ class EmployeeAssistanceViewSet(SupportViewSet):
 
 # Induction training -----------------------------------------------------------------------------
 class InductionOutput(ModelOutput):
-    councillor = PersonOutput()
+    protected_person = ProtectedPersonSummary()
 
     class Meta:
         model = InductionTraining
-        fields = ["id", "councillor", "course", "completed_on", "delivered_by", "notes"]
+        fields = ["id", "protected_person", "course", "completed_on", "delivered_by", "notes"]
 
 
-class InductionTrainingFilter(CouncillorFilter):
+class InductionTrainingFilter(PersonFilter):
     course = django_filters.ChoiceFilter(choices=InductionTraining.Course.choices)
 
 
 class InductionRecordInput(InputSerializer):
-    councillor = UserRef()
+    protected_person = _person_field()
     course = serializers.ChoiceField(choices=InductionTraining.Course.choices)
     completed_on = fields.DateField()
     delivered_by = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

@@ -24,6 +24,7 @@ from ..models import (
     ContactMethod,
     CouncilAction,
     Level,
+    ProtectedPerson,
     SecurityMeasure,
     Subject,
 )
@@ -91,6 +92,11 @@ class AssessInput(InputSerializer):
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+def _person_in_case(help_text: str) -> serializers.PrimaryKeyRelatedField:
+    return serializers.PrimaryKeyRelatedField(queryset=ProtectedPerson.objects.all(), required=False,
+                                              allow_null=True, default=None, help_text=help_text)
+
+
 class AdviceItemInput(InputSerializer):
     template = serializers.SlugRelatedField(
         slug_field="code",
@@ -99,6 +105,9 @@ class AdviceItemInput(InputSerializer):
         allow_null=True,
         default=None,
     )
+    protected_person = _person_in_case(_(
+        "Whom this advice is for (someone harmed in the case); by default everyone in the case the template is "
+        "written for."))
     title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     text = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -149,8 +158,8 @@ class PoliceOutcomeInput(InputSerializer):
 
 
 class CloseInput(InputSerializer):
-    outcome_summary = serializers.CharField(help_text=_("The outcome as told to the councillor."))
-    councillor_informed = serializers.BooleanField()
+    outcome_summary = serializers.CharField(help_text=_("The outcome as told to the people harmed."))
+    person_informed = serializers.BooleanField(help_text=_("The people harmed have been told the outcome."))
     informed_by = serializers.ChoiceField(choices=ContactMethod.choices)
 
 
@@ -191,7 +200,7 @@ class PriorityFlagInput(InputSerializer):
 
 
 class HomeSecurityInput(InputSerializer):
-    councillor = UserRef(required=False, allow_null=True, default=None)
+    protected_person = _person_in_case(_("Whose home (someone harmed in the case); by default the first of them."))
     assessed_on = fields.DateField()
     findings = serializers.CharField()
     measures = MeasureInput(many=True, required=False, default=list)
@@ -199,7 +208,8 @@ class HomeSecurityInput(InputSerializer):
 
 
 class EmployeeAssistanceInput(InputSerializer):
-    councillor = UserRef(required=False, allow_null=True, default=None)
+    protected_person = _person_in_case(_("To whom it was offered (someone harmed in the case); by default "
+                                         "everyone harmed in the case."))
     offered_on = fields.DateField()
     accepted = serializers.BooleanField(required=False, allow_null=True, default=None)
     notes = serializers.CharField(required=False, allow_blank=True, default="")

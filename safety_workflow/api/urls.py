@@ -9,6 +9,7 @@ from .bundles import BundleViewSet
 from .cases import CaseViewSet, ReferralViewSet
 from .incidents import IncidentViewSet
 from .meetings import MeetingViewSet
+from .people import ElectionPeriodViewSet, ProtectedPersonViewSet
 from .reports import ReportViewSet
 from .subjects import SubjectViewSet
 from .tasks import TaskViewSet
@@ -27,6 +28,8 @@ router.register("support/employee-assistance", support.EmployeeAssistanceViewSet
                 basename="support-employee-assistance")
 router.register("support/induction-training", support.InductionViewSet, basename="support-induction-training")
 router.register("subjects", SubjectViewSet, basename="subject")
+router.register("protected-persons", ProtectedPersonViewSet, basename="protected-person")
+router.register("election-periods", ElectionPeriodViewSet, basename="election-period")
 router.register("reports", ReportViewSet, basename="report")
 router.register("meetings", MeetingViewSet, basename="meeting")
 router.register("bundles", BundleViewSet, basename="bundle")

@@ -23,6 +23,7 @@ from ..models import (
     DisposalRecord,
     Incident,
     PoliceReferral,
+    ProtectedPerson,
     Subject,
 )
 from ..roles import Role, roles_for
@@ -77,38 +78,67 @@ def subject_access_register_entries(subject: Subject) -> list[dict[str, Any]]:
 
 
 class _People:
-    """Labels for everyone other than the subject, and the redactions that hide their names."""
+    """Labels for everyone other than the person the export is for, and the redactions that hide their names.
+
+    A person the process protects is labelled by kind ("Councillor A", "Candidate B", "Household member A",
+    "Staff member A"); an officer is "a council officer"."""
+
+    KIND_LABELS = {"councillor": "Councillor", "candidate": "Candidate", "household": "Household member",
+                   "supporter": "Supporter", "staff": "Staff member"}
 
     def __init__(self) -> None:
         self.labels: dict[Any, str] = {}
-        self.councillors = 0
-        self.users: dict[Any, Any] = {}
+        self.counts: dict[str, int] = {}
+        self.names: dict[Any, set[str]] = {}
+
+    @property
+    def count(self) -> int:
+        return len(self.names)
+
+    def _next(self, kind: str) -> str:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        return f"{kind} {_letters(self.counts[kind])}"
 
     def label(self, user: Any) -> str:
         if user is None:
             return ""
-        if user.pk not in self.labels:
-            if Role.COUNCILLOR in roles_for(user):
-                self.councillors += 1
-                self.labels[user.pk] = f"Councillor {_letters(self.councillors)}"
-            else:
-                self.labels[user.pk] = "a council officer"
-            self.users[user.pk] = user
-        return self.labels[user.pk]
+        key = ("user", user.pk)
+        if key not in self.labels:
+            protected = ProtectedPerson.objects.filter(user=user).first()
+            if protected is not None:
+                return self.label_person(protected)
+            self.labels[key] = self._next("Councillor") if Role.COUNCILLOR in roles_for(user) else "a council officer"
+            self.names[key] = _user_names(user)
+        return self.labels[key]
+
+    def label_person(self, protected: Any) -> str:
+        key = ("person", protected.pk)
+        if key not in self.labels:
+            self.labels[key] = self._next(self.KIND_LABELS.get(protected.kind, "Person"))
+            names = {protected.full_name, protected.email}
+            names.update(part for part in protected.full_name.split() if len(part) >= 4)
+            if protected.user_id is not None:
+                names |= _user_names(protected.user)
+                self.labels[("user", protected.user_id)] = self.labels[key]
+            self.names[key] = names
+        return self.labels[key]
 
     def redactions(self) -> list[Redaction]:
         items = []
-        for pk, user in self.users.items():
-            label = f"[{self.labels[pk]}]"
-            names = {person(user), getattr(user, "email", "") or "", user.get_username()}
-            full = getattr(user, "get_full_name", lambda: "")() or ""
-            names.add(full)
-            names.update(part for part in full.split() if len(part) >= 4 and part.lower() not in {"cllr"})
+        for key, names in self.names.items():
+            label = f"[{self.labels[key]}]"
             for name in names:
-                if len(" ".join(name.split())) >= 3:
+                if len(" ".join((name or "").split())) >= 3:
                     items.append(Redaction(text=name, replacement=label, reason="Another person's name or e-mail",
                                            source="automatic"))
         return items
+
+
+def _user_names(user: Any) -> set[str]:
+    full = getattr(user, "get_full_name", lambda: "")() or ""
+    names = {person(user), getattr(user, "email", "") or "", user.get_username(), full}
+    names.update(part for part in full.split() if len(part) >= 4 and part.lower() not in {"cllr"})
+    return names
 
 
 def _letters(n: int) -> str:
@@ -202,13 +232,123 @@ def compose_person_access(bundle: Bundle) -> Composition:
     ]
     docs.append(Document(anchor="redactions", title="What was redacted and why",
                          template=f"{TEMPLATE_DIR}/access/redactions.html",
-                         context={"withheld_witnesses": False, "people": len(people.users),
+                         context={"withheld_witnesses": False, "people": people.count,
                                   "requested": len(bundle.redactions or [])}))
     return Composition(kind=bundle.kind, title="Subject-access export", documents=with_index(docs),
                        redactions=[*people.redactions(), *requested_redactions(bundle, set())])
 
 
+def _support_rows(protected: ProtectedPerson) -> dict[str, list[dict[str, Any]]]:
+    from ..models import (
+        AdviceGiven,
+        EmployeeAssistanceOffer,
+        HomeSecurityAssessment,
+        InductionTraining,
+        PriorityAddressFlag,
+    )
+
+    return {
+        "advice": [{"given_at": fmt_date(a.given_at), "title": a.title, "text": a.text,
+                    "method": str(a.get_method_display())}
+                   for a in AdviceGiven.objects.filter(protected_person=protected).order_by("given_at")],
+        "home_security": [{"assessed_on": fmt_date(h.assessed_on), "findings": h.findings,
+                           "measures": "; ".join(f"{m.description} ({m.get_status_display().lower()})"
+                                                 for m in h.measures.all())}
+                          for h in HomeSecurityAssessment.objects.filter(protected_person=protected)
+                          .prefetch_related("measures").order_by("assessed_on")],
+        "priority_flags": [{"address": f.address, "postcode": f.postcode, "flagged_on": fmt_date(f.flagged_on),
+                            "review_due": fmt_date(f.review_due), "active": f.active}
+                           for f in PriorityAddressFlag.objects.filter(protected_person=protected)
+                           .order_by("flagged_on")],
+        "employee_assistance": [{"offered_on": fmt_date(o.offered_on), "accepted": o.accepted}
+                                for o in EmployeeAssistanceOffer.objects.filter(protected_person=protected)
+                                .order_by("offered_on")],
+        "training": [{"course": str(t.get_course_display()), "completed_on": fmt_date(t.completed_on)}
+                     for t in InductionTraining.objects.filter(protected_person=protected).order_by("completed_on")],
+    }
+
+
+def compose_protected_person_access(bundle: Bundle) -> Composition:
+    """The export for a person the process protects (a candidate, a councillor, a household member, a supporter,
+    a member of staff): their details and candidacies, the incidents aimed at them, the support given to them,
+    the outcomes they were told, and who read their record. Other people are labelled, and the person each
+    incident is about is withheld (a third party's identity: DPA 2018 Sch. 2 para. 16)."""
+    try:
+        protected = (ProtectedPerson.objects.select_related("user", "linked_to__user")
+                     .prefetch_related("candidacies__election").get(pk=bundle.scope["protected_person"]))
+    except (ProtectedPerson.DoesNotExist, KeyError, ValueError) as exc:
+        raise CompositionError("The person no longer exists.") from exc
+    people = _People()
+    own = {protected.full_name, protected.email, *(_user_names(protected.user) if protected.user_id else set())}
+    incidents = list(Incident.objects.filter(protected_person=protected)
+                     .select_related("case", "reported_by", "subject", "election_period")
+                     .prefetch_related("assessments", "subject__aliases").order_by("occurred_at"))
+    subjects: dict[Any, Subject] = {i.subject_id: i.subject for i in incidents if i.subject_id}
+    withheld = []
+    for subject in subjects.values():
+        for name in {subject.full_name, *(a.name for a in subject.aliases.all())}:
+            if len(" ".join((name or "").split())) >= 3:
+                withheld.append(Redaction(text=name, replacement="[the person it is about]",
+                                          reason="The identity of the person an incident is about",
+                                          source="automatic"))
+    rows = [{
+        "reference": Verbatim(i.reference), "occurred_at": fmt_datetime(i.occurred_at),
+        "reported_at": fmt_datetime(i.reported_at),
+        "reported_by": "you" if i.reported_by_id == protected.user_id else people.label(i.reported_by),
+        "as": people.KIND_LABELS.get(i.person_kind, i.person_kind).lower(),
+        "election": f"{i.election_period.name}" if i.election_period_id else "",
+        "channel": str(i.get_channel_display()), "location": i.location, "ward": i.ward,
+        "account": i.account, "words_used": i.words_used, "level": level_label(incident_level(i)),
+        "about": "[the person it is about]" if i.subject_id else "Not identified",
+    } for i in incidents]
+    cases = {i.case_id: i.case for i in incidents if i.case_id}
+    outcomes = [{"case": Verbatim(c.reference), "state": str(c.get_state_display()),
+                 "closed_at": fmt_date(c.closed_at), "outcome": c.outcome_summary}
+                for c in sorted(cases.values(), key=lambda c: c.created)]
+    linked = people.label_person(protected.linked_to) if protected.linked_to_id else ""
+    reads = [{"at": fmt_datetime(r.at), "by": people.label(r.actor) or "a council officer",
+              "action": str(r.get_action_display()), "record": Verbatim("Your record"), "purpose": r.purpose,
+              "outcome": str(r.get_outcome_display()).split(" (")[0]}
+             for r in AccessLogEntry.objects.filter(object_type="protected_person", object_id=str(protected.pk),
+                                                    action__in=READ_ACTIONS).select_related("actor")
+             .order_by("at", "id")]
+    docs = [
+        Document(anchor="cover", title="About this export", template=f"{TEMPLATE_DIR}/access/cover.html", context={
+            "council": council_name(), "subject": protected.name, "prepared_on": fmt_date(bundle.requested_at),
+            "prepared_by": person(bundle.requested_by), "purpose": bundle.purpose,
+        }),
+        Document(anchor="details", title="Your details", template=f"{TEMPLATE_DIR}/access/person.html", context={
+            "person": {
+                "name": protected.name, "kind": str(protected.get_kind_display()), "linked_to": linked,
+                "relationship": protected.relationship, "share_with_linked": protected.share_with_linked,
+                "job_title": protected.job_title, "workplace": protected.workplace, "email": protected.email,
+                "phone": protected.phone, "address": protected.address, "postcode": protected.postcode,
+                "preferred_contact": str(protected.get_preferred_contact_display()),
+                "recorded_on": fmt_date(protected.created_at),
+                "candidacies": [{"election": c.election.name, "poll_date": fmt_date(c.election.poll_date),
+                                 "ward": c.ward, "elected": {True: "Yes", False: "No"}.get(c.elected, "Not recorded")}
+                                for c in protected.candidacies.all()],
+            }}),
+        Document(anchor="incidents", title="Incidents aimed at you", template=f"{TEMPLATE_DIR}/access/harmed.html",
+                 context={"incidents": rows, "outcomes": outcomes}),
+        Document(anchor="support", title="Support given to you", template=f"{TEMPLATE_DIR}/access/support.html",
+                 context=_support_rows(protected)),
+        Document(anchor="reads", title="Who looked at your record", template=f"{TEMPLATE_DIR}/access/reads.html",
+                 context={"reads": reads}),
+    ]
+    redactions = [r for r in people.redactions() if r.text not in own]
+    docs.append(Document(anchor="redactions", title="What was redacted and why",
+                         template=f"{TEMPLATE_DIR}/access/redactions.html",
+                         context={"withheld_witnesses": False, "people": people.count,
+                                  "withheld_subjects": bool(subjects), "own_export": True,
+                                  "requested": len(bundle.redactions or [])}))
+    return Composition(kind=bundle.kind, title="Subject-access export", documents=with_index(docs),
+                       redactions=[*redactions, *withheld, *requested_redactions(bundle, set())])
+
+
 def compose_subject_access(bundle: Bundle) -> Composition:
+    if "protected_person" in bundle.scope:
+        return compose_protected_person_access(bundle)
     if "subject" not in bundle.scope:
         return compose_person_access(bundle)
     try:
@@ -218,7 +358,7 @@ def compose_subject_access(bundle: Bundle) -> Composition:
     people = _People()
     names = _names_of(subject)
     incidents = list(Incident.objects.filter(subject=subject)
-                     .select_related("case", "councillor", "reported_by")
+                     .select_related("case", "protected_person__user", "reported_by")
                      .prefetch_related("assessments", "evidence").order_by("occurred_at"))
     case_ids = {i.case_id for i in incidents if i.case_id} | set(subject.cases.values_list("pk", flat=True))
     assessments = list(Assessment.objects.filter(case_id__in=case_ids).select_related("case").order_by("assessed_at"))
@@ -236,7 +376,7 @@ def compose_subject_access(bundle: Bundle) -> Composition:
             "reference": Verbatim(incident.reference),
             "occurred_at": fmt_datetime(incident.occurred_at),
             "reported_at": fmt_datetime(incident.reported_at),
-            "councillor": people.label(incident.councillor),
+            "protected_person": people.label_person(incident.protected_person),
             "reported_by": people.label(incident.reported_by),
             "channel": str(incident.get_channel_display()),
             "location": incident.location,
@@ -254,7 +394,7 @@ def compose_subject_access(bundle: Bundle) -> Composition:
         })
         for item in sorted(incident.evidence.all(), key=lambda e: (e.uploaded_at, str(e.pk))):
             exhibit = make_exhibit(item, mark=f"EV/{len(exhibits) + 1}", number=len(exhibits) + 1,
-                                   witness=people.label(incident.councillor), incident=incident)
+                                   witness=people.label_person(incident.protected_person), incident=incident)
             exhibits.append(exhibit)
             evidence[exhibit.evidence_id] = item
             evidence_rows.append({
@@ -263,7 +403,7 @@ def compose_subject_access(bundle: Bundle) -> Composition:
                 "uploaded_at": fmt_datetime(item.uploaded_at), "sha256": Verbatim(item.sha256),
                 "mark": exhibit.mark,
             })
-    councillor_ids = {i.councillor_id for i in incidents}
+    person_ids = {i.protected_person_id for i in incidents}
     docs = [
         Document(anchor="cover", title="About this export", template=f"{TEMPLATE_DIR}/access/cover.html", context={
             "council": council_name(), "subject": subject_name(subject), "prepared_on": fmt_date(bundle.requested_at),
@@ -311,13 +451,13 @@ def compose_subject_access(bundle: Bundle) -> Composition:
     ]
     redactions = [
         *people.redactions(),
-        *home_address_redactions(councillor_ids, "automatic"),
-        *requested_redactions(bundle, councillor_ids),
+        *home_address_redactions(person_ids, "automatic"),
+        *requested_redactions(bundle, person_ids),
     ]
     docs.append(Document(anchor="redactions", title="What was redacted and why",
                          template=f"{TEMPLATE_DIR}/access/redactions.html",
                          context={"withheld_witnesses": any(r["witnesses"] for r in incident_rows),
-                                  "people": len(people.users), "requested": len(bundle.redactions or [])}))
+                                  "people": people.count, "requested": len(bundle.redactions or [])}))
     return Composition(
         kind=bundle.kind,
         title="Subject-access export",

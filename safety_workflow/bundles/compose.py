@@ -27,6 +27,7 @@ from ..models import (
     Level,
     PoliceReferral,
     PriorityAddressFlag,
+    ProtectedPerson,
     Subject,
 )
 from .redact import Redaction, Verbatim, address_forms
@@ -109,6 +110,47 @@ def council_name() -> str:
     return app_settings.COUNCIL_NAME or "the Council"
 
 
+def protected_name(incident: Incident) -> str:
+    """The person harmed, as a bundle names them: their name, and what they were when it happened."""
+    return f"{incident.protected_person.name} ({person_kind_label(incident.person_kind)})"
+
+
+def person_kind_label(kind: str) -> str:
+    return str(ProtectedPerson.Kind(kind).label) if kind in ProtectedPerson.Kind.values else kind
+
+
+def election_label(period: Any) -> str:
+    """An election period, as the police and the court read it."""
+    return f"{period.name}, poll on {fmt_date(period.poll_date)}" if period is not None else ""
+
+
+def protected_description(person: ProtectedPerson, *, council: str, election: Any = None) -> str:
+    """Who the person protected is, in a sentence's words: "an elected member of the Council", "a candidate for
+    Riverside ward in the Northshire elections (polling day 6 May 2027)", "the partner of Cllr Ahmed, an elected
+    member of the Council", "employed by the Council as Customer Services Adviser"."""
+    kind = person.kind
+    if kind == ProtectedPerson.Kind.COUNCILLOR:
+        return f"an elected member of {council}"
+    if kind == ProtectedPerson.Kind.CANDIDATE:
+        candidacies = sorted(person.candidacies.all(), key=lambda c: c.election.poll_date)
+        stood = next((c for c in candidacies if election is not None and c.election_id == election.pk),
+                     candidacies[-1] if candidacies else None)
+        if stood is None:
+            return f"a candidate for election to {council}"
+        return (f"a candidate for {stood.ward} in the {stood.election.name} "
+                f"(polling day {fmt_date(stood.election.poll_date)})")
+    if kind == ProtectedPerson.Kind.STAFF:
+        role = f" as {person.job_title}" if person.job_title else ""
+        where = f" ({person.workplace})" if person.workplace else ""
+        return f"employed by {council}{role}{where}"
+    linked = person.linked_to
+    relation = person.relationship or ("a member of the household" if kind == ProtectedPerson.Kind.HOUSEHOLD
+                                       else "a supporter")
+    if linked is None:
+        return relation
+    return f"{relation} of {linked.name}, {protected_description(linked, council=council, election=election)}"
+
+
 def subject_name(subject: Subject | None) -> str:
     if subject is None:
         return "Persons unknown"
@@ -134,7 +176,8 @@ def incident_context(incident: Incident, marks: list[str] | None = None) -> dict
         "occurred_at": fmt_datetime(incident.occurred_at),
         "reported_at": fmt_datetime(incident.reported_at),
         "reported_by": person(incident.reported_by),
-        "councillor": person(incident.councillor),
+        "protected_person": protected_name(incident),
+        "election_period": election_label(incident.election_period),
         "channel": str(incident.get_channel_display()),
         "location": incident.location,
         "ward": incident.ward,
@@ -158,8 +201,10 @@ def incident_context(incident: Incident, marks: list[str] | None = None) -> dict
 
 def incidents_for_bundle(queryset: Any) -> list[Incident]:
     return list(
-        queryset.select_related("case", "subject", "councillor", "reported_by")
-        .prefetch_related("assessments", "evidence")
+        queryset.select_related("case", "subject", "protected_person__user", "protected_person__linked_to__user",
+                                "election_period", "reported_by")
+        .prefetch_related("assessments", "evidence", "protected_person__candidacies__election",
+                          "protected_person__linked_to__candidacies__election")
         .order_by("occurred_at", "reported_at", "reference")
     )
 
@@ -201,29 +246,32 @@ def with_index(documents: list[Document], *, position: int = 1) -> list[Document
     return documents
 
 
-def home_address_redactions(councillor_ids: set[Any], source: str) -> list[Redaction]:
-    flags = PriorityAddressFlag.objects.filter(councillor_id__in=councillor_ids)
+def home_address_redactions(person_ids: set[Any], source: str) -> list[Redaction]:
+    """The home addresses of the people harmed: their priority-response flags and their own contact address."""
+    flags = PriorityAddressFlag.objects.filter(protected_person_id__in=person_ids)
+    addresses = [(f.address, f.postcode) for f in flags]
+    addresses += list(ProtectedPerson.objects.filter(pk__in=person_ids).exclude(address="", postcode="")
+                      .values_list("address", "postcode"))
     items: list[Redaction] = []
-    for flag in flags:
-        for text in (flag.address, flag.postcode):
+    for address, postcode in addresses:
+        for text in (address, postcode):
             text = " ".join((text or "").split())
             if len(text) >= 3:
-                items.append(Redaction(text=text, replacement="[redacted: councillor's home address]",
-                                       reason="Councillor's home address", source=source))
-            # Each line of a multi-line address on its own too, in case it is quoted in part.
+                items.append(Redaction(text=text, replacement="[redacted: home address]",
+                                       reason="Home address of a person harmed", source=source))
         # Each line of a multi-line address, and its identifying parts ("27 Larch Avenue" of
         # "27 Larch Avenue, Riverside"), in case it is quoted in part.
-        for line in address_forms(flag.address):
-            items.append(Redaction(text=line, replacement="[redacted: councillor's home address]",
-                                   reason="Councillor's home address", source=source))
+        for line in address_forms(address):
+            items.append(Redaction(text=line, replacement="[redacted: home address]",
+                                   reason="Home address of a person harmed", source=source))
     return items
 
 
-def requested_redactions(bundle: Bundle, councillor_ids: set[Any]) -> list[Redaction]:
+def requested_redactions(bundle: Bundle, person_ids: set[Any]) -> list[Redaction]:
     items: list[Redaction] = []
     for item in bundle.redactions or []:
-        if item.get("preset") == "councillor_home_addresses":
-            items.extend(home_address_redactions(councillor_ids, "councillor_home_addresses"))
+        if item.get("preset") == "home_addresses":
+            items.extend(home_address_redactions(person_ids, "home_addresses"))
         elif item.get("text"):
             reason = item.get("reason") or "Redacted at the requester's instruction"
             items.append(Redaction(text=item["text"], replacement=f"[redacted: {reason}]", reason=reason,
@@ -257,9 +305,9 @@ def _period(since: dt.date, until: dt.date) -> tuple[dt.datetime, dt.datetime]:
 def liaison_escalations(since: dt.date, until: dt.date) -> list[dict[str, Any]]:
     """Subjects whose conduct is escalating, as the patterns module noticed it in the period.
 
-    Course-of-conduct flags raised (two or more incidents against the same councillor: the
+    Course-of-conduct flags raised (two or more incidents against the same person: the
     Protection from Harassment Act threshold) and escalation signals noticed (frequency or
-    severity rising, a move to in person or to the home, several councillors), each with the
+    severity rising, a move to in person or to the home, several people targeted), each with the
     explanation the monitoring officer can repeat in the meeting.
     """
     from ..models import CourseOfConductFlag, EscalationSignal
@@ -267,17 +315,19 @@ def liaison_escalations(since: dt.date, until: dt.date) -> list[dict[str, Any]]:
     start, end = _period(since, until)
     rows: list[dict[str, Any]] = []
     flags = (CourseOfConductFlag.objects.filter(raised_at__gte=start, raised_at__lt=end)
-             .select_related("subject", "councillor").order_by("raised_at"))
+             .select_related("subject", "protected_person__user").order_by("raised_at"))
     for flag in flags:
         rows.append({"subject": subject_name(flag.subject), "subject_id": Verbatim(str(flag.subject_id)),
-                     "reason": _withdrawn_note(flag) + flag.reason, "councillor": person(flag.councillor),
+                     "reason": _withdrawn_note(flag) + flag.reason,
+                     "protected_person": f"{flag.protected_person.name} "
+                                         f"({person_kind_label(flag.protected_person.kind)})",
                      "incidents": flag.incident_count, "levels": ""})
     signals = (EscalationSignal.objects.filter(noticed_at__gte=start, noticed_at__lt=end)
                .select_related("subject").annotate(incident_count=Count("incidents")).order_by("noticed_at"))
     for signal in signals:
         rows.append({"subject": subject_name(signal.subject), "subject_id": Verbatim(str(signal.subject_id)),
                      "reason": f"{_withdrawn_note(signal)}{signal.get_kind_display()}. {signal.explanation}",
-                     "councillor": "", "incidents": signal.incident_count, "levels": ""})
+                     "protected_person": "", "incidents": signal.incident_count, "levels": ""})
     return sorted(rows, key=lambda r: (r["subject"], r["reason"]))
 
 
@@ -351,6 +401,30 @@ def incidents_by_month_and_level(incidents: list[Incident]) -> dict[str, Any]:
     }
 
 
+def liaison_people_and_elections(incidents: list[Incident], since: dt.date, until: dt.date) -> dict[str, Any]:
+    """The period's incidents by kind of person harmed (what they were when it happened), and each election
+    period touching it: its incidents, and its weeks against the rest of its year (``reports.election_comparison``)."""
+    from ..selectors.reports import Period, election_comparison, election_periods_overlapping
+
+    counts: dict[str, int] = {}
+    for incident in incidents:
+        counts[incident.person_kind] = counts.get(incident.person_kind, 0) + 1
+    elections = []
+    for election in election_periods_overlapping(Period(start=since, end=until)):
+        compared = election_comparison(election=election)
+        elections.append({
+            "name": election.name, "poll_date": fmt_date(election.poll_date),
+            "dates": f"{fmt_date(election.starts_on)} to {fmt_date(election.ends_on)}",
+            "in_pack": sum(1 for i in incidents if i.election_period_id == election.pk),
+            "in_period": compared["in_period"], "per_week_in_period": compared["per_week_in_period"],
+            "per_week_rest_of_year": compared["per_week_rest_of_year"], "ratio": compared["ratio"],
+            "candidates": next((k["in_period"] for k in compared["by_kind"] if k["kind"] == "candidate"), 0),
+        })
+    return {"by_kind": [{"label": str(label), "count": counts.get(kind, 0)}
+                        for kind, label in ProtectedPerson.Kind.choices],
+            "elections": elections}
+
+
 def compose_liaison_meeting(bundle: Bundle) -> Composition:
     since = dt.date.fromisoformat(bundle.scope["since"])
     until = dt.date.fromisoformat(bundle.scope["until"])
@@ -371,7 +445,9 @@ def compose_liaison_meeting(bundle: Bundle) -> Composition:
                  template=f"{TEMPLATE_DIR}/liaison/incidents.html",
                  context={"period": period, "incidents": [
                      {"occurred_at": fmt_datetime(i.occurred_at), "reference": Verbatim(i.reference),
-                      "councillor": person(i.councillor), "subject": subject_name(i.subject) if i.subject_id else "",
+                      "protected_person": protected_name(i),
+                      "election": election_label(i.election_period),
+                      "subject": subject_name(i.subject) if i.subject_id else "",
                       "channel": str(i.get_channel_display()), "level": level_label(incident_level(i)),
                       "ward": i.ward, "hate": i.hate_element, "danger": i.immediate_danger}
                      for i in incidents]}),
@@ -390,11 +466,14 @@ def compose_liaison_meeting(bundle: Bundle) -> Composition:
                  context={"rows": liaison_register_changes(since, until, user=bundle.requested_by)}),
         Document(anchor="chart", title="Incidents by month and level", template=f"{TEMPLATE_DIR}/liaison/chart.html",
                  context={"chart": incidents_by_month_and_level(incidents), "period": period}),
+        Document(anchor="people", title="People harmed, and election periods",
+                 template=f"{TEMPLATE_DIR}/liaison/people.html",
+                 context={"period": period, **liaison_people_and_elections(incidents, since, until)}),
     ]
-    councillors = {i.councillor_id for i in incidents}
+    people = {i.protected_person_id for i in incidents}
     return Composition(
         kind=bundle.kind,
         title=f"Liaison meeting pack, {period}",
         documents=with_index(docs),
-        redactions=requested_redactions(bundle, councillors),
+        redactions=requested_redactions(bundle, people),
     )

@@ -17,6 +17,7 @@ from .compose import (
     Document,
     Exhibit,
     council_name,
+    election_label,
     exhibit_documents,
     fmt_date,
     fmt_datetime,
@@ -25,6 +26,8 @@ from .compose import (
     level_label,
     make_exhibit,
     person,
+    protected_description,
+    protected_name,
     requested_redactions,
     subject_name,
     with_index,
@@ -71,11 +74,11 @@ def _injunction_incidents(bundle: Bundle) -> tuple[list[Incident], str]:
         raise CompositionError("The requester can no longer see what this bundle covers.") from exc
 
 
-def _statement_paragraphs(councillor_name: str, subject: str, basis: str, incidents: list[Incident],
+def _statement_paragraphs(witness_name: str, description: str, subject: str, basis: str, incidents: list[Incident],
                           exhibits_by_incident: dict[Any, list[Exhibit]]) -> list[str]:
     council = council_name()
     paragraphs = [
-        f"I am {councillor_name}, an elected member of {council}. I make this statement in support of "
+        f"I am {witness_name}, {description}. I make this statement in support of "
         f"{council}'s application for an injunction against {subject}{f' under the {basis}' if basis else ''}.",
         "The facts in this statement are within my own knowledge unless I say otherwise. Where they are not, "
         "I say where they come from, and I believe them to be true.",
@@ -118,15 +121,20 @@ def compose_injunction(bundle: Bundle) -> Composition:
               .order_by("-decided_at").first())
     basis = str(action.get_basis_display()) if action and action.basis else ""
 
-    # Witnesses in order of their first incident; exhibits numbered consecutively per witness.
+    # The people protected are the witnesses, in order of their first incident; exhibits numbered consecutively
+    # per witness.
+    council = council_name()
+    election = next((i.election_period for i in reversed(incidents) if i.election_period_id), None)
     witnesses: dict[Any, dict[str, Any]] = {}
     taken: set[str] = set()
     for incident in incidents:
-        if incident.councillor_id not in witnesses:
-            name = person(incident.councillor)
-            witnesses[incident.councillor_id] = {"name": name, "initials": witness_initials(name, taken),
-                                                 "incidents": []}
-        witnesses[incident.councillor_id]["incidents"].append(incident)
+        if incident.protected_person_id not in witnesses:
+            protected = incident.protected_person
+            name = protected.name
+            witnesses[incident.protected_person_id] = {
+                "name": name, "initials": witness_initials(name, taken), "incidents": [],
+                "description": protected_description(protected, council=council, election=election)}
+        witnesses[incident.protected_person_id]["incidents"].append(incident)
     exhibits: list[Exhibit] = []
     evidence = {}
     by_incident: dict[Any, list[Exhibit]] = {}
@@ -149,13 +157,15 @@ def compose_injunction(bundle: Bundle) -> Composition:
                  "scope": scope_label, "prepared_by": person(bundle.requested_by), "prepared_on": today,
                  "incident_count": len(incidents), "exhibit_count": len(exhibits),
                  "witnesses": [w["name"] for w in witnesses.values()],
+                 "protected": [{"name": w["name"], "description": w["description"]} for w in witnesses.values()],
+                 "election": election_label(election),
                  "claim_number": action.claim_number if action else "", "court": action.court if action else ""},
     )]
     docs.append(Document(
         anchor="chronology", title="Chronology of incidents", template=f"{TEMPLATE_DIR}/injunction/chronology.html",
         context={"rows": [{
             "occurred_at": fmt_datetime(i.occurred_at), "reference": Verbatim(i.reference),
-            "anchor": f"incident-{n}", "councillor": person(i.councillor), "channel": str(i.get_channel_display()),
+            "anchor": f"incident-{n}", "protected_person": protected_name(i), "channel": str(i.get_channel_display()),
             "summary": i.account if len(i.account) <= 300 else i.account[:297].rstrip() + "...",
             "exhibits": [e.mark for e in by_incident.get(i.pk, [])],
         } for n, i in enumerate(incidents, 1)]},
@@ -168,8 +178,8 @@ def compose_injunction(bundle: Bundle) -> Composition:
             template=f"{TEMPLATE_DIR}/injunction/statement.html",
             context={"witness": witness["name"], "initials": witness["initials"], "council": council_name(),
                      "subject": subject, "exhibit_range": f"{marks[0]} to {marks[-1]}" if marks else "None",
-                     "paragraphs": _statement_paragraphs(witness["name"], subject, basis, witness["incidents"],
-                                                         by_incident),
+                     "paragraphs": _statement_paragraphs(witness["name"], witness["description"], subject, basis,
+                                                         witness["incidents"], by_incident),
                      "statement_of_truth": STATEMENT_OF_TRUTH},
         ))
     for n, incident in enumerate(incidents, 1):
@@ -187,7 +197,7 @@ def compose_injunction(bundle: Bundle) -> Composition:
         documents=with_index(docs),
         exhibits=exhibits,
         evidence=evidence,
-        redactions=requested_redactions(bundle, {i.councillor_id for i in incidents}),
+        redactions=requested_redactions(bundle, {i.protected_person_id for i in incidents}),
     )
 
 
@@ -212,16 +222,24 @@ def compose_police_referral(bundle: Bundle) -> Composition:
     for incident in incidents:
         for item in sorted(incident.evidence.all(), key=lambda e: (e.uploaded_at, str(e.pk))):
             exhibit = make_exhibit(item, mark=f"EX/{len(exhibits) + 1}", number=len(exhibits) + 1,
-                                   witness=person(incident.councillor), incident=incident)
+                                   witness=incident.protected_person.name, incident=incident)
             exhibits.append(exhibit)
             evidence[exhibit.evidence_id] = item
             marks.setdefault(incident.pk, []).append(exhibit.mark)
 
     contact = latest.contact
+    council = council_name()
+    election = next((i.election_period for i in reversed(incidents) if i.election_period_id), None)
+    harmed = {i.protected_person_id: i for i in incidents}
     docs = [
         Document(anchor="cover", title="Cover sheet", template=f"{TEMPLATE_DIR}/police/cover.html", context={
             "council": council_name(), "case": Verbatim(case.reference), "subject": subject_name(subject),
             "urgent": latest.urgent, "referred_at": fmt_datetime(latest.referred_at),
+            "election": election_label(election),
+            "candidates": any(i.person_kind == "candidate" for i in incidents),
+            "protected": [f"{i.protected_person.name}, "
+                          f"{protected_description(i.protected_person, council=council, election=election)}"
+                          for i in harmed.values()],
             "status": str(latest.get_status_display()), "reason": latest.reason,
             "level": level_label(case.level) if case.level else "Not assessed",
             "prepared_by": person(user), "prepared_on": fmt_date(bundle.requested_at),
@@ -261,7 +279,7 @@ def compose_police_referral(bundle: Bundle) -> Composition:
         documents=with_index(docs),
         exhibits=exhibits,
         evidence=evidence,
-        redactions=requested_redactions(bundle, {i.councillor_id for i in incidents}),
+        redactions=requested_redactions(bundle, {i.protected_person_id for i in incidents}),
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 #: Presets a requester may name instead of typing the text; resolved when the bundle is built.
 PRESETS = {
-    "councillor_home_addresses": "The home addresses of the councillors concerned (priority-response flags).",
+    "home_addresses": "The home addresses of the people harmed (their contact details and priority-response flags).",
 }
 MIN_LENGTH = 3
 MAX_LENGTH = 500

@@ -88,7 +88,7 @@ class IncidentFlow(Flow):
     advise = HumanTask(
         roles=MEMBERS_SERVICES,
         title=_("Give advice"),
-        description=_("Give the councillor advice and record what was given."),
+        description=_("Give the people harmed advice and record what was given."),
     ).Next(this.after_main_line)
 
     council_action = HumanTask(
@@ -130,7 +130,7 @@ class IncidentFlow(Flow):
     close = HumanTask(
         roles=MEMBERS_SERVICES,
         title=_("Close the case"),
-        description=_("Tell the councillor the outcome and close the case."),
+        description=_("Tell the people harmed the outcome and close the case."),
     ).Next(this.end)
 
     register_proposal = HumanTask(

@@ -17,6 +17,7 @@ from .cases import (
 )
 from .evidence import EvidenceText
 from .patterns import CourseOfConductFlag, EscalationSignal, LiaisonMeeting
+from .people import Candidacy, ElectionPeriod, ProtectedPerson
 from .register import (
     RegisterAddress,
     RegisterAlias,
@@ -47,6 +48,7 @@ __all__ = [
     "AdviceTemplate",
     "Assessment",
     "Bundle",
+    "Candidacy",
     "Case",
     "ContactHandle",
     "ContactMethod",
@@ -56,6 +58,7 @@ __all__ = [
     "DecisionRule",
     "DecisionTable",
     "DisposalRecord",
+    "ElectionPeriod",
     "EmployeeAssistanceOffer",
     "EscalationSignal",
     "EvidenceFile",
@@ -71,6 +74,7 @@ __all__ = [
     "PoliceContact",
     "PoliceReferral",
     "PriorityAddressFlag",
+    "ProtectedPerson",
     "ReferenceSequence",
     "RegisterAddress",
     "RegisterAlias",

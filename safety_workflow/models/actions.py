@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .cases import Case, ContactMethod, Incident
+from .people import ProtectedPerson
 
 
 class AdviceTemplate(models.Model):
@@ -26,6 +27,11 @@ class AdviceTemplate(models.Model):
     title = models.CharField(max_length=200)
     topic = models.CharField(max_length=20, choices=Topic.choices, default=Topic.GENERAL)
     body = models.TextField()
+    for_kinds = models.JSONField(
+        default=list, blank=True,
+        help_text=_("The kinds of protected person the advice is written for (councillor, candidate, household, "
+                    "supporter, staff); empty for everyone."),
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -37,13 +43,13 @@ class AdviceTemplate(models.Model):
 
 
 class AdviceGiven(models.Model):
-    """Advice given to a councillor, with the text as it was given (templates may change later)."""
+    """Advice given to a protected person, with the text as it was given (templates may change later)."""
 
     Method = ContactMethod
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="advice", null=True, blank=True)
-    councillor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    protected_person = models.ForeignKey(ProtectedPerson, on_delete=models.PROTECT, related_name="advice_given")
     template = models.ForeignKey(AdviceTemplate, on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="+")
     title = models.CharField(max_length=200)

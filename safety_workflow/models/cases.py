@@ -10,7 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process
 
+from .people import ContactMethod, ElectionPeriod, ProtectedPerson
 from .subjects import Subject
+
+__all__ = ["LEVEL_ORDER", "Case", "ContactMethod", "EvidenceFile", "IdempotencyRecord", "Incident", "Level",
+           "ReferenceSequence", "Route"]
 
 
 class Level(models.TextChoices):
@@ -23,17 +27,8 @@ class Level(models.TextChoices):
 LEVEL_ORDER = {Level.LOW: 0, Level.MEDIUM: 1, Level.SERIOUS: 2}
 
 
-class ContactMethod(models.TextChoices):
-    """How a councillor was told something (advice, the outcome of their case)."""
-
-    EMAIL = "email", _("E-mail")
-    PHONE = "phone", _("Phone")
-    MEETING = "meeting", _("In person")
-    LETTER = "letter", _("Letter")
-
-
 class Route(models.TextChoices):
-    ADVICE = "advice", _("Logged, with advice to the councillor")
+    ADVICE = "advice", _("Logged, with advice to the person harmed")
     COUNCIL_ACTION = "council_action", _("Council action")
     POLICE = "police", _("Referral to the police")
 
@@ -64,10 +59,10 @@ class Case(Process):
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    outcome_summary = models.TextField(_("outcome told to the councillor"), blank=True)
-    councillor_informed_at = models.DateTimeField(null=True, blank=True)
-    councillor_informed_by = models.CharField(
-        _("how the councillor was told"), max_length=20, blank=True, choices=ContactMethod.choices,
+    outcome_summary = models.TextField(_("outcome told to the people harmed"), blank=True)
+    person_informed_at = models.DateTimeField(null=True, blank=True)
+    person_informed_by = models.CharField(
+        _("how the people harmed were told"), max_length=20, blank=True, choices=ContactMethod.choices,
     )
 
     class Meta:
@@ -87,7 +82,7 @@ class Incident(models.Model):
         EMAIL = "email", _("E-mail")
         LETTER = "letter", _("Letter")
         SOCIAL_MEDIA = "social_media", _("Social media")
-        AT_HOME = "at_home", _("At the councillor's home")
+        AT_HOME = "at_home", _("At the person's home")
         SURGERY = "surgery", _("At a surgery")
         ONLINE_MEETING = "online_meeting", _("Online meeting")
 
@@ -106,9 +101,17 @@ class Incident(models.Model):
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    councillor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="safety_incidents",
-        help_text=_("The councillor the incident was aimed at."),
+    protected_person = models.ForeignKey(
+        ProtectedPerson, on_delete=models.PROTECT, related_name="incidents",
+        help_text=_("The person the incident was aimed at."),
+    )
+    person_kind = models.CharField(
+        _("what the person was when it happened"), max_length=20, choices=ProtectedPerson.Kind.choices,
+        db_index=True, help_text=_("A candidate elected later stays a candidate here."),
+    )
+    election_period = models.ForeignKey(
+        ElectionPeriod, on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents",
+        help_text=_("The election period it happened in (worked out from the date, the ward and the person)."),
     )
     reported_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     occurred_at = models.DateTimeField(_("when it happened"), db_index=True)
@@ -119,7 +122,7 @@ class Incident(models.Model):
     words_used = models.TextField(_("the exact words used, where known"), blank=True)
     hate_element = models.BooleanField(default=False)
     hate_categories = models.JSONField(default=list, blank=True)
-    immediate_danger = models.BooleanField(_("the councillor feels in immediate danger"), default=False)
+    immediate_danger = models.BooleanField(_("the person feels in immediate danger"), default=False)
     injury = models.BooleanField(default=False)
     witnesses = models.TextField(blank=True)
     police_already_informed = models.BooleanField(default=False)
@@ -136,7 +139,7 @@ class Incident(models.Model):
         ordering = ["occurred_at", "reported_at"]
         verbose_name = _("incident")
         indexes = [
-            models.Index(fields=["subject", "councillor", "occurred_at"], name="sw_inc_subject_cllr"),
+            models.Index(fields=["subject", "protected_person", "occurred_at"], name="sw_inc_subject_person"),
         ]
 
     def __str__(self) -> str:

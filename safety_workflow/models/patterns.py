@@ -5,7 +5,7 @@ Flags and signals are written once, when first noticed (so people are told once)
 ``services.patterns.conduct_flags_update``; the live picture is computed by ``selectors.patterns``.
 A correction (an incident unlinked from the subject, or split into another case) withdraws the ones
 that rested on it, with who and why: they stay in the history, and one flag or signal per subject
-and councillor (or key) is in force at a time.
+and protected person (or key) is in force at a time.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .actions import PoliceContact
 from .cases import Case, Incident
+from .people import ProtectedPerson
 from .subjects import Subject
 
 
@@ -39,11 +40,11 @@ class Withdrawable(models.Model):
 
 
 class CourseOfConductFlag(Withdrawable):
-    """A subject reached two or more incidents against the same councillor (Protection from Harassment Act 1997)."""
+    """A subject reached two or more incidents against the same person (Protection from Harassment Act 1997)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="conduct_flags")
-    councillor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    protected_person = models.ForeignKey(ProtectedPerson, on_delete=models.PROTECT, related_name="conduct_flags")
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, related_name="conduct_flags",
         help_text=_("The case holding the incident that reached the threshold."),
@@ -60,7 +61,8 @@ class CourseOfConductFlag(Withdrawable):
         ordering = ["raised_at"]
         verbose_name = _("course-of-conduct flag")
         constraints = [
-            models.UniqueConstraint(fields=["subject", "councillor"], condition=models.Q(withdrawn_at__isnull=True),
+            models.UniqueConstraint(fields=["subject", "protected_person"],
+                                    condition=models.Q(withdrawn_at__isnull=True),
                                     name="sw_conduct_flag_once"),
         ]
 
@@ -75,8 +77,8 @@ class EscalationSignal(Withdrawable):
         FREQUENCY_RISING = "frequency_rising", _("Incidents are becoming more frequent")
         SEVERITY_RISING = "severity_rising", _("The incidents are becoming more serious")
         MOVED_IN_PERSON = "moved_in_person", _("Contact has moved from online to in person")
-        REACHED_HOME = "reached_home", _("The subject has come to a councillor's home")
-        SEVERAL_COUNCILLORS = "several_councillors", _("Several councillors targeted by the same subject")
+        REACHED_HOME = "reached_home", _("The subject has come to the home of someone the process protects")
+        SEVERAL_PEOPLE = "several_people", _("Several people targeted by the same subject")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="escalation_signals")

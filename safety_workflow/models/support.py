@@ -1,4 +1,5 @@
-"""Support for councillors: home security, police priority-response flags, counselling, induction training."""
+"""Support for the people the process protects: home security, police priority-response flags, counselling,
+induction training."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .cases import Case
+from .people import ProtectedPerson
 
 
 class HomeSecurityAssessment(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    councillor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    protected_person = models.ForeignKey(ProtectedPerson, on_delete=models.PROTECT, related_name="+")
     case = models.ForeignKey(Case, on_delete=models.PROTECT, null=True, blank=True,
                              related_name="home_security_assessments")
     assessed_on = models.DateField()
@@ -34,7 +36,7 @@ class SecurityMeasure(models.Model):
     class Status(models.TextChoices):
         RECOMMENDED = "recommended", _("Recommended")
         INSTALLED = "installed", _("Installed")
-        DECLINED = "declined", _("Declined by the councillor")
+        DECLINED = "declined", _("Declined by the person")
 
     id = models.BigAutoField(primary_key=True)
     assessment = models.ForeignKey(HomeSecurityAssessment, on_delete=models.CASCADE, related_name="measures")
@@ -53,7 +55,7 @@ class PriorityAddressFlag(models.Model):
     """An address the police have flagged for a priority response."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    councillor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    protected_person = models.ForeignKey(ProtectedPerson, on_delete=models.PROTECT, related_name="+")
     case = models.ForeignKey(Case, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     address = models.TextField()
     postcode = models.CharField(max_length=10, blank=True)
@@ -74,7 +76,7 @@ class PriorityAddressFlag(models.Model):
 
 class EmployeeAssistanceOffer(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    councillor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    protected_person = models.ForeignKey(ProtectedPerson, on_delete=models.PROTECT, related_name="+")
     case = models.ForeignKey(Case, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     offered_on = models.DateField()
     offered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -97,7 +99,7 @@ class InductionTraining(models.Model):
         ONLINE_SAFETY = "online_safety", _("Online safety and social media")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    councillor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    protected_person = models.ForeignKey(ProtectedPerson, on_delete=models.PROTECT, related_name="+")
     course = models.CharField(max_length=30, choices=Course.choices)
     completed_on = models.DateField()
     delivered_by = models.CharField(max_length=200, blank=True)

@@ -3,8 +3,15 @@
 - members services, health and safety, the monitoring officer: every case (they run or own the process);
 - legal: cases that an assessment has routed to council action;
 - police liaison: cases referred to the police, and within them only the referred incidents;
-- councillors: their own incidents (aimed at them or reported by them) and the cases holding them;
+- councillors and candidates: their own incidents (aimed at them, or reported by them), the incidents aimed at
+  the members of their household and their supporters who agreed to share them, and the cases holding those;
+- electoral services: the incidents aimed at candidates (what the person was when it happened), those they
+  reported, and the cases holding them;
 - frontline staff and information governance: no cases (the register check and the audit log are theirs).
+
+A household member's or supporter's incidents are theirs: the councillor or candidate they are linked to sees
+those reported by someone else only if the person agreed (``ProtectedPerson.share_with_linked``); the ones the
+councillor or candidate reported themselves they see anyway (docs/people.md).
 """
 
 from __future__ import annotations
@@ -13,8 +20,18 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from ..models import Assessment, Case, EvidenceFile, Incident, PoliceReferral, Route, TimelineEntry
-from ..roles import CASE_OFFICER_ROLES, Role, roles_for
+from ..models import (
+    Assessment,
+    Case,
+    ElectionPeriod,
+    EvidenceFile,
+    Incident,
+    PoliceReferral,
+    ProtectedPerson,
+    Route,
+    TimelineEntry,
+)
+from ..roles import CASE_OFFICER_ROLES, SELF_REPORTING_ROLES, Role, roles_for
 from .common import get_or_not_found
 
 
@@ -22,18 +39,27 @@ def _legal_cases() -> QuerySet:
     return Assessment.objects.filter(case=OuterRef("pk"), route=Route.COUNCIL_ACTION)
 
 
+def own_incidents_rule(user: Any, roles: frozenset[str]) -> Q:
+    """The incidents a councillor, candidate or electoral services see as their own (see the module's doc)."""
+    rule = Q(pk__in=[])
+    if roles & SELF_REPORTING_ROLES:
+        rule |= (Q(protected_person__user=user) | Q(reported_by=user)
+                 | Q(protected_person__linked_to__user=user, protected_person__share_with_linked=True))
+    if Role.ELECTORAL_SERVICES in roles:
+        rule |= Q(person_kind=ProtectedPerson.Kind.CANDIDATE) | Q(reported_by=user)
+    return rule
+
+
 def incidents_visible_to(user: Any) -> QuerySet[Incident]:
     roles = roles_for(user)
     incidents = Incident.objects.all()
     if roles & CASE_OFFICER_ROLES:
         return incidents
-    rule = Q(pk__in=[])
+    rule = own_incidents_rule(user, roles)
     if Role.LEGAL in roles:
         rule |= Q(Exists(Assessment.objects.filter(case=OuterRef("case"), route=Route.COUNCIL_ACTION)))
     if Role.POLICE_LIAISON in roles:
         rule |= Q(Exists(PoliceReferral.incidents.through.objects.filter(incident=OuterRef("pk"))))
-    if Role.COUNCILLOR in roles:
-        rule |= Q(councillor=user) | Q(reported_by=user)
     return incidents.filter(rule)
 
 
@@ -47,9 +73,15 @@ def cases_visible_to(user: Any) -> QuerySet[Case]:
         rule |= Q(Exists(_legal_cases()))
     if Role.POLICE_LIAISON in roles:
         rule |= Q(Exists(PoliceReferral.objects.filter(case=OuterRef("pk"))))
-    if Role.COUNCILLOR in roles:
-        rule |= Q(Exists(Incident.objects.filter(Q(councillor=user) | Q(reported_by=user), case=OuterRef("pk"))))
+    if roles & (SELF_REPORTING_ROLES | {Role.ELECTORAL_SERVICES}):
+        rule |= Q(Exists(Incident.objects.filter(own_incidents_rule(user, roles), case=OuterRef("pk"))))
     return cases.filter(rule)
+
+
+def referral_election_period(referral: PoliceReferral) -> ElectionPeriod | None:
+    """The election period the referral's incidents fall in (the latest poll, if several), or None."""
+    return (ElectionPeriod.objects.filter(incidents__referrals=referral).distinct()
+            .order_by("-poll_date", "-pk").first())
 
 
 def sees_whole_case(user: Any, case: Case) -> bool:
@@ -61,8 +93,8 @@ def sees_whole_case(user: Any, case: Case) -> bool:
 
 
 def incident_get(user: Any, incident_id: Any) -> Incident:
-    return get_or_not_found(incidents_visible_to(user).select_related("case", "subject"), incident_id,
-                            log_as="incident")
+    return get_or_not_found(incidents_visible_to(user).select_related(
+        "case", "subject", "protected_person__user", "election_period"), incident_id, log_as="incident")
 
 
 def case_get(user: Any, case_id: Any) -> Case:
@@ -75,10 +107,11 @@ def evidence_get(user: Any, incident: Incident, evidence_id: Any) -> Any:
 
 
 def may_see_evidence(user: Any) -> bool:
-    """Evidence files are for the councillor, the case officers and legal; the police liaison gets the police
-    referral pack (a bundle), not the files one by one."""
+    """Evidence files are for the person harmed (a councillor, a candidate), electoral services (who take
+    candidates' reports), the case officers and legal; the police liaison gets the police referral pack (a
+    bundle), not the files one by one."""
     roles = roles_for(user)
-    return bool(roles & (CASE_OFFICER_ROLES | {Role.LEGAL, Role.COUNCILLOR}))
+    return bool(roles & (CASE_OFFICER_ROLES | SELF_REPORTING_ROLES | {Role.LEGAL, Role.ELECTORAL_SERVICES}))
 
 
 def evidence_of(incident: Incident) -> QuerySet[EvidenceFile]:
@@ -105,9 +138,10 @@ def _names_any(entry: TimelineEntry, references: set[str]) -> bool:
 def timeline_visible_to(user: Any, case: Case) -> list[TimelineEntry] | QuerySet[TimelineEntry]:
     """The case's timeline as this user may see it. Call only with a case from ``case_get``.
 
-    Those who see part of a case (councillors, the police liaison) see the steps about the incidents they see,
-    and the case-wide steps that name no incident or case they may not see (a merge, a course of conduct
-    across other incidents). Councillors see only the steps shared with them. Five queries.
+    Those who see part of a case (councillors, candidates, electoral services, the police liaison) see the steps
+    about the incidents they see, and the case-wide steps that name no incident or case they may not see (a
+    merge, a course of conduct across other incidents). All but the police see only the steps shared with the
+    people harmed. Five queries.
     """
     entries = TimelineEntry.objects.filter(case=case).select_related("actor", "incident").order_by("at", "pk")
     if sees_whole_case(user, case):

@@ -13,7 +13,8 @@ from ..errors import NotFound
 def get_or_not_found(queryset: QuerySet, pk: Any, *, log_as: str = "") -> Model:
     """The record with this primary key in ``queryset`` (already narrowed to what the caller may see).
 
-    Missing, not visible and malformed ids (a bad UUID, text for an integer) all answer the same
+    Missing, not visible and malformed ids (a bad UUID, text for an integer, an integer too large for the
+    database) all answer the same
     ``NotFound``: a refusal must not reveal whether a record exists. With ``log_as`` (the access
     log's object type: "incident", "case", "register_entry", "bundle"...), the ``NotFound`` carries
     the attempt, which the API writes to the access log as refused (the record exists) or
@@ -21,7 +22,7 @@ def get_or_not_found(queryset: QuerySet, pk: Any, *, log_as: str = "") -> Model:
     """
     try:
         return queryset.get(pk=pk)
-    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):
+    except (queryset.model.DoesNotExist, ValueError, TypeError, OverflowError, ValidationError):
         refusal = NotFound()
         if log_as:
             refusal.access_attempt = access_attempt(queryset.model, pk, log_as)
@@ -33,7 +34,7 @@ def access_attempt(model: type[Model], pk: Any, object_type: str) -> dict[str, A
     fields = ["pk"] + (["subject_id"] if any(f.name == "subject" for f in model._meta.fields) else [])
     try:
         row = model._default_manager.filter(pk=pk).values(*fields).first()
-    except (ValueError, TypeError, ValidationError):
+    except (ValueError, TypeError, OverflowError, ValidationError):
         row = None
     return {
         "object_type": object_type,

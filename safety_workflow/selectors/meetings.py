@@ -12,7 +12,6 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from ..adapter import get_adapter
 from ..models import (
     Case,
     CourseOfConductFlag,
@@ -70,7 +69,8 @@ def meeting_brief(*, since: dt.datetime | None, until: dt.datetime | None = None
 
     incidents = list(
         incidents_with_level(_between(Incident.objects.all(), "reported_at", since, until))
-        .select_related("councillor", "subject", "case").order_by("reported_at", "reference")
+        .select_related("protected_person__user", "election_period", "subject", "case")
+        .order_by("reported_at", "reference")
     )
     cases = list(
         Case.objects.filter(
@@ -97,7 +97,8 @@ def meeting_brief(*, since: dt.datetime | None, until: dt.datetime | None = None
     flags = list(
         (_between(CourseOfConductFlag.objects.all(), "raised_at", since, until)
          | _between(CourseOfConductFlag.objects.all(), "withdrawn_at", since, until))
-        .select_related("subject", "councillor", "case").prefetch_related(refs_prefetch).order_by("raised_at")
+        .select_related("subject", "protected_person__user", "case").prefetch_related(refs_prefetch)
+        .order_by("raised_at")
     )
     signals = list(
         (_between(EscalationSignal.objects.all(), "noticed_at", since, until)
@@ -127,7 +128,9 @@ def meeting_brief(*, since: dt.datetime | None, until: dt.datetime | None = None
                     "id": str(i.pk), "reference": i.reference, "occurred_at": _when(i.occurred_at),
                     "reported_at": _when(i.reported_at), "channel": i.channel,
                     "channel_label": i.get_channel_display(), "ward": i.ward,
-                    "councillor": _person(i.councillor),
+                    "protected_person": protected_person_summary(i.protected_person),
+                    "person_kind": i.person_kind,
+                    "election_period": _election(i.election_period),
                     "subject": _subject(i.subject), "level": i.assessed_level,
                     "case": _case_summary(i.case) if i.case_id else None,
                     "immediate_danger": i.immediate_danger, "hate_element": i.hate_element,
@@ -147,7 +150,8 @@ def meeting_brief(*, since: dt.datetime | None, until: dt.datetime | None = None
         },
         "course_of_conduct_flags": [
             {
-                "id": str(f.pk), "subject": _subject(f.subject), "councillor": _person(f.councillor),
+                "id": str(f.pk), "subject": _subject(f.subject),
+                "protected_person": protected_person_summary(f.protected_person),
                 "case": _case_summary(f.case), "raised_at": _when(f.raised_at), "incident_count": f.incident_count,
                 "reason": f.reason, "incidents": [_incident(i) for i in f.incidents.all()],
                 **_withdrawal(f, until),
@@ -180,8 +184,14 @@ def _subject(subject: Any) -> dict[str, Any] | None:
     return {"id": str(subject.pk), "name": str(subject)}
 
 
-def _person(user: Any) -> dict[str, str]:
-    return {"id": str(user.pk), "name": get_adapter().display_name(user)}
+def protected_person_summary(person: Any) -> dict[str, str]:
+    return {"id": str(person.pk), "name": person.name, "kind": person.kind}
+
+
+def _election(period: Any) -> dict[str, Any] | None:
+    if period is None:
+        return None
+    return {"id": period.pk, "name": period.name, "poll_date": period.poll_date}
 
 
 def _case_summary(case: Case) -> dict[str, Any]:

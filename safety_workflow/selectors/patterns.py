@@ -101,8 +101,7 @@ def incidents_with_level(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
 
 def incident_records(incidents: QuerySet[Incident]) -> list[patterns.IncidentRecord]:
     """The incidents as plain records for the pattern rules, with the text read from their evidence: two queries."""
-    adapter = get_adapter()
-    rows = list(incidents_with_level(incidents).select_related("councillor", "case").order_by(
+    rows = list(incidents_with_level(incidents).select_related("protected_person__user", "case").order_by(
         "occurred_at", "reported_at", "reference"))
     evidence = evidence_texts([i.pk for i in rows])
     return [
@@ -111,8 +110,10 @@ def incident_records(incidents: QuerySet[Incident]) -> list[patterns.IncidentRec
             reference=i.reference,
             occurred_at=timezone.localtime(i.occurred_at),
             reported_at=timezone.localtime(i.reported_at),
-            councillor_id=i.councillor_id,
-            councillor_name=adapter.display_name(i.councillor),
+            person_id=i.protected_person_id,
+            person_name=i.protected_person.name,
+            person_kind=i.person_kind,
+            person_current_kind=i.protected_person.kind,
             channel=i.channel,
             level=i.assessed_level,
             case_id=i.case_id,
@@ -152,7 +153,7 @@ def escalation_options() -> dict[str, Any]:
     return {
         "frequency_min_incidents": app_settings.ESCALATION_FREQUENCY_MIN_INCIDENTS,
         "frequency_ratio": app_settings.ESCALATION_FREQUENCY_RATIO,
-        "councillors_threshold": app_settings.ESCALATION_COUNCILLORS_THRESHOLD,
+        "people_threshold": app_settings.ESCALATION_PEOPLE_THRESHOLD,
     }
 
 
@@ -175,7 +176,7 @@ class SubjectConduct:
 
 
 def subject_conduct(subject: Subject) -> SubjectConduct:
-    """Course of conduct per councillor and escalation signals, live, with the flags and signals noticed
+    """Course of conduct per person harmed and escalation signals, live, with the flags and signals noticed
     (those in force, and those a correction withdrew, with why)."""
     records = subject_incident_records(subject)
     flags = list(conduct_flags(subject=subject, withdrawn=None))
@@ -192,7 +193,7 @@ def subject_conduct(subject: Subject) -> SubjectConduct:
     )
 
 
-FLAG_RELATED = ("councillor", "case", "subject", "withdrawn_by")
+FLAG_RELATED = ("protected_person__user", "case", "subject", "withdrawn_by")
 
 
 def conduct_flags(*, subject: Subject, withdrawn: bool | None = False) -> QuerySet[CourseOfConductFlag]:
@@ -206,14 +207,15 @@ def conduct_flags(*, subject: Subject, withdrawn: bool | None = False) -> QueryS
 
 
 def conduct_flags_for_case(case: Case) -> QuerySet[CourseOfConductFlag]:
-    """The flags in force to show on a case: its subject's course of conduct against a councillor in the case.
+    """The flags in force to show on a case: its subject's course of conduct against a person harmed in the case.
 
-    A flag raised on an earlier case still shows on the subject's later cases about the same councillor.
+    A flag raised on an earlier case still shows on the subject's later cases about the same person.
     Ready for ``api.subjects.ConductFlagSerializer``: two queries.
     """
     rule = Q(case=case)
     if case.subject_id is not None:
-        rule |= Q(subject_id=case.subject_id, councillor__in=Incident.objects.filter(case=case).values("councillor"))
+        rule |= Q(subject_id=case.subject_id,
+                  protected_person__in=Incident.objects.filter(case=case).values("protected_person"))
     return (CourseOfConductFlag.objects.filter(rule, withdrawn_at__isnull=True).select_related(*FLAG_RELATED)
             .prefetch_related(Prefetch("incidents", queryset=INCIDENT_SUMMARY))
             .order_by("raised_at"))
@@ -285,7 +287,8 @@ def flag_as_dict(flag: CourseOfConductFlag) -> dict[str, Any]:
     adapter = get_adapter()
     return {
         "id": str(flag.pk),
-        "councillor": {"id": str(flag.councillor_id), "name": adapter.display_name(flag.councillor)},
+        "protected_person": {"id": str(flag.protected_person_id), "name": flag.protected_person.name,
+                             "kind": flag.protected_person.kind},
         "case": flag.case.reference,
         "raised_at": flag.raised_at.isoformat(),
         "incident_count": flag.incident_count,

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from ..models import Assessment, Incident, Level, PoliceReferral
+from .. import elections
+from ..models import Assessment, ElectionPeriod, Incident, Level, PoliceReferral, ProtectedPerson
 from ..roles import CASE_OFFICER_ROLES, has_role
 
 #: A task is open until it is done or cancelled.
@@ -25,6 +26,7 @@ OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 MAX_FILLED_MONTHS = 240
 NO_WARD = "No ward recorded"
 NOT_ASSESSED = "Not yet assessed"
+OUTSIDE_ELECTIONS = "Outside any election period"
 
 
 def may_read_reports(user: Any) -> bool:
@@ -61,7 +63,8 @@ class Period:
 
 # Incident trends ------------------------------------------------------------------------------
 def incident_trends(*, period: Period) -> dict[str, Any]:
-    """Incidents (by when they happened) by month, channel, assessed level and ward. Four queries."""
+    """Incidents (by when they happened) by month, channel, assessed level, ward, kind of person harmed (what
+    they were when it happened) and election period. Seven queries."""
     incidents = period.filter(Incident.objects.all(), "occurred_at")
     tz = timezone.get_current_timezone()
 
@@ -73,6 +76,8 @@ def incident_trends(*, period: Period) -> dict[str, Any]:
     by_channel = dict(incidents.values_list("channel").annotate(count=Count("pk")).order_by())
     by_level = first_assessed_levels(period=period)
     by_ward = list(incidents.values("ward").annotate(count=Count("pk")).order_by("-count", "ward"))
+    by_kind = dict(incidents.values_list("person_kind").annotate(count=Count("pk")).order_by())
+    by_election = dict(incidents.values_list("election_period").annotate(count=Count("pk")).order_by())
 
     total = sum(by_channel.values())
     by_level[""] = total - sum(by_level.values())
@@ -87,7 +92,51 @@ def incident_trends(*, period: Period) -> dict[str, Any]:
                      for value, label in [*Level.choices, ("", NOT_ASSESSED)]],
         "by_ward": [{"ward": row["ward"], "label": row["ward"] or NO_WARD, "count": row["count"]}
                     for row in by_ward],
+        "by_person_kind": [{"kind": value, "label": str(label), "count": by_kind.get(value, 0)}
+                           for value, label in ProtectedPerson.Kind.choices],
+        "by_election_period": [
+            *({"election_period": p, "label": p.name, "count": by_election.get(p.pk, 0)}
+              for p in election_periods_overlapping(period)),
+            {"election_period": None, "label": OUTSIDE_ELECTIONS, "count": by_election.get(None, 0)},
+        ],
     }
+
+
+def election_periods_overlapping(period: Period) -> QuerySet[ElectionPeriod]:
+    """The election periods with a day in ``period`` (every one when it is open), earliest poll first."""
+    periods = ElectionPeriod.objects.all()
+    if period.start:
+        periods = periods.filter(ends_on__gte=period.start)
+    if period.end:
+        periods = periods.filter(starts_on__lte=period.end)
+    return periods.order_by("poll_date", "pk")
+
+
+def election_comparison(*, election: ElectionPeriod) -> dict[str, Any]:
+    """The weeks before a poll against the rest of the year (``elections.comparison``): the incidents in the
+    election period against those in the rest of the 365 days up to its last day, in all and by kind of person
+    harmed, per week, with the period week by week. For a by-election, the rest of the year counts only its
+    wards. Three queries."""
+    span = elections.Span.of(election)
+    first, last = elections.comparison_window(span)
+    year = Period(start=first, end=last).filter(Incident.objects.all(), "occurred_at")
+    inside = Incident.objects.filter(election_period=election)
+    outside = year.exclude(election_period=election)
+    if election.wards:
+        wards = Q(pk__in=[])
+        for ward in election.wards:
+            wards |= Q(ward__iexact=ward)
+        outside = outside.filter(wards)
+    tz = timezone.get_current_timezone()
+    by_day = dict(inside.annotate(day=TruncDate("occurred_at", tzinfo=tz)).values_list("day")
+                  .annotate(count=Count("pk")).order_by())
+    counts = {
+        "inside": dict(inside.values_list("person_kind").annotate(count=Count("pk")).order_by()),
+        "outside": dict(outside.values_list("person_kind").annotate(count=Count("pk")).order_by()),
+    }
+    return {"election_period": election, **elections.comparison(
+        span, inside=counts["inside"], outside=counts["outside"], by_day=by_day,
+        kinds=[(value, str(label)) for value, label in ProtectedPerson.Kind.choices])}
 
 
 def first_assessed_levels(*, period: Period) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""Who sees which support records: the councillor their own; case officers all of them."""
+"""Who sees which support records: a councillor or candidate their own; case officers all of them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Model, QuerySet
 
-from ..roles import CASE_OFFICER_ROLES, Role, roles_for
+from ..roles import CASE_OFFICER_ROLES, SELF_REPORTING_ROLES, roles_for
 
 
 def support_visible_to(user: Any, model: type[Model]) -> QuerySet:
@@ -14,6 +14,6 @@ def support_visible_to(user: Any, model: type[Model]) -> QuerySet:
     records = model._default_manager.all()
     if roles & CASE_OFFICER_ROLES:
         return records
-    if Role.COUNCILLOR in roles:
-        return records.filter(councillor=user)
+    if roles & SELF_REPORTING_ROLES:
+        return records.filter(protected_person__user=user)
     return records.none()

@@ -10,7 +10,7 @@ from viewflow.workflow.models import Task
 from ..errors import Conflict
 from ..models import AdviceTemplate, Bundle, Case, PoliceReferral
 from ..services.case_tasks import decision_table_current
-from .cases import incidents_visible_to
+from .cases import incidents_visible_to, referral_election_period
 from .linking import triage_context
 from .patterns import assess_context
 
@@ -22,12 +22,17 @@ def _incidents(case: Case, user: Any) -> list[dict[str, Any]]:
             "reference": i.reference,
             "occurred_at": i.occurred_at,
             "channel": i.channel,
-            "councillor": i.councillor_id,
+            "protected_person": {"id": str(i.protected_person_id), "name": i.protected_person.name,
+                                 "kind": i.protected_person.kind},
+            "person_kind": i.person_kind,
+            "election_period": ({"id": i.election_period_id, "name": i.election_period.name,
+                                 "poll_date": i.election_period.poll_date} if i.election_period_id else None),
             "immediate_danger": i.immediate_danger,
             "hate_element": i.hate_element,
             "subject_details": i.subject_details,
         }
-        for i in incidents_visible_to(user).filter(case=case).order_by("occurred_at")
+        for i in incidents_visible_to(user).filter(case=case).select_related(
+            "protected_person__user", "election_period").order_by("occurred_at")
     ]
 
 
@@ -49,10 +54,16 @@ def _assess(task: Task, case: Case) -> dict[str, Any]:
 
 
 def _advise(task: Task, case: Case) -> dict[str, Any]:
+    """The advice templates, those written for the kinds of people harmed in the case first (a candidate's
+    case: campaigning safely; a member of staff's: lone working and the employee assistance programme)."""
+    kinds = set(case.incidents.values_list("protected_person__kind", flat=True))
+    templates = list(AdviceTemplate.objects.filter(active=True))
+    templates.sort(key=lambda t: (not (set(t.for_kinds or ()) & kinds), t.topic, t.title))
     return {
         "templates": [
-            {"code": t.code, "title": t.title, "topic": t.topic, "body": t.body}
-            for t in AdviceTemplate.objects.filter(active=True)
+            {"code": t.code, "title": t.title, "topic": t.topic, "body": t.body, "for_kinds": t.for_kinds,
+             "suggested": bool(set(t.for_kinds or ()) & kinds)}
+            for t in templates
         ]
     }
 
@@ -69,8 +80,13 @@ def _police(task: Task, case: Case) -> dict[str, Any]:
             "crime_reference": referral.crime_reference,
             "referred_at": referral.referred_at,
             "incidents": list(referral.incidents.values_list("reference", flat=True)),
+            "election_period": _election(referral_election_period(referral)),
         }
     }
+
+
+def _election(period: Any) -> dict[str, Any] | None:
+    return {"id": period.pk, "name": period.name, "poll_date": period.poll_date} if period else None
 
 
 def _bundles(task: Task, case: Case) -> dict[str, Any]:

@@ -109,6 +109,16 @@ def bundle_scope_resolve(*, user: Any, kind: str, scope: Any) -> tuple[dict[str,
         if errors:
             raise _invalid(errors)
         return {"since": first.isoformat(), "until": last.isoformat()}, None, None
+    if kind == Bundle.Kind.SUBJECT_ACCESS and "protected_person" in scope:
+        from ..models import ProtectedPerson
+
+        errors = _check_keys(scope, {"protected_person"}, {"protected_person"})
+        person = _uuid(scope.get("protected_person"), "protected_person", errors)
+        if errors:
+            raise _invalid(errors)
+        if not ProtectedPerson.objects.filter(pk=person).exists():
+            raise NotFound()
+        return {"protected_person": person}, None, None
     if kind == Bundle.Kind.SUBJECT_ACCESS and "subject" not in scope:
         # Someone who is not a subject (only ever checked, perhaps): answered from the access log.
         from .audit import checked_name_normalised

@@ -22,6 +22,7 @@ from ..models import (
     EmployeeAssistanceOffer,
     HomeSecurityAssessment,
     PriorityAddressFlag,
+    ProtectedPerson,
     SecurityMeasure,
 )
 from .audit import timeline_record
@@ -45,6 +46,10 @@ def decision_table_current() -> DecisionTable:
 def triage(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
     case: Case = activation.process
     corrected = case_correct_ward(case=case, ward=data.get("ward", ""))
+    if corrected:  # a by-election's period covers its wards: the flag may change with the ward
+        from .elections import election_periods_reflag
+
+        election_periods_reflag(incidents=case.incidents.all())
     already_referred = case.referrals.filter(urgent=True).exists()
     if data.get("immediate_danger") and not case.immediate_danger:
         case.immediate_danger = True
@@ -144,23 +149,42 @@ def assess(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
     signals.send_on_commit(signals.case_routed, case=case, assessment=item)
 
 
-def _case_councillors(case: Case) -> list[Any]:
-    from django.contrib.auth import get_user_model
+def case_people(case: Case) -> list[ProtectedPerson]:
+    """The people harmed in the case's incidents, in the order of their first incident."""
+    people: dict[Any, ProtectedPerson] = {}
+    for incident in case.incidents.select_related("protected_person__user").order_by("occurred_at", "reference"):
+        people.setdefault(incident.protected_person_id, incident.protected_person)
+    return list(people.values())
 
-    ids = case.incidents.values_list("councillor", flat=True).distinct()
-    return list(get_user_model()._default_manager.filter(pk__in=ids))
+
+def _person_in_case(case: Case, person: ProtectedPerson | None, field: str) -> list[ProtectedPerson]:
+    """``[person]`` when given (it must be harmed in the case), else everyone harmed in the case."""
+    people = case_people(case)
+    if person is None:
+        return people
+    if person.pk not in {p.pk for p in people}:
+        raise InvalidInput(errors={field: ["This person is not harmed in any incident of this case."]})
+    return [person]
 
 
 def advise(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
+    """Each piece of advice goes to the person it names, or to everyone in the case it is written for (a
+    template for candidates goes to the candidates; written advice and general templates to everyone)."""
     case: Case = activation.process
-    councillors = _case_councillors(case)
+    people = case_people(case)
     given = []
-    for item in data["advice"]:
+    for n, item in enumerate(data["advice"]):
         template = item.get("template")
         title = item.get("title") or (template.title if template else "")
         text = item.get("text") or (template.body if template else "")
-        for councillor in councillors:
-            given.append(AdviceGiven(case=case, councillor=councillor, template=template, title=title,
+        to = _person_in_case(case, item.get("protected_person"), "advice") if item.get("protected_person") else [
+            p for p in people if not (template and template.for_kinds) or p.kind in template.for_kinds]
+        if not to:
+            raise InvalidInput(errors={"advice": [
+                f"Item {n + 1} is written for {', '.join(template.for_kinds)}: nobody harmed in this case is one. "
+                "Choose other advice, or name the person it is for."]})
+        for person in to:
+            given.append(AdviceGiven(case=case, protected_person=person, template=template, title=title,
                                      text=text, method=data["method"], given_by=user))
     AdviceGiven.objects.bulk_create(given)
     timeline_record(case=case, actor=user, action="advice_given",
@@ -234,9 +258,9 @@ def police_outcome(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
 
 
 def close(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
-    if not data.get("councillor_informed"):
-        raise InvalidInput(errors={"councillor_informed": ["Tell the councillor the outcome before closing."]},
-                           code="councillor_not_informed")
+    if not data.get("person_informed"):
+        raise InvalidInput(errors={"person_informed": ["Tell the people harmed the outcome before closing."]},
+                           code="person_not_informed")
     case_close(case=activation.process, actor=user, outcome_summary=data["outcome_summary"],
                informed_by=data["informed_by"])
 
@@ -261,9 +285,9 @@ def register_proposal(*, activation: Any, user: Any, data: dict[str, Any]) -> No
 
 def home_security(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
     case: Case = activation.process
-    councillor = data.get("councillor") or _case_councillors(case)[0]
+    person = _person_in_case(case, data.get("protected_person"), "protected_person")[0]
     item = HomeSecurityAssessment.objects.create(
-        councillor=councillor, case=case, assessed_on=data["assessed_on"], assessed_by=user,
+        protected_person=person, case=case, assessed_on=data["assessed_on"], assessed_by=user,
         findings=data["findings"],
     )
     SecurityMeasure.objects.bulk_create(
@@ -271,7 +295,7 @@ def home_security(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
     )
     flag = data.get("priority_flag")
     if flag:
-        PriorityAddressFlag.objects.create(councillor=councillor, case=case, recorded_by=user, **flag)
+        PriorityAddressFlag.objects.create(protected_person=person, case=case, recorded_by=user, **flag)
     timeline_record(case=case, actor=user, action="home_security",
                     summary="Home security assessment recorded"
                     + (" with a police priority-response flag." if flag else "."),
@@ -280,11 +304,11 @@ def home_security(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
 
 def employee_assistance(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
     case: Case = activation.process
-    councillors = [data["councillor"]] if data.get("councillor") else _case_councillors(case)
+    people = _person_in_case(case, data.get("protected_person"), "protected_person")
     EmployeeAssistanceOffer.objects.bulk_create(
-        EmployeeAssistanceOffer(councillor=c, case=case, offered_on=data["offered_on"], offered_by=user,
+        EmployeeAssistanceOffer(protected_person=p, case=case, offered_on=data["offered_on"], offered_by=user,
                                 accepted=data.get("accepted"), notes=data.get("notes", ""))
-        for c in councillors
+        for p in people
     )
     timeline_record(case=case, actor=user, action="employee_assistance",
                     summary="Employee assistance offered.", shared_with_councillor=True)

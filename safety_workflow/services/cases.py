@@ -192,7 +192,7 @@ def case_link_subject(*, case: Case, subject: Subject, actor: Any) -> Case | Non
 
 
 def case_close(*, case: Case, actor: Any, outcome_summary: str, informed_by: str) -> Case:
-    """Close the case once the councillor has been told the outcome.
+    """Close the case once the people harmed have been told the outcome.
 
     Not while the employee-assistance offer the assessment asked for is still to be made: it is members
     services' own task, and closing would leave it in their queue for a closed case.
@@ -208,11 +208,12 @@ def case_close(*, case: Case, actor: Any, outcome_summary: str, informed_by: str
     case.closed_at = now
     case.closed_by = actor
     case.outcome_summary = outcome_summary
-    case.councillor_informed_at = now
-    case.councillor_informed_by = informed_by
+    case.person_informed_at = now
+    case.person_informed_by = informed_by
     case.save(update_fields=["state", "closed_at", "closed_by", "outcome_summary",
-                             "councillor_informed_at", "councillor_informed_by"])
-    timeline_record(case=case, actor=actor, action="closed", summary="Case closed; councillor told the outcome.",
+                             "person_informed_at", "person_informed_by"])
+    timeline_record(case=case, actor=actor, action="closed",
+                    summary="Case closed; the people harmed were told the outcome.",
                     decision=outcome_summary[:200], shared_with_councillor=True)
     signals.send_on_commit(signals.case_closed, case=case)
     return case

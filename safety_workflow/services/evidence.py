@@ -145,8 +145,8 @@ def type_disagreement(sniffed: str, claimed: str, name: str) -> str:
 
 def evidence_may_upload(user: Any, incident: Incident) -> bool:
     roles = roles_for(user)
-    return bool(roles & (CASE_OFFICER_ROLES | {Role.LEGAL})) or user.pk in (
-        incident.councillor_id, incident.reported_by_id,
+    return bool(roles & (CASE_OFFICER_ROLES | {Role.LEGAL, Role.ELECTORAL_SERVICES})) or user.pk in (
+        incident.protected_person.user_id, incident.reported_by_id,
     )
 
 

@@ -12,14 +12,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import signals
+from ..adapter import get_adapter
 from ..conf import app_settings
 from ..errors import Conflict, Forbidden, InvalidInput
-from ..models import Case, IdempotencyRecord, Incident, Subject
-from ..roles import Role, has_role, roles_for
+from ..models import Case, IdempotencyRecord, Incident, ProtectedPerson, Subject
+from ..notifications import notify
+from ..roles import CASE_OFFICER_ROLES, REPORT_ON_BEHALF_ROLES, SELF_REPORTING_ROLES, Role, roles_for
 from .audit import timeline_record
+from .elections import election_period_of
 
-#: Roles that may report on a councillor's behalf (a councillor reports only for themselves).
-REPORT_ON_BEHALF_ROLES = (Role.MEMBERS_SERVICES, Role.MONITORING_OFFICER, Role.HEALTH_AND_SAFETY)
 CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
@@ -37,7 +38,6 @@ def request_fingerprint(data: dict[str, Any]) -> str:
 def incident_report(
     *,
     reporter: Any,
-    councillor: Any,
     occurred_at: dt.datetime,
     channel: str,
     account: str,
@@ -53,32 +53,38 @@ def incident_report(
     police_reference: str = "",
     subject: Subject | None = None,
     subject_details: dict[str, Any] | None = None,
+    protected_person: ProtectedPerson | None = None,
+    new_protected_person: dict[str, Any] | None = None,
     idempotency_key: str | None = None,
     fingerprint: str = "",
 ) -> ReportResult:
-    """Log an incident. Starts a case, or joins the subject's open case and re-opens its assessment."""
+    """Log an incident aimed at ``protected_person`` (an existing record), or at someone recorded now from
+    ``new_protected_person`` (the details ``people.protected_person_create`` takes), or, when neither is given,
+    at the reporter themselves (a councillor or candidate). Starts a case, or joins the subject's open case and
+    re-opens its assessment."""
     if idempotency_key:
         replay = _replayed(reporter, idempotency_key, fingerprint)
         if replay is not None:
             return replay
 
     reporter_roles = roles_for(reporter)
-    if not reporter_roles & {Role.COUNCILLOR, *REPORT_ON_BEHALF_ROLES}:
+    if not reporter_roles & (SELF_REPORTING_ROLES | REPORT_ON_BEHALF_ROLES):
         raise Forbidden("Your role cannot report incidents.", code="cannot_report")
-    if councillor.pk != reporter.pk and not reporter_roles & set(REPORT_ON_BEHALF_ROLES):
-        raise Forbidden("Councillors report incidents aimed at themselves.", code="cannot_report_for_others")
-    if not has_role(councillor, Role.COUNCILLOR):
-        raise InvalidInput(errors={"councillor": ["This person is not a councillor."]}, code="not_a_councillor")
+    if protected_person is not None and new_protected_person:
+        raise InvalidInput(errors={"new_protected_person": ["Name an existing person or a new one, not both."]})
     if occurred_at > timezone.now() + CLOCK_SKEW:
         raise InvalidInput(errors={"occurred_at": ["This is in the future."]})
-    if subject is not None and not reporter_roles & set(REPORT_ON_BEHALF_ROLES):
+    if subject is not None and not reporter_roles & CASE_OFFICER_ROLES:
         raise InvalidInput(errors={"subject": ["Describe the person in subject_details instead."]})
 
     try:
         with transaction.atomic():
+            person = _person_harmed(reporter, reporter_roles, protected_person, new_protected_person)
             incident = Incident(
                 reported_by=reporter,
-                councillor=councillor,
+                protected_person=person,
+                person_kind=person.kind,
+                election_period=election_period_of(occurred_at=occurred_at, ward=ward, person=person),
                 occurred_at=occurred_at,
                 channel=channel,
                 account=account,
@@ -112,6 +118,8 @@ def incident_report(
                 IdempotencyRecord.objects.create(
                     user=reporter, key=idempotency_key, fingerprint=fingerprint, incident=incident
                 )
+            if person.kind == ProtectedPerson.Kind.STAFF:
+                _tell_health_and_safety(incident)
             signals.send_on_commit(
                 signals.incident_reported, incident=incident, case=incident.case,
                 linked_to_open_case=open_case is not None,
@@ -124,6 +132,39 @@ def incident_report(
                 return replay
         raise
     return ReportResult(incident=incident, created=True, linked_to_open_case=open_case is not None)
+
+
+def _person_harmed(reporter: Any, roles: frozenset[str], existing: ProtectedPerson | None,
+                   details: dict[str, Any] | None) -> ProtectedPerson:
+    """Whom the incident was aimed at, and whether the reporter may report for them."""
+    from .people import may_act_for, protected_person_create, protected_person_for_user
+
+    if details:
+        person = protected_person_create(actor=reporter, **details)
+    elif existing is not None:
+        person = existing
+    elif roles & SELF_REPORTING_ROLES:
+        person = protected_person_for_user(reporter)
+    else:
+        raise InvalidInput(errors={"protected_person": ["Say whom the incident was aimed at: a protected person, "
+                                                        "or new_protected_person."]})
+    if not may_act_for(reporter, person):
+        if roles & REPORT_ON_BEHALF_ROLES:
+            raise Forbidden("Electoral services report for people standing in an election, and the people "
+                            "linked to them.", code="cannot_report_for_others")
+        raise Forbidden("You report incidents aimed at yourself, your household and your supporters.",
+                        code="cannot_report_for_others")
+    return person
+
+
+def _tell_health_and_safety(incident: Incident) -> None:
+    """An incident aimed at a member of staff reaches health and safety at once (the employer's duty to
+    record, report and review violence at work): identifiers only, the detail is behind sign-in."""
+    notify(event="staff_incident_reported", recipients=get_adapter().users_with_role(Role.HEALTH_AND_SAFETY),
+           subject=f"Staff safety: incident {incident.reference} reported",
+           message=(f"An incident aimed at a member of staff has been reported ({incident.reference}, case "
+                    f"{incident.case.reference}). Sign in to see it."),
+           context={"incident": str(incident.pk), "case": incident.case.reference})
 
 
 def _replayed(reporter: Any, key: str, fingerprint: str) -> ReportResult | None:

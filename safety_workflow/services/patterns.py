@@ -39,7 +39,7 @@ class ConductUpdate:
 def conduct_flags_update(*, subject: Subject, actor: Any = None) -> ConductUpdate:
     """Recompute the subject's course of conduct and escalation signals; record and announce what is new.
 
-    For each new course-of-conduct flag (two or more incidents against one councillor) and each new
+    For each new course-of-conduct flag (two or more incidents against one person) and each new
     escalation signal: a row with its reason, a timeline entry on the case holding the latest incident
     behind it, one notification to health and safety (the assessors), and, once the transaction
     commits, ``course_of_conduct_flagged(flag)`` / ``escalation_signal_noticed(escalation)``.
@@ -54,20 +54,20 @@ def conduct_flags_update(*, subject: Subject, actor: Any = None) -> ConductUpdat
         cases = {c.pk: c for c in Case.objects.filter(pk__in={r.case_id for r in records if r.case_id})}
 
         flagged = set(CourseOfConductFlag.objects.filter(subject=subject, withdrawn_at__isnull=True)
-                      .values_list("councillor_id", flat=True))
+                      .values_list("protected_person_id", flat=True))
         for group in patterns.course_of_conduct(records, subject_name=subject.full_name):
             case = _latest_case(group.incidents, cases)
-            if not group.reaches_threshold or group.councillor_id in flagged or case is None:
+            if not group.reaches_threshold or group.person_id in flagged or case is None:
                 continue
             flag = CourseOfConductFlag.objects.create(
-                subject=subject, councillor_id=group.councillor_id, case=case, incident_count=group.count,
+                subject=subject, protected_person_id=group.person_id, case=case, incident_count=group.count,
                 reason=group.explanation, raised_by=_user(actor),
             )
             flag.incidents.set([r.id for r in group.incidents])
             timeline_record(
                 case=case, actor=actor, action="course_of_conduct_flagged",
                 summary=f"Course of conduct: {group.count} incidents by the same person against "
-                        f"{group.councillor_name}.",
+                        f"{group.person_name}.",
                 reason=group.explanation,
                 data={"flag": str(flag.pk), "subject": str(subject.pk),
                       "incidents": [r.reference for r in group.incidents]},
@@ -104,11 +104,11 @@ def conduct_flags_update(*, subject: Subject, actor: Any = None) -> ConductUpdat
 
 @dataclass(frozen=True)
 class ConductSnapshot:
-    """What a subject's log showed before a correction: the councillors a course of conduct was against,
+    """What a subject's log showed before a correction: the people a course of conduct was against,
     and the escalation signals' keys. A finding the log showed before and no longer shows was caused by
     the correction; one that had already faded is left alone (flags and signals are otherwise kept)."""
 
-    councillors: frozenset[Any]
+    people: frozenset[Any]
     signal_keys: frozenset[str]
 
 
@@ -116,7 +116,7 @@ def conduct_snapshot(subject: Subject) -> ConductSnapshot:
     records = subject_incident_records(subject)
     groups = patterns.course_of_conduct(records, subject_name=subject.full_name)
     found = patterns.escalation_signals(records, subject_name=subject.full_name, **escalation_options())
-    return ConductSnapshot(councillors=frozenset(g.councillor_id for g in groups if g.reaches_threshold),
+    return ConductSnapshot(people=frozenset(g.person_id for g in groups if g.reaches_threshold),
                            signal_keys=frozenset(s.key for s in found))
 
 
@@ -148,8 +148,8 @@ def conduct_flags_correct(*, subject: Subject, before: ConductSnapshot, actor: A
         case_of = {r.id: r.case_id for r in records}
         order = {r.id: n for n, r in enumerate(records)}
         left_ids = {i.pk for i in left}
-        live_councillors = {g.councillor_id for g in patterns.course_of_conduct(records, subject_name=subject.full_name)
-                            if g.reaches_threshold}
+        live_people = {g.person_id for g in patterns.course_of_conduct(records, subject_name=subject.full_name)
+                       if g.reaches_threshold}
         live_keys = {s.key for s in patterns.escalation_signals(records, subject_name=subject.full_name,
                                                                 **escalation_options())}
         cases = {c.pk: c for c in Case.objects.filter(pk__in={r.case_id for r in records if r.case_id})}
@@ -171,17 +171,16 @@ def conduct_flags_correct(*, subject: Subject, before: ConductSnapshot, actor: A
             return ""
 
         flags = (CourseOfConductFlag.objects.filter(subject=subject, withdrawn_at__isnull=True)
-                 .select_related("case", "councillor").prefetch_related("incidents"))
+                 .select_related("case", "protected_person__user").prefetch_related("incidents"))
         for flag in flags:
-            because = why(flag, shown_before=flag.councillor_id in before.councillors,
-                          shown_now=flag.councillor_id in live_councillors, what="a course of conduct")
+            because = why(flag, shown_before=flag.protected_person_id in before.people,
+                          shown_now=flag.protected_person_id in live_people, what="a course of conduct")
             if not because:
                 continue
             _withdraw(flag, actor=actor, at=now, reason=because)
             timeline_record(
                 case=flag.case, actor=actor, action="course_of_conduct_withdrawn",
-                summary=f"Course-of-conduct flag withdrawn: {subject} against "
-                        f"{get_adapter().display_name(flag.councillor)}.",
+                summary=f"Course-of-conduct flag withdrawn: {subject} against {flag.protected_person.name}.",
                 reason=because, data={"flag": str(flag.pk), "subject": str(subject.pk)},
             )
             result.withdrawn_flags.append(flag)
@@ -245,7 +244,7 @@ def _tell_assessors(result: ConductUpdate) -> None:
     lines = []
     if result.flags:
         lines.append(f"{len(result.flags)} new course-of-conduct flag(s): two or more incidents by the same "
-                     "person against the same councillor.")
+                     "person against the same person harmed.")
     if result.signals:
         kinds = ", ".join(sorted({s.get_kind_display().lower() for s in result.signals}))
         lines.append(f"New escalation signal(s): {kinds}.")

@@ -9,9 +9,10 @@ from django.utils import timezone
 from .. import signals
 from ..adapter import get_adapter
 from ..errors import Forbidden, InvalidInput
-from ..models import Case, Incident, PoliceContact, PoliceReferral
+from ..models import Case, ElectionPeriod, Incident, PoliceContact, PoliceReferral
 from ..notifications import notify
 from ..roles import Role, has_role
+from ..selectors.cases import referral_election_period
 from .audit import timeline_record
 
 FINAL_STATUSES = (
@@ -37,7 +38,7 @@ def police_referral_make(*, case: Case, actor: Any = None) -> PoliceReferral:
     carried = (case.data or {}).get("carried_referral") if not case.assessments.exists() else None
     referral = police_referral_open_for(case, required=False)
     new_referral = referral is None
-    # The timeline step is shared with the councillor: it gives why in the process's words, never an
+    # The timeline step is shared with the people harmed: it gives why in the process's words, never an
     # officer's free text (which may name the subject); the referral itself keeps that.
     shared_reason = ""
     if new_referral:
@@ -59,6 +60,7 @@ def police_referral_make(*, case: Case, actor: Any = None) -> PoliceReferral:
     added = [i for i in case.incidents.order_by("occurred_at") if i.pk not in already]
     referral.incidents.add(*added)
     contact = referral.contact
+    election = referral_election_period(referral)
     summary = (
         f"Referred to the police{' urgently' if urgent else ''}"
         f"{f' ({contact.name}, {contact.force})' if contact else ' (no named contact is set up: phone 101 or 999)'}."
@@ -69,16 +71,20 @@ def police_referral_make(*, case: Case, actor: Any = None) -> PoliceReferral:
                     data={"referral": str(referral.pk), "urgent": urgent,
                           "incidents": [i.reference for i in added]},
                     shared_with_councillor=True)
+    in_election = (f" It falls in the election period of the {election.name} (polling day "
+                   f"{election.poll_date:%d %B %Y})." if election else "")
     _tell_police(
         referral=referral, event="police_referral_made",
-        subject=f"{'URGENT ' if urgent else ''}Councillor safety referral {case.reference}",
+        subject=(f"{'URGENT ' if urgent else ''}{'ELECTION PERIOD ' if election else ''}"
+                 f"Councillor safety referral {case.reference}"),
         message=(
             f"Case {case.reference} has been referred to you"
-            f"{' as an immediate danger' if urgent else ''}. Sign in to see the referral."
+            f"{' as an immediate danger' if urgent else ''}.{in_election} Sign in to see the referral."
             if new_referral else
-            f"{len(added)} further incident(s) of case {case.reference} have been added to its referral. "
-            "Sign in to see them."
+            f"{len(added)} further incident(s) of case {case.reference} have been added to its referral."
+            f"{in_election} Sign in to see them."
         ),
+        election=election,
     )
     signals.send_on_commit(signals.police_referral_made, referral=referral, urgent=urgent)
     return referral
@@ -170,13 +176,18 @@ def police_referral_incidents_corrected(*, incident: Incident, actor: Any, reaso
     return referrals
 
 
-def _tell_police(*, referral: PoliceReferral, event: str, subject: str, message: str) -> None:
-    """The named contact and the police liaison users: identifiers only, the detail is behind sign-in."""
+def _tell_police(*, referral: PoliceReferral, event: str, subject: str, message: str,
+                 election: ElectionPeriod | None = None) -> None:
+    """The named contact and the police liaison users: identifiers only, the detail is behind sign-in (and the
+    election period, which forces run their election operations by)."""
     recipients: list[Any] = list(get_adapter().users_with_role(Role.POLICE_LIAISON))
     if referral.contact is not None:
         recipients.append(referral.contact)
-    notify(event=event, recipients=recipients, subject=subject, message=message,
-           context={"case": referral.case.reference, "referral": str(referral.pk)})
+    context: dict[str, Any] = {"case": referral.case.reference, "referral": str(referral.pk)}
+    if election is not None:
+        context["election_period"] = election.pk
+    notify(event=event, recipients=recipients, subject=subject, message=message, context=context)
+
 
 
 def _user(actor: Any) -> Any:

@@ -46,6 +46,7 @@ from ..models import (
     PendingFileDeletion,
     PoliceReferral,
     PriorityAddressFlag,
+    ProtectedPerson,
     RegisterCheckHit,
     RegisterEntry,
     Subject,
@@ -435,6 +436,27 @@ def _dispose_subjects(run: _Run, pks: list[Any]) -> None:
     DisposalRecord.objects.filter(subject_ref__in=pks).update(subject_ref=None)
 
 
+def _protected_people_due(run: _Run) -> tuple[QuerySet, QuerySet]:
+    """Protected people no record refers to any more (their incidents went with their cases, their support
+    records on their own period), recorded longer ago than the period."""
+    cutoff = _cutoff(run.rules["protected_person"], run.now)
+    person = OuterRef("pk")
+    referenced = (Q(Exists(Incident.objects.filter(protected_person=person)))
+                  | Q(Exists(CourseOfConductFlag.objects.filter(protected_person=person)))
+                  | Q(Exists(ProtectedPerson.objects.filter(linked_to=person))))
+    for _label, model, _date in SUPPORT_MODELS:
+        referenced |= Q(Exists(model.objects.filter(protected_person=person)))
+    expired = ProtectedPerson.objects.filter(created_at__lte=cutoff).exclude(referenced)
+    return expired, expired.order_by("created_at", "pk")
+
+
+def _dispose_protected_people(run: _Run, pks: list[Any]) -> None:
+    for pk in pks:
+        run.record("protected_person", pk, Action.DELETED)
+    if not run.dry_run:
+        ProtectedPerson.objects.filter(pk__in=pks).delete()  # their candidacies go with them
+
+
 def _dispose_access_log(run: _Run) -> None:
     """Delete expired rows from the start of the chain and re-anchor it on the first row kept.
 
@@ -529,6 +551,8 @@ def retention_dispose(*, now: dt.datetime | None = None, dry_run: bool = False, 
         ("liaison_meeting", lambda: _simple(run, "liaison_meeting", LiaisonMeeting.objects.filter(
             held_at__lte=_cutoff(rules["liaison_meeting"], now)).order_by("held_at", "pk"))),
         ("subject", lambda: _step(run, "subject", _subjects_due, _dispose_subjects)),
+        ("protected_person", lambda: _step(run, "protected_person", _protected_people_due,
+                                           _dispose_protected_people)),
     ]
     for kind, step in steps:
         if kind in wanted:

@@ -104,8 +104,10 @@ def render_brief(brief: dict[str, Any]) -> str:
         out.append("  By channel: " + ", ".join(f"{c['label'].lower()} {c['count']}" for c in incidents["by_channel"]))
     for i in incidents["items"]:
         out.append(f"  {i['reference']}  {format_date(i['occurred_at'])}  {i['channel_label']}  "
-                   f"{i['councillor']['name']}  {_name(i['subject'])}  {i['level'] or 'not yet assessed'}"
-                   + ("  IMMEDIATE DANGER" if i["immediate_danger"] else "") + ("  hate" if i["hate_element"] else ""))
+                   f"{i['protected_person']['name']} ({i['person_kind']})  {_name(i['subject'])}  "
+                   f"{i['level'] or 'not yet assessed'}"
+                   + ("  IMMEDIATE DANGER" if i["immediate_danger"] else "") + ("  hate" if i["hate_element"] else "")
+                   + (f"  election period ({i['election_period']['name']})" if i["election_period"] else ""))
 
     for title, key in (("Cases opened", "opened"), ("Cases closed", "closed"), ("Cases merged", "merged")):
         cases = brief["cases"][key]
@@ -130,7 +132,7 @@ def render_brief(brief: dict[str, Any]) -> str:
 
     out += ["", f"New course-of-conduct flags: {len(brief['course_of_conduct_flags'])}"]
     for f in brief["course_of_conduct_flags"]:
-        out.append(f"  {_name(f['subject'])} / {f['councillor']['name']}  "
+        out.append(f"  {_name(f['subject'])} / {f['protected_person']['name']}  "
                    f"(case {f['case']['reference']}, {_when(f['raised_at'])})")
         out.append(_wrap(f["reason"]))
         if f["withdrawn_at"]:

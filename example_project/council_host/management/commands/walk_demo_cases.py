@@ -26,7 +26,7 @@ def _answers(**yes: bool) -> dict[str, bool]:
 
 def _close() -> dict[str, Any]:
     return {"outcome_summary": "We explained what was done and the support available.",
-            "councillor_informed": True, "informed_by": "phone"}
+            "person_informed": True, "informed_by": "phone"}
 
 
 def _routes() -> list[dict[str, Any]]:
@@ -121,7 +121,50 @@ class Command(BaseCommand):
                 f"ended {case['state']}"
             )
             self.stdout.write(f"      {' -> '.join(path)}")
+        self._walk_election(client, occurred)
         self._walk_register(client)
+
+    def _walk_election(self, client: Any, occurred: str) -> None:
+        """An election period: electoral services record the county elections and a candidate who has no
+        account, and report an incident for her; members services triage, health and safety assess, and the
+        advice written for candidates is given. The police see the election flag on anything referred."""
+        self.stdout.write("Walking an election period through the API:")
+        today = timezone.localdate()
+        es = client("elections")
+        periods = es.get(f"{API}/election-periods/").json()["results"]
+        election = next((p for p in periods if p["name"] == "Northshire County Council elections (demo)"), None)
+        if election is None:
+            election = es.post(f"{API}/election-periods/", {
+                "name": "Northshire County Council elections (demo)", "poll_date": str(today + dt.timedelta(days=9)),
+                "starts_on": str(today - dt.timedelta(days=26))}, format="json").json()
+        standing = es.get(f"{API}/protected-persons/", {"election": election["id"], "q": "Nadia Rahman"}).json()
+        candidate = next(iter(standing["results"]), None) or es.post(f"{API}/protected-persons/", {
+            "kind": "candidate", "full_name": "Nadia Rahman", "phone": "07700 900 456", "preferred_contact": "phone",
+            "candidacies": [{"election": election["id"], "ward": "Millbrook"}]}, format="json").json()
+        response = es.post(f"{API}/incidents/", {
+            "protected_person": candidate["id"], "occurred_at": occurred, "channel": "in_person", "ward": "Millbrook",
+            "account": "Followed from door to door while canvassing by a man shouting that I should go home."},
+            format="json", HTTP_IDEMPOTENCY_KEY=f"demo-walk-{today}-election")
+        if response.status_code not in (200, 201):
+            raise CommandError(f"Reporting failed: {response.status_code} {response.content!r}")
+        case_id = response.json()["case"]["id"]
+        path = ["reported by electoral services"]
+        for username, node, data in (
+                ("members", "triage", {"notes": "Candidate canvassing in Millbrook."}),
+                ("safety", "assess", {"answers": _answers()}),
+                ("members", "advise", {"advice": [{"template": "campaigning-safely"},
+                                                  {"template": "election-police-contact"}], "method": "phone"}),
+                ("members", "close", _close())):
+            tasks = client(username).get(f"{API}/tasks/", {"case": case_id, "node": node}).json()["results"]
+            if not tasks:
+                path.append(f"({node} done)")
+                continue
+            result = client(username).post(f"{API}/tasks/{tasks[0]['id']}/complete/", data, format="json")
+            if result.status_code != 200:
+                raise CommandError(f"{node} failed: {result.status_code} {result.content!r}")
+            path.append(node)
+        self.stdout.write(f"  {candidate['name']} (candidate, no account), {election['name']}: "
+                          + " -> ".join(path))
 
     def _walk_register(self, client: Any) -> None:
         """The register: Martin Greaves (the demo's e-mail and surgery incidents) proposed by health and

@@ -79,10 +79,12 @@ def active_entry(people: Any, client_for: Any, *, name: str, date_of_birth: dt.d
 
 
 def direct_entry(people: Any, *, name: str, date_of_birth: dt.date | None = None, aliases: tuple[str, ...] = (),
-                 postcode: str = "", state: str = RegisterEntry.State.ACTIVE, office: str = "") -> RegisterEntry:
+                 postcode: str = "", state: str = RegisterEntry.State.ACTIVE, office: str = "",
+                 entry_id: Any = None) -> RegisterEntry:
     """A checkable entry written straight to the database (no flow): for tests of reads and query counts."""
     subject = Subject.objects.create(full_name=name, date_of_birth=date_of_birth)
     entry = RegisterEntry.objects.create(
+        **({"id": entry_id} if entry_id is not None else {}),
         reference=register_reference_next(), subject=subject, state=state, reasons="Recorded reasons.",
         date_of_birth=date_of_birth, advice_contact_name="H&S", advice_contact_phone="01484 000000",
         proposed_by=people.safety, review_due_on=timezone.localdate() + dt.timedelta(days=365),

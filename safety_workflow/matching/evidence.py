@@ -44,6 +44,22 @@ def dob_transposed(value: dt.date) -> dt.date | None:
         return None
 
 
+def dob_one_digit_away(value: dt.date) -> list[dt.date]:
+    """Every valid date one digit away from ``value`` as written (YYYYMMDD): 1985 typed as 1986, 07 as 01."""
+    written = value.strftime("%Y%m%d")
+    found = []
+    for position, digit in enumerate(written):
+        for other in "0123456789":
+            if other == digit:
+                continue
+            text = written[:position] + other + written[position + 1:]
+            try:
+                found.append(dt.date(int(text[:4]), int(text[4:6]), int(text[6:])))
+            except ValueError:
+                continue
+    return found
+
+
 def dob_relation(query: dt.date | None, stored: dt.date | None) -> str:
     """How a checked date of birth agrees with a recorded one (compared as written, YYYYMMDD)."""
     if query is None or stored is None:

@@ -13,7 +13,8 @@ prefix key                                                         still found w
 ``f:`` forename with any one letter deleted + the exact surname    one slip in the forename
 ``e:`` surname with any one letter deleted + the exact forename    one slip in the surname
 ``d:`` the date of birth                                           any slip in the names, with the date
-                                                                   of birth given (also day/month swapped)
+                                                                   of birth given (also day/month swapped,
+                                                                   or one digit typed wrong)
 ``i:`` forename's initial + surname's sound                        the check gives only an initial
 ``x:`` an initial recorded on the entry + surname's sound          the entry records only an initial
 ``s:`` surname (sound, or one letter deleted), entry recorded       -
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .evidence import CheckQuery, dob_transposed
+from .evidence import CheckQuery, dob_one_digit_away, dob_transposed
 from .names import ParsedName, forename_variant_codes, metaphone
 
 KEY_LENGTH = 100
@@ -105,4 +106,7 @@ def query_keys(query: CheckQuery) -> set[str]:
         swapped = dob_transposed(query.date_of_birth)
         if swapped is not None:
             keys.add(f"d:{swapped.isoformat()}")
+        # One digit typed wrong is a possible match: among many namesakes (more than a check scores), the
+        # entry whose date is one digit away must still rank above those whose date is further off.
+        keys |= {f"d:{near.isoformat()}" for near in dob_one_digit_away(query.date_of_birth)}
     return {key[:KEY_LENGTH] for key in keys}

@@ -114,6 +114,13 @@ DEFAULTS: dict[str, Any] = {
     "BUNDLE_UPLOAD_PATH": "safety_workflow/bundles",
     # The council's name on bundle cover sheets and draft witness statements ("" prints "the Council").
     "COUNCIL_NAME": "",
+    # The council's name in Welsh, for documents written in Welsh ("" uses COUNCIL_NAME, or "y Cyngor").
+    "COUNCIL_NAME_CY": "",
+    # Languages (docs/language.md): the language of the documents the package writes (bundles, letters) when
+    # neither the request nor the person it is for says: "en", "cy", or "bilingual" (Welsh, then English);
+    # and the language of the notices it sends ("en", "cy" or "bilingual"), whoever's request caused them.
+    "DOCUMENT_LANGUAGE": "en",
+    "NOTICE_LANGUAGE": "en",
     # A queued or running bundle build with no sign of life for this many seconds counts as dead
     # (a killed worker): the scheduled requeue task queues it again, and it may be retried through the API.
     "BUNDLE_STALE_AFTER_SECONDS": 900,

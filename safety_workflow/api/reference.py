@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
@@ -95,5 +96,6 @@ class PoliceContactList(SafetyAPIMixin, APIView):
         contacts: Any = PoliceContact.objects.filter(active=True)
         return Response({
             "contacts": PoliceContactOutput(contacts, many=True).data,
-            "emergency": "In an emergency call 999. Report crimes on 101 or online and keep the crime reference.",
+            "emergency": _("In an emergency call 999. Report crimes on 101 or online and keep the crime "
+                           "reference."),
         })

@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..models import (
     AccessLogEntry,
@@ -277,7 +278,7 @@ def compose_protected_person_access(bundle: Bundle) -> Composition:
         protected = (ProtectedPerson.objects.select_related("user", "linked_to__user")
                      .prefetch_related("candidacies__election").get(pk=bundle.scope["protected_person"]))
     except (ProtectedPerson.DoesNotExist, KeyError, ValueError) as exc:
-        raise CompositionError("The person no longer exists.") from exc
+        raise CompositionError(_("The person no longer exists.")) from exc
     people = _People()
     own = {protected.full_name, protected.email, *(_user_names(protected.user) if protected.user_id else set())}
     incidents = list(Incident.objects.filter(protected_person=protected)
@@ -354,7 +355,7 @@ def compose_subject_access(bundle: Bundle) -> Composition:
     try:
         subject = Subject.objects.prefetch_related("aliases", "handles").get(pk=bundle.scope["subject"])
     except (Subject.DoesNotExist, KeyError, ValueError) as exc:
-        raise CompositionError("The subject no longer exists.") from exc
+        raise CompositionError(_("The subject no longer exists.")) from exc
     people = _People()
     names = _names_of(subject)
     incidents = list(Incident.objects.filter(subject=subject)

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..models import Bundle, CouncilAction, Incident
 from ..selectors.cases import case_get, incidents_visible_to
@@ -71,7 +72,7 @@ def _injunction_incidents(bundle: Bundle) -> tuple[list[Incident], str]:
             subject_id=scope["subject"], occurred_at__gte=start, occurred_at__lt=end))
         return incidents, f"Incidents from {fmt_date(start)} to {fmt_date(end - dt.timedelta(days=1))}"
     except Exception as exc:
-        raise CompositionError("The requester can no longer see what this bundle covers.") from exc
+        raise CompositionError(_("The requester can no longer see what this bundle covers.")) from exc
 
 
 def _statement_paragraphs(witness_name: str, description: str, subject: str, basis: str, incidents: list[Incident],
@@ -111,7 +112,7 @@ def _statement_paragraphs(witness_name: str, description: str, subject: str, bas
 def compose_injunction(bundle: Bundle) -> Composition:
     incidents, scope_label = _injunction_incidents(bundle)
     if not incidents:
-        raise CompositionError("There are no incidents in this bundle's scope.")
+        raise CompositionError(_("There are no incidents in this bundle's scope."))
     subjects = {i.subject for i in incidents if i.subject_id}
     subject = subject_name(next(iter(subjects))) if len(subjects) == 1 else (
         "; ".join(sorted(subject_name(s) for s in subjects)) or "Persons unknown")
@@ -206,10 +207,10 @@ def compose_police_referral(bundle: Bundle) -> Composition:
     try:
         case = case_get(user, bundle.scope["case"])
     except Exception as exc:
-        raise CompositionError("The requester can no longer see this case.") from exc
+        raise CompositionError(_("The requester can no longer see this case.")) from exc
     referrals = list(case.referrals.select_related("contact", "referred_by").order_by("referred_at"))
     if not referrals:
-        raise CompositionError("This case has not been referred to the police.")
+        raise CompositionError(_("This case has not been referred to the police."))
     latest = referrals[-1]
     referred = incidents_visible_to(user).filter(case=case, referrals__case=case).distinct()
     incidents = incidents_for_bundle(incidents_visible_to(user).filter(pk__in=referred.values("pk")))

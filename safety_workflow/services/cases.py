@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -198,10 +199,10 @@ def case_close(*, case: Case, actor: Any, outcome_summary: str, informed_by: str
     services' own task, and closing would leave it in their queue for a closed case.
     """
     if case.state != Case.State.OPEN:
-        raise Conflict("This case is not open.", code="case_not_open")
+        raise Conflict(_("This case is not open."), code="case_not_open")
     open_support = Task.objects.filter(process=case, status__in=OPEN_TASK_STATUSES)
     if any(t.flow_task is not None and t.flow_task.name == "employee_assistance" for t in open_support):
-        raise Conflict("Record the employee-assistance offer before closing the case.",
+        raise Conflict(_("Record the employee-assistance offer before closing the case."),
                        code="employee_assistance_open")
     now = timezone.now()
     case.state = Case.State.CLOSED

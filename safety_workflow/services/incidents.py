@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .. import signals
 from ..adapter import get_adapter
@@ -69,13 +70,13 @@ def incident_report(
 
     reporter_roles = roles_for(reporter)
     if not reporter_roles & (SELF_REPORTING_ROLES | REPORT_ON_BEHALF_ROLES):
-        raise Forbidden("Your role cannot report incidents.", code="cannot_report")
+        raise Forbidden(_("Your role cannot report incidents."), code="cannot_report")
     if protected_person is not None and new_protected_person:
-        raise InvalidInput(errors={"new_protected_person": ["Name an existing person or a new one, not both."]})
+        raise InvalidInput(errors={"new_protected_person": [_("Name an existing person or a new one, not both.")]})
     if occurred_at > timezone.now() + CLOCK_SKEW:
-        raise InvalidInput(errors={"occurred_at": ["This is in the future."]})
+        raise InvalidInput(errors={"occurred_at": [_("This is in the future.")]})
     if subject is not None and not reporter_roles & CASE_OFFICER_ROLES:
-        raise InvalidInput(errors={"subject": ["Describe the person in subject_details instead."]})
+        raise InvalidInput(errors={"subject": [_("Describe the person in subject_details instead.")]})
 
     try:
         with transaction.atomic():
@@ -146,13 +147,13 @@ def _person_harmed(reporter: Any, roles: frozenset[str], existing: ProtectedPers
     elif roles & SELF_REPORTING_ROLES:
         person = protected_person_for_user(reporter)
     else:
-        raise InvalidInput(errors={"protected_person": ["Say whom the incident was aimed at: a protected person, "
-                                                        "or new_protected_person."]})
+        raise InvalidInput(errors={"protected_person": [_("Say whom the incident was aimed at: a protected person, "
+                                                        "or new_protected_person.")]})
     if not may_act_for(reporter, person):
         if roles & REPORT_ON_BEHALF_ROLES:
-            raise Forbidden("Electoral services report for people standing in an election, and the people "
-                            "linked to them.", code="cannot_report_for_others")
-        raise Forbidden("You report incidents aimed at yourself, your household and your supporters.",
+            raise Forbidden(_("Electoral services report for people standing in an election, and the people "
+                            "linked to them."), code="cannot_report_for_others")
+        raise Forbidden(_("You report incidents aimed at yourself, your household and your supporters."),
                         code="cannot_report_for_others")
     return person
 
@@ -179,7 +180,7 @@ def _replayed(reporter: Any, key: str, fingerprint: str) -> ReportResult | None:
         record.delete()  # an expired key may be used again
         return None
     if record.fingerprint != fingerprint:
-        raise Conflict("This Idempotency-Key was used for a different report.", code="idempotency_key_reused")
+        raise Conflict(_("This Idempotency-Key was used for a different report."), code="idempotency_key_reused")
     return ReportResult(incident=record.incident, created=False, linked_to_open_case=False)
 
 

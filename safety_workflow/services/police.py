@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .. import signals
 from ..adapter import get_adapter
@@ -224,7 +225,7 @@ def police_referral_acknowledge(
 def police_referral_record_outcome(*, case: Case, actor: Any, status: str, crime_reference: str = "",
                                    notes: str = "") -> PoliceReferral:
     if status not in FINAL_STATUSES:
-        raise InvalidInput(errors={"status": ["Not a final police outcome."]})
+        raise InvalidInput(errors={"status": [_("Not a final police outcome.")]})
     referral = police_referral_open_for(case)
     referral.status = status
     if crime_reference:
@@ -247,12 +248,12 @@ def police_referral_update(*, referral: PoliceReferral, actor: Any, status: str 
     The named contact records it, or members services on the contact's behalf.
     """
     if not has_role(actor, Role.POLICE_LIAISON, Role.MEMBERS_SERVICES):
-        raise Forbidden("Only the police contact or members services update referrals.")
+        raise Forbidden(_("Only the police contact or members services update referrals."))
     if referral.status not in PoliceReferral.OPEN_STATUSES:
-        raise InvalidInput("This referral has its final outcome.", code="referral_closed")
+        raise InvalidInput(_("This referral has its final outcome."), code="referral_closed")
     allowed = (PoliceReferral.Status.ACKNOWLEDGED, PoliceReferral.Status.INVESTIGATING)
     if status is not None and status not in allowed:
-        raise InvalidInput(errors={"status": ["Final outcomes are recorded by the police-outcome task."]})
+        raise InvalidInput(errors={"status": [_("Final outcomes are recorded by the police-outcome task.")]})
     changes = []
     if status and status != referral.status:
         referral.status = status
@@ -261,7 +262,7 @@ def police_referral_update(*, referral: PoliceReferral, actor: Any, status: str 
         referral.crime_reference = crime_reference
         changes.append(f"crime reference {crime_reference}")
     if not changes and not notes:
-        raise InvalidInput("Nothing to update.", code="nothing_to_update")
+        raise InvalidInput(_("Nothing to update."), code="nothing_to_update")
     referral.save()
     timeline_record(case=referral.case, actor=actor, action="police_update",
                     summary="Police update: " + (", ".join(changes) or "note added") + ".",

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -42,11 +43,11 @@ def user_may_work_on(user: Any, task: Task) -> bool:
 
 def _check_open_and_permitted(task: Task, user: Any) -> None:
     if task.status in (STATUS.DONE, STATUS.CANCELED, STATUS.REVIVED):
-        raise Conflict("This task has already been completed or cancelled.", code="task_already_completed")
+        raise Conflict(_("This task has already been completed or cancelled."), code="task_already_completed")
     if task.status not in (STATUS.NEW, STATUS.ASSIGNED):
-        raise Conflict("This task cannot be worked on now.", code="task_not_open")
+        raise Conflict(_("This task cannot be worked on now."), code="task_not_open")
     if not user_may_work_on(user, task):
-        raise Forbidden("Your role does not carry out this task.", code="task_wrong_role")
+        raise Forbidden(_("Your role does not carry out this task."), code="task_wrong_role")
 
 
 def task_claim(*, task: Task, user: Any) -> Task:
@@ -55,7 +56,7 @@ def task_claim(*, task: Task, user: Any) -> Task:
         if activation.task.owner_id is not None:
             if activation.task.owner_id == user.pk:
                 return activation.task
-            raise Conflict("Someone else has claimed this task.", code="task_claimed_by_other")
+            raise Conflict(_("Someone else has claimed this task."), code="task_claimed_by_other")
         activation.assign(user)
         activation.task.assigned = timezone.now()
         activation.task.save(update_fields=["assigned"])
@@ -66,7 +67,7 @@ def task_release(*, task: Task, user: Any) -> Task:
     with task.activation() as activation:
         _check_open_and_permitted(activation.task, user)
         if activation.task.owner_id != user.pk:
-            raise Conflict("Only the person who claimed a task can release it.", code="task_not_yours")
+            raise Conflict(_("Only the person who claimed a task can release it."), code="task_not_yours")
         activation.unassign()
         return activation.task
 
@@ -86,7 +87,7 @@ def task_complete(
     with task.activation() as activation:
         _check_open_and_permitted(activation.task, user)
         if activation.task.owner_id not in (None, user.pk):
-            raise Conflict("Someone else has claimed this task.", code="task_claimed_by_other")
+            raise Conflict(_("Someone else has claimed this task."), code="task_claimed_by_other")
         if activation.task.owner_id is None:
             activation.assign(user)
             activation.task.assigned = timezone.now()

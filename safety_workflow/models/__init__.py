@@ -17,7 +17,7 @@ from .cases import (
 )
 from .evidence import EvidenceText
 from .patterns import CourseOfConductFlag, EscalationSignal, LiaisonMeeting
-from .people import Candidacy, ElectionPeriod, ProtectedPerson
+from .people import Candidacy, ElectionPeriod, Language, ProtectedPerson
 from .register import (
     RegisterAddress,
     RegisterAlias,
@@ -52,6 +52,7 @@ __all__ = [
     "Case",
     "ContactHandle",
     "ContactMethod",
+    "Language",
     "CouncilAction",
     "CourseOfConductFlag",
     "DecisionQuestion",

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from ..conf import app_settings
 from ..errors import Conflict, InvalidInput, NotFound, SafetyWorkflowError
+from ..i18n import document_language, valid_document_language
 from ..models import Bundle, Case, PoliceReferral
 from ..selectors.bundles import bundle_kinds_for
 from ..selectors.cases import case_get, incidents_visible_to
@@ -210,11 +211,35 @@ def _queue_build(bundle: Bundle) -> None:
                          bundle_id=str(bundle_id), attempt=attempt)
 
 
+def bundle_person(*, kind: str, scope: dict[str, Any], case: Case | None) -> Any:
+    """The person a bundle is written for, whose language preference it follows: the person of a subject-access
+    export, or the one person harmed in the incidents of a court bundle or police pack (None if several)."""
+    from ..models import Incident, ProtectedPerson
+
+    if kind == Bundle.Kind.SUBJECT_ACCESS:
+        return ProtectedPerson.objects.filter(pk=scope["protected_person"]).first() if "protected_person" in scope \
+            else None
+    if kind not in (Bundle.Kind.INJUNCTION, Bundle.Kind.POLICE_REFERRAL):
+        return None
+    if case is not None:
+        incidents = Incident.objects.filter(case=case)
+    else:
+        incidents = Incident.objects.filter(subject_id=scope["subject"], occurred_at__date__gte=scope["date_from"],
+                                            occurred_at__date__lte=scope["date_to"])
+    people = set(incidents.exclude(protected_person=None).values_list("protected_person", flat=True)[:2])
+    return ProtectedPerson.objects.filter(pk=people.pop()).first() if len(people) == 1 else None
+
+
 def bundle_request(*, user: Any, kind: str, scope: Any, redactions: Any = None, purpose: str = "",
-                   request: Any = None) -> Bundle:
-    """Ask for a bundle. It is built by a worker: this only checks, records and queues (after the commit)."""
+                   language: str = "", request: Any = None) -> Bundle:
+    """Ask for a bundle. It is built by a worker: this only checks, records and queues (after the commit).
+
+    It is written in ``language`` (en, cy or bilingual), else in the language of the person it is for
+    (:func:`bundle_person`), else in ``SAFETY_WORKFLOW["DOCUMENT_LANGUAGE"]``."""
     if kind not in Bundle.Kind.values:
         raise InvalidInput(errors={"kind": [_("Not a kind of bundle.")]})
+    if language and not valid_document_language(language):
+        raise InvalidInput(errors={"language": [_("Choose en, cy or bilingual.")]})
     if kind not in bundle_kinds_for(user):
         refusal = NotFound()
         refusal.access_attempt = {"action": "export", "object_type": "bundle", "object_id": "", "outcome": "refused",
@@ -223,9 +248,11 @@ def bundle_request(*, user: Any, kind: str, scope: Any, redactions: Any = None, 
     _check_available()
     canonical, case, subject_id = bundle_scope_resolve(user=user, kind=kind, scope=scope)
     cleaned = bundle_redactions_clean(redactions)
+    language = document_language(requested=language, person=None if language else bundle_person(
+        kind=kind, scope=canonical, case=case))
     with transaction.atomic():
         bundle = Bundle.objects.create(
-            kind=kind, scope=canonical, redactions=cleaned, case=case, subject_id=subject_id,
+            kind=kind, scope=canonical, redactions=cleaned, case=case, subject_id=subject_id, language=language,
             purpose=purpose or "", requested_by=user, attempts=1, heartbeat_at=timezone.now(),
             log=[{"at": timezone.now().isoformat(), "event": "requested", "by": str(user.pk),
                   "redactions": len(cleaned)}],

@@ -16,6 +16,7 @@ from .. import signals
 from ..adapter import get_adapter
 from ..conf import app_settings
 from ..errors import Conflict, Forbidden, InvalidInput
+from ..i18n import notice_text
 from ..models import Case, IdempotencyRecord, Incident, ProtectedPerson, Subject
 from ..notifications import notify
 from ..roles import CASE_OFFICER_ROLES, REPORT_ON_BEHALF_ROLES, SELF_REPORTING_ROLES, Role, roles_for
@@ -161,10 +162,13 @@ def _person_harmed(reporter: Any, roles: frozenset[str], existing: ProtectedPers
 def _tell_health_and_safety(incident: Incident) -> None:
     """An incident aimed at a member of staff reaches health and safety at once (the employer's duty to
     record, report and review violence at work): identifiers only, the detail is behind sign-in."""
+    values = {"incident": incident.reference, "case": incident.case.reference}
+    subject, message = notice_text(lambda: (
+        _("Staff safety: incident %(incident)s reported") % values,
+        _("An incident aimed at a member of staff has been reported (%(incident)s, case %(case)s). Sign in to see "
+          "it.") % values))
     notify(event="staff_incident_reported", recipients=get_adapter().users_with_role(Role.HEALTH_AND_SAFETY),
-           subject=f"Staff safety: incident {incident.reference} reported",
-           message=(f"An incident aimed at a member of staff has been reported ({incident.reference}, case "
-                    f"{incident.case.reference}). Sign in to see it."),
+           subject=subject, message=message,
            context={"incident": str(incident.pk), "case": incident.case.reference})
 
 

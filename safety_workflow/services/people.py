@@ -40,7 +40,7 @@ Kind = ProtectedPerson.Kind
 #: The fields of a person that may be corrected after they are recorded (kind, account and link are not:
 #: a candidate becomes a councillor through :func:`protected_person_elected`).
 EDITABLE = ("full_name", "relationship", "share_with_linked", "job_title", "workplace", "email", "phone", "address",
-            "postcode", "preferred_contact")
+            "postcode", "preferred_contact", "language")
 
 
 def _invalid(errors: dict[str, list[str]], message: str = _("These details do not describe someone the process "
@@ -131,6 +131,7 @@ def protected_person_create(
     address: str = "",
     postcode: str = "",
     preferred_contact: str = "",
+    language: str = "",
     candidacies: Iterable[dict[str, Any]] = (),
 ) -> ProtectedPerson:
     """Record a person. A councillor or candidate recording someone linked to nobody links them to themselves."""
@@ -173,7 +174,8 @@ def protected_person_create(
                 kind=kind, full_name=full_name, user=user, linked_to=linked_to, relationship=relationship.strip(),
                 share_with_linked=share_with_linked and linked_to is not None, job_title=job_title.strip(),
                 workplace=workplace.strip(), email=email.strip(), phone=phone.strip(), address=address.strip(),
-                postcode=postcode.upper().strip(), preferred_contact=preferred_contact, created_by=actor,
+                postcode=postcode.upper().strip(), preferred_contact=preferred_contact, language=language,
+                created_by=actor,
             )
             for item in candidacies:
                 Candidacy.objects.create(person=person, election=item["election"], ward=item["ward"].strip(),

@@ -8,7 +8,7 @@ and why, and the state changes go through RegisterFlow's tasks. Grants are in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -22,6 +22,7 @@ from .. import matching, signals
 from ..adapter import get_adapter
 from ..conf import app_settings
 from ..errors import Conflict, Forbidden, InvalidInput
+from ..i18n import notice_text
 from ..models import (
     AccessLogEntry,
     Case,
@@ -79,8 +80,10 @@ def _changed(entry: RegisterEntry, change: str) -> None:
     signals.send_on_commit(signals.register_entry_changed, entry=entry, change=change)
 
 
-def _notify_officers(*, event: str, subject: str, message: str, entry: RegisterEntry,
+def _notify_officers(*, event: str, text: Callable[[], tuple[str, str]], entry: RegisterEntry,
                      exclude: Any = None) -> None:
+    """``text()`` gives the subject and the message, written in the notice language (``i18n.notice_text``)."""
+    subject, message = notice_text(text)
     adapter = get_adapter()
     recipients = {u.pk: u for role in REGISTER_OFFICER_ROLES for u in adapter.users_with_role(role)}
     if exclude is not None:
@@ -302,8 +305,9 @@ def register_entry_propose(
         raise Conflict(_("This subject already has an entry in force or awaiting a decision."),
                        code="register_entry_exists") from None
     _notify_officers(event="register_entry_proposed", entry=entry, exclude=actor,
-                     subject=f"Register entry {entry.reference} awaits approval",
-                     message=f"Register entry {entry.reference} has been proposed. Sign in to decide on it.")
+                     text=lambda: (_("Register entry %(entry)s awaits approval") % {"entry": entry.reference},
+                                   _("Register entry %(entry)s has been proposed. Sign in to decide on it.")
+                                   % {"entry": entry.reference}))
     _changed(entry, "proposed")
     return entry
 
@@ -397,8 +401,9 @@ def register_entry_mark_review_due(*, entry: RegisterEntry, early_by: Any = None
     else:
         _event(current, action="review_due", summary=f"Review due ({current.review_due_on:%d %B %Y}).")
         _notify_officers(event="register_review_due", entry=current,
-                         subject=f"Register entry {current.reference} is due for review",
-                         message=f"Register entry {current.reference} is due for review. Sign in to review it.")
+                         text=lambda: (_("Register entry %(entry)s is due for review") % {"entry": current.reference},
+                                       _("Register entry %(entry)s is due for review. Sign in to review it.")
+                                       % {"entry": current.reference}))
     _changed(current, "review_due")
 
 
@@ -536,9 +541,10 @@ def register_review_correct_for_subject(*, subject: Subject, left: list[Incident
                 RegisterFlow.active.run(_open_task(current, "active"), **early)
             if touched:
                 _notify_officers(event="register_entry_corrected", entry=current, exclude=actor,
-                                 subject=f"Register entry {current.reference}: a correction",
-                                 message=f"Incidents behind register entry {current.reference} were corrected. "
-                                         "Sign in to see what changed.")
+                                 text=lambda current=current: (
+                                     _("Register entry %(entry)s: a correction") % {"entry": current.reference},
+                                     _("Incidents behind register entry %(entry)s were corrected. Sign in to see "
+                                       "what changed.") % {"entry": current.reference}))
                 changed.append(current)
                 _changed(current, "corrected")
     return changed

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -18,6 +19,7 @@ from .. import sla
 from ..adapter import get_adapter
 from ..conf import app_settings
 from ..errors import Conflict, Forbidden
+from ..i18n import notice_text
 from ..models import TaskDeadline
 from ..notifications import notify
 from ..roles import roles_for
@@ -112,12 +114,16 @@ def tasks_overdue_notify(*, tasks: list[Task], now: Any = None) -> int:
             user for role in task_roles(task) for user in adapter.users_with_role(role)
         ]
         reference = getattr(getattr(task.process, "case", None), "reference", task.process_id)
+        subject, message = notice_text(lambda task=task, reference=reference, deadline=deadline: (
+            _("Overdue: %(task)s (%(reference)s)") % {"task": task.flow_task.task_title, "reference": reference},
+            _("The task ‘%(task)s’ for %(reference)s was due at %(due)s.")
+            % {"task": task.flow_task.task_title, "reference": reference,
+               "due": date_format(timezone.localtime(deadline.due_at), "j M Y H:i")}))
         notify(
             event="task_overdue",
             recipients=recipients,
-            subject=f"Overdue: {task.flow_task.task_title} ({reference})",
-            message=f"The task '{task.flow_task.task_title}' for {reference} was due at "
-                    f"{timezone.localtime(deadline.due_at):%d %b %Y %H:%M}.",
+            subject=subject,
+            message=message,
             context={"task": task.pk},
         )
         TaskDeadline.objects.filter(pk=deadline.pk).update(overdue_notified_at=now)

@@ -29,7 +29,7 @@ from django.utils import timezone
 from .. import __version__, signals
 from ..conf import app_settings
 from ..models import Bundle
-from .compose import Composition, CompositionError, compose
+from .compose import Composition, CompositionError, compose_in_language
 from .redact import Redactor
 
 logger = logging.getLogger("safety_workflow")
@@ -89,7 +89,7 @@ def build(bundle: Bundle, folder: str, progress: Progress) -> tuple[str, Any, li
 
     log: list[dict[str, Any]] = []
     clock = _Clock()
-    composition: Composition = compose(bundle)
+    composition: Composition = compose_in_language(bundle)
     progress("collect", 1, 1, "Records collected", force=True)
     clock.lap("collect")
 
@@ -101,9 +101,11 @@ def build(bundle: Bundle, folder: str, progress: Progress) -> tuple[str, Any, li
     )
     clock.lap("exhibits")
     # Redact everything the templates will see: titles, contexts and the exhibits' own text.
+    english = Redactor(composition.redactions_en) if composition.redactions_en is not None else redactor
     for doc in composition.documents:
-        doc.title = redactor.text(doc.title)
-        doc.context = redactor.tree(doc.context)
+        doc_redactor = english if doc.language == "en" else redactor
+        doc.title = doc_redactor.text(doc.title)
+        doc.context = doc_redactor.tree(doc.context)
     for exhibit in composition.exhibits:
         for name in ("description", "original_name", "witness", "note"):
             setattr(exhibit, name, redactor.text(getattr(exhibit, name)))

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 
 from ..adapter import get_adapter
 from ..conf import app_settings
+from ..i18n import BILINGUAL, BILINGUAL_SEPARATOR, ENGLISH, WELSH
 from ..models import (
     Bundle,
     EvidenceFile,
@@ -73,6 +74,8 @@ class Document:
     context: dict[str, Any] = field(default_factory=dict)
     group: str = ""
     exhibit: Exhibit | None = None
+    #: The language it is written in ("en" or "cy"); set by :func:`compose_in_language`.
+    language: str = ""
 
 
 @dataclass
@@ -84,6 +87,10 @@ class Composition:
     evidence: dict[str, EvidenceFile] = field(default_factory=dict)
     redactions: list[Redaction] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: "en", "cy" or "bilingual" (each written document in Welsh, then in English; the exhibits once).
+    language: str = "en"
+    #: A bilingual bundle's redactions for its English documents (the same phrases, English replacements).
+    redactions_en: list[Redaction] | None = None
 
 
 # Formatting ---------------------------------------------------------------------------------
@@ -280,6 +287,65 @@ def requested_redactions(bundle: Bundle, person_ids: set[Any]) -> list[Redaction
 
 
 # Dispatch -------------------------------------------------------------------------------------
+
+def compose_in_language(bundle: Bundle) -> Composition:
+    """The bundle composed in its language (``bundle.language``).
+
+    A bilingual bundle is composed in Welsh and in English, and its documents interleaved: each document the
+    package writes in Welsh, followed by the same in English (its anchor ending ``-en``); the exhibits, which are
+    evidence as it was given, once, with a bilingual slip; one index in each language at the front.
+    """
+    language = bundle.language or ENGLISH
+    if language != BILINGUAL:
+        with translation.override(language):
+            composition = compose(bundle)
+        for doc in composition.documents:
+            doc.language = language
+        composition.language = language
+        return composition
+    with translation.override(WELSH):
+        welsh = compose(bundle)
+    with translation.override(ENGLISH):
+        english = compose(bundle)
+    if [d.anchor for d in welsh.documents] != [d.anchor for d in english.documents]:
+        raise CompositionError("The Welsh and English compositions differ.")  # a bug: the records are the same
+    documents: list[Document] = []
+    index_position = next((n for n, d in enumerate(welsh.documents) if d.anchor == "index"), None)
+    for cy, en in zip(welsh.documents, english.documents, strict=True):
+        if cy.anchor == "index":
+            continue
+        group = BILINGUAL_SEPARATOR.join(dict.fromkeys(g for g in (cy.group, en.group) if g))
+        cy.group, en.group = group, group
+        if cy.exhibit is not None:
+            cy.language = BILINGUAL
+            cy.title = BILINGUAL_SEPARATOR.join(dict.fromkeys((cy.title, en.title)))
+            documents.append(cy)
+            continue
+        cy.language, en.language = WELSH, ENGLISH
+        en.anchor = f"{en.anchor}-en"
+        documents.extend((cy, en))
+    if index_position is not None:
+        after = welsh.documents[index_position + 1].anchor if index_position + 1 < len(welsh.documents) else None
+        position = next((n for n, d in enumerate(documents) if d.anchor == after), len(documents))
+        # ... after the English twin of the document before it (the cover), so the covers stay together.
+        indexes = []
+        for language_part in (WELSH, ENGLISH):
+            with translation.override(language_part):
+                [index] = [d for d in with_index(documents, position=0) if d.anchor == "index"]
+            index.anchor = "index" if language_part == WELSH else "index-en"
+            index.language = language_part
+            indexes.append(index)
+        for index in indexes:  # each index lists both
+            index.context["entries"] = [{"anchor": i.anchor, "title": i.title, "group": ""} for i in indexes] + [
+                e for e in index.context["entries"] if e["anchor"] != "index"]
+        documents = [*documents[:position], *indexes, *documents[position:]]
+    welsh.documents = documents
+    welsh.title = BILINGUAL_SEPARATOR.join(dict.fromkeys((welsh.title, english.title)))
+    welsh.language = BILINGUAL
+    # The English documents are redacted with the English replacement words ("[redacted: ...]").
+    welsh.redactions_en = english.redactions
+    return welsh
+
 
 def compose(bundle: Bundle) -> Composition:
     from . import access, court

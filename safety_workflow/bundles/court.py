@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..models import Bundle, CouncilAction, Incident
 from ..selectors.cases import case_get, incidents_visible_to
@@ -36,7 +37,7 @@ from .compose import (
 from .redact import Verbatim
 
 #: The statement of truth for a witness statement, in its wording since 6 April 2020 (CPR PD22 para 2.1).
-STATEMENT_OF_TRUTH = (
+STATEMENT_OF_TRUTH = gettext_lazy(
     "I believe that the facts stated in this witness statement are true. I understand that proceedings for "
     "contempt of court may be brought against anyone who makes, or causes to be made, a false statement in a "
     "document verified by a statement of truth without an honest belief in its truth."
@@ -63,14 +64,15 @@ def _injunction_incidents(bundle: Bundle) -> tuple[list[Incident], str]:
         if "case" in scope:
             case = case_get(user, scope["case"])
             incidents = incidents_for_bundle(incidents_visible_to(user).filter(case=case))
-            return incidents, f"Case {case.reference}"
+            return incidents, _("Case %(case)s") % {"case": case.reference}
         tz = timezone.get_current_timezone()
         start = dt.datetime.combine(dt.date.fromisoformat(scope["date_from"]), dt.time.min, tzinfo=tz)
         end = dt.datetime.combine(dt.date.fromisoformat(scope["date_to"]) + dt.timedelta(days=1), dt.time.min,
                                   tzinfo=tz)
         incidents = incidents_for_bundle(incidents_visible_to(user).filter(
             subject_id=scope["subject"], occurred_at__gte=start, occurred_at__lt=end))
-        return incidents, f"Incidents from {fmt_date(start)} to {fmt_date(end - dt.timedelta(days=1))}"
+        return incidents, _("Incidents from %(start)s to %(end)s") % {
+            "start": fmt_date(start), "end": fmt_date(end - dt.timedelta(days=1))}
     except Exception as exc:
         raise CompositionError(_("The requester can no longer see what this bundle covers.")) from exc
 
@@ -78,34 +80,40 @@ def _injunction_incidents(bundle: Bundle) -> tuple[list[Incident], str]:
 def _statement_paragraphs(witness_name: str, description: str, subject: str, basis: str, incidents: list[Incident],
                           exhibits_by_incident: dict[Any, list[Exhibit]]) -> list[str]:
     council = council_name()
+    values = {"name": witness_name, "description": description, "council": council, "subject": subject,
+              "basis": basis}
     paragraphs = [
-        f"I am {witness_name}, {description}. I make this statement in support of "
-        f"{council}'s application for an injunction against {subject}{f' under the {basis}' if basis else ''}.",
-        "The facts in this statement are within my own knowledge unless I say otherwise. Where they are not, "
-        "I say where they come from, and I believe them to be true.",
-        f"I reported each incident below to {council} at the time. The references in brackets are to the "
-        "council's log of incidents.",
+        (_("I am %(name)s, %(description)s. I make this statement in support of %(council)s\u2019s application for "
+           "an injunction against %(subject)s under the %(basis)s.") if basis else
+         _("I am %(name)s, %(description)s. I make this statement in support of %(council)s\u2019s application for "
+           "an injunction against %(subject)s.")) % values,
+        _("The facts in this statement are within my own knowledge unless I say otherwise. Where they are not, "
+          "I say where they come from, and I believe them to be true."),
+        _("I reported each incident below to %(council)s at the time. The references in brackets are to the "
+          "council\u2019s log of incidents.") % values,
     ]
     for incident in incidents:
-        when = fmt_datetime(incident.occurred_at)
-        where = f" at {incident.location}" if incident.location else ""
-        text = (f"On {when} ({incident.get_channel_display().lower()}{where}) [{incident.reference}], "
-                f"the following happened. I reported it in these words: \u201c{incident.account}\u201d")
-        paragraphs.append(text)
+        happened = {"when": fmt_datetime(incident.occurred_at), "how": str(incident.get_channel_display()).lower(),
+                    "where": incident.location, "reference": incident.reference, "account": incident.account}
+        paragraphs.append((
+            _("On %(when)s (%(how)s at %(where)s) [%(reference)s], the following happened. I reported it in these "
+              "words: \u201c%(account)s\u201d") if incident.location else
+            _("On %(when)s (%(how)s) [%(reference)s], the following happened. I reported it in these words: "
+              "\u201c%(account)s\u201d")) % happened)
         if incident.words_used:
-            paragraphs.append(f"The words used were: \u201c{incident.words_used}\u201d")
+            paragraphs.append(_("The words used were: \u201c%(words)s\u201d") % {"words": incident.words_used})
         if incident.witnesses:
-            paragraphs.append(f"Others who saw or heard it: {incident.witnesses}")
-        if incident.immediate_danger or incident.injury:
-            feelings = []
-            if incident.immediate_danger:
-                feelings.append("I felt I was in immediate danger")
-            if incident.injury:
-                feelings.append("I was injured")
-            paragraphs.append(f"On that occasion {' and '.join(feelings)}.")
+            paragraphs.append(_("Others who saw or heard it: %(witnesses)s") % {"witnesses": incident.witnesses})
+        if incident.immediate_danger and incident.injury:
+            paragraphs.append(_("On that occasion I felt I was in immediate danger and I was injured."))
+        elif incident.immediate_danger:
+            paragraphs.append(_("On that occasion I felt I was in immediate danger."))
+        elif incident.injury:
+            paragraphs.append(_("On that occasion I was injured."))
         for exhibit in exhibits_by_incident.get(incident.pk, []):
-            paragraphs.append(f"I produce a copy of {exhibit.description}, marked \u201c{exhibit.mark}\u201d.")
-    paragraphs.append(f"I support {council}'s application so that this conduct towards me stops.")
+            paragraphs.append(_("I produce a copy of %(description)s, marked \u201c%(mark)s\u201d.")
+                              % {"description": exhibit.description, "mark": exhibit.mark})
+    paragraphs.append(_("I support %(council)s\u2019s application so that this conduct towards me stops.") % values)
     return paragraphs
 
 
@@ -115,7 +123,7 @@ def compose_injunction(bundle: Bundle) -> Composition:
         raise CompositionError(_("There are no incidents in this bundle's scope."))
     subjects = {i.subject for i in incidents if i.subject_id}
     subject = subject_name(next(iter(subjects))) if len(subjects) == 1 else (
-        "; ".join(sorted(subject_name(s) for s in subjects)) or "Persons unknown")
+        "; ".join(sorted(subject_name(s) for s in subjects)) or _("Persons unknown"))
     cases = sorted({i.case.reference for i in incidents if i.case_id})
     action = (CouncilAction.objects.filter(case_id__in={i.case_id for i in incidents},
                                            kind=CouncilAction.Kind.INJUNCTION)
@@ -153,7 +161,7 @@ def compose_injunction(bundle: Bundle) -> Composition:
 
     today = fmt_date(bundle.requested_at)
     docs = [Document(
-        anchor="cover", title="Cover sheet", template=f"{TEMPLATE_DIR}/injunction/cover.html",
+        anchor="cover", title=_("Cover sheet"), template=f"{TEMPLATE_DIR}/injunction/cover.html",
         context={"council": council_name(), "subject": subject, "basis": basis, "cases": [Verbatim(c) for c in cases],
                  "scope": scope_label, "prepared_by": person(bundle.requested_by), "prepared_on": today,
                  "incident_count": len(incidents), "exhibit_count": len(exhibits),
@@ -163,7 +171,7 @@ def compose_injunction(bundle: Bundle) -> Composition:
                  "claim_number": action.claim_number if action else "", "court": action.court if action else ""},
     )]
     docs.append(Document(
-        anchor="chronology", title="Chronology of incidents", template=f"{TEMPLATE_DIR}/injunction/chronology.html",
+        anchor="chronology", title=_("Chronology of incidents"), template=f"{TEMPLATE_DIR}/injunction/chronology.html",
         context={"rows": [{
             "occurred_at": fmt_datetime(i.occurred_at), "reference": Verbatim(i.reference),
             "anchor": f"incident-{n}", "protected_person": protected_name(i), "channel": str(i.get_channel_display()),
@@ -174,27 +182,31 @@ def compose_injunction(bundle: Bundle) -> Composition:
     for n, witness in enumerate(witnesses.values(), 1):
         marks = [e.mark for e in witness["exhibits"]]
         docs.append(Document(
-            anchor=f"statement-{n}", group="Witness statements",
-            title=f"Draft witness statement of {witness['name']}",
+            anchor=f"statement-{n}", group=_("Witness statements"),
+            title=_("Draft witness statement of %(name)s") % {"name": witness["name"]},
             template=f"{TEMPLATE_DIR}/injunction/statement.html",
             context={"witness": witness["name"], "initials": witness["initials"], "council": council_name(),
-                     "subject": subject, "exhibit_range": f"{marks[0]} to {marks[-1]}" if marks else "None",
+                     "subject": subject,
+                     "exhibit_range": _("%(first)s to %(last)s") % {"first": marks[0], "last": marks[-1]}
+                     if marks else _("None"),
                      "paragraphs": _statement_paragraphs(witness["name"], witness["description"], subject, basis,
                                                          witness["incidents"], by_incident),
-                     "statement_of_truth": STATEMENT_OF_TRUTH},
+                     "statement_of_truth": str(STATEMENT_OF_TRUTH)},
         ))
     for n, incident in enumerate(incidents, 1):
         docs.append(Document(
-            anchor=f"incident-{n}", group="Incident records", title=f"Incident record {incident.reference}",
+            anchor=f"incident-{n}", group=_("Incident records"),
+            title=_("Incident record %(reference)s") % {"reference": incident.reference},
             template=f"{TEMPLATE_DIR}/incident.html",
             context={"incident": incident_context(incident, [e.mark for e in by_incident.get(incident.pk, [])])},
         ))
-    docs.extend(exhibit_documents(exhibits, "Exhibits"))
-    docs.append(Document(anchor="manifest", title="Exhibit manifest (SHA-256)",
+    docs.extend(exhibit_documents(exhibits, _("Exhibits")))
+    docs.append(Document(anchor="manifest", title=_("Exhibit manifest (SHA-256)"),
                          template=f"{TEMPLATE_DIR}/manifest.html", context={"exhibits": exhibits}))
     return Composition(
         kind=bundle.kind,
-        title=f"Injunction bundle: {subject}" if len(cases) != 1 else f"Injunction bundle {cases[0]}",
+        title=_("Injunction bundle: %(subject)s") % {"subject": subject} if len(cases) != 1 else
+        _("Injunction bundle %(case)s") % {"case": cases[0]},
         documents=with_index(docs),
         exhibits=exhibits,
         evidence=evidence,
@@ -233,20 +245,21 @@ def compose_police_referral(bundle: Bundle) -> Composition:
     election = next((i.election_period for i in reversed(incidents) if i.election_period_id), None)
     harmed = {i.protected_person_id: i for i in incidents}
     docs = [
-        Document(anchor="cover", title="Cover sheet", template=f"{TEMPLATE_DIR}/police/cover.html", context={
+        Document(anchor="cover", title=_("Cover sheet"), template=f"{TEMPLATE_DIR}/police/cover.html", context={
             "council": council_name(), "case": Verbatim(case.reference), "subject": subject_name(subject),
             "urgent": latest.urgent, "referred_at": fmt_datetime(latest.referred_at),
             "election": election_label(election),
             "candidates": any(i.person_kind == "candidate" for i in incidents),
-            "protected": [f"{i.protected_person.name}, "
-                          f"{protected_description(i.protected_person, council=council, election=election)}"
-                          for i in harmed.values()],
+            "protected": [_("%(name)s, %(description)s") % {
+                "name": i.protected_person.name,
+                "description": protected_description(i.protected_person, council=council, election=election)}
+                for i in harmed.values()],
             "status": str(latest.get_status_display()), "reason": latest.reason,
-            "level": level_label(case.level) if case.level else "Not assessed",
+            "level": level_label(case.level) if case.level else _("Not assessed"),
             "prepared_by": person(user), "prepared_on": fmt_date(bundle.requested_at),
             "incident_count": len(incidents), "exhibit_count": len(exhibits),
         }),
-        Document(anchor="contact", title="Named police contact and crime reference",
+        Document(anchor="contact", title=_("Named police contact and crime reference"),
                  template=f"{TEMPLATE_DIR}/police/contact.html", context={
                      "contact": {"name": contact.name, "force": contact.force, "role": contact.role_title,
                                  "email": contact.email, "phone": contact.phone} if contact else None,
@@ -255,10 +268,10 @@ def compose_police_referral(bundle: Bundle) -> Composition:
                                     "crime_reference": r.crime_reference, "urgent": r.urgent,
                                     "outcome_notes": r.outcome_notes} for r in referrals],
                  }),
-        Document(anchor="subject", title="The subject", template=f"{TEMPLATE_DIR}/police/subject.html", context={
+        Document(anchor="subject", title=_("The subject"), template=f"{TEMPLATE_DIR}/police/subject.html", context={
             "subject": _subject_context(subject),
         }),
-        Document(anchor="assessment", title="Threat assessment", template=f"{TEMPLATE_DIR}/police/assessment.html",
+        Document(anchor="assessment", title=_("Threat assessment"), template=f"{TEMPLATE_DIR}/police/assessment.html",
                  context={"assessments": [{
                      "assessed_at": fmt_datetime(a.assessed_at), "level": level_label(a.level),
                      "computed_level": level_label(a.computed_level), "override_reason": a.override_reason,
@@ -268,15 +281,16 @@ def compose_police_referral(bundle: Bundle) -> Composition:
                  } for a in assessments]}),
     ]
     for n, incident in enumerate(incidents, 1):
-        docs.append(Document(anchor=f"incident-{n}", group="Incidents, in order",
-                             title=f"Incident {incident.reference}", template=f"{TEMPLATE_DIR}/incident.html",
+        docs.append(Document(anchor=f"incident-{n}", group=_("Incidents, in order"),
+                             title=_("Incident %(reference)s") % {"reference": incident.reference},
+                             template=f"{TEMPLATE_DIR}/incident.html",
                              context={"incident": incident_context(incident, marks.get(incident.pk, []))}))
-    docs.extend(exhibit_documents(exhibits, "Evidence"))
-    docs.append(Document(anchor="manifest", title="Evidence manifest (SHA-256)",
+    docs.extend(exhibit_documents(exhibits, _("Evidence")))
+    docs.append(Document(anchor="manifest", title=_("Evidence manifest (SHA-256)"),
                          template=f"{TEMPLATE_DIR}/manifest.html", context={"exhibits": exhibits}))
     return Composition(
         kind=bundle.kind,
-        title=f"Police referral pack {case.reference}",
+        title=_("Police referral pack %(case)s") % {"case": case.reference},
         documents=with_index(docs),
         exhibits=exhibits,
         evidence=evidence,

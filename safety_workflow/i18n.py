@@ -75,6 +75,11 @@ def content_language(language: str) -> str:
     return {ENGLISH: "en-GB", WELSH: "cy", BILINGUAL: "cy, en-GB"}.get(language, language)
 
 
+def html_lang(language: str) -> str:
+    """An HTML (or PDF) ``lang`` for a part in ``language``: a bilingual part's first language, Welsh."""
+    return content_language(WELSH if language == BILINGUAL else language or ENGLISH)
+
+
 def valid_document_language(value: Any) -> bool:
     return value in DOCUMENT_LANGUAGES
 

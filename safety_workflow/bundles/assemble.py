@@ -359,8 +359,11 @@ def assemble(
     lang: str = "en-GB",
     progress: Callable[[int, int], None] | None = None,
     file_id: bytes | None = None,
+    page_label: str = "Page %(page)s of %(total)s",
 ) -> AssemblyResult:
     """Write the bundle to ``target`` page by page, then hash it.
+
+    ``page_label`` is the stamp on every page (ASCII: the stamp font's), with ``%(page)s`` and ``%(total)s``.
 
     ``slots`` lists the bundle's pages in order. An exhibit's pages come in one run: it is opened
     for that run and closed after it, so only one exhibit is ever in memory.
@@ -417,8 +420,8 @@ def assemble(
                 try:
                     for n in range(position, run_end):
                         tops[n] = _page_top(copier.reader, slots[n].index)
-                        copier.copy_page(slots[n].index, page_nums[n], pages_num, f"Page {n + 1} of {total}",
-                                         open_num, slots[n].text_layer)
+                        copier.copy_page(slots[n].index, page_nums[n], pages_num,
+                                         page_label % {"page": n + 1, "total": total}, open_num, slots[n].text_layer)
                         if progress is not None:
                             progress(n + 1, total)
                 except AssemblyError:

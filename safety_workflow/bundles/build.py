@@ -25,8 +25,9 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .. import __version__, signals
+from .. import __version__, i18n, signals
 from ..conf import app_settings
 from ..models import Bundle
 from .compose import Composition, CompositionError, compose_in_language
@@ -167,6 +168,9 @@ def build(bundle: Bundle, folder: str, progress: Progress) -> tuple[str, Any, li
     assembled = assemble(
         target=output, sources=sources, slots=slots, bookmarks=bookmarks, title=composition.title,
         producer=f"safety_workflow {__version__}", file_id=hashlib.sha256(str(bundle.pk).encode()).digest()[:16],
+        lang=i18n.html_lang(composition.language),
+        # Translators: the stamp at the foot of every page of a bundle; ASCII letters only (the stamp's font).
+        page_label=i18n.text(composition.language, lambda: _("Page %(page)s of %(total)s")),
         progress=lambda n, t: progress("assemble", n, t, f"Assembled page {n} of {t}"),
     )
     clock.lap("assemble")

@@ -25,7 +25,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import mark_safe
 
-from ..i18n import BILINGUAL, WELSH, content_language
+from ..i18n import BILINGUAL, WELSH, html_lang
 from .compose import TEMPLATE_DIR, Composition, Exhibit
 
 EVIDENCE_URL = re.compile(r"sw-evidence:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
@@ -96,10 +96,6 @@ def render_html(composition: Composition, *, bundle_context: dict[str, Any],
             "placeholder_pages": page_counts,
         })
 
-
-def html_lang(language: str) -> str:
-    """An HTML ``lang`` for a part in ``language`` (a bilingual part's first language: Welsh)."""
-    return content_language(WELSH if language == BILINGUAL else language or "en")
 
 
 @dataclass

@@ -23,7 +23,10 @@ class AdviceTemplateOutput(ModelOutput):
 
     class Meta:
         model = AdviceTemplate
-        fields = ["code", "title", "topic", "body", "for_kinds"]
+        fields = ["code", "title", "topic", "body", "title_cy", "body_cy", "for_kinds"]
+        extra_kwargs = {"title": {"help_text": "In English."}, "body": {"help_text": "In English."},
+                        "title_cy": {"help_text": "In Welsh (blank: not written in Welsh)."},
+                        "body_cy": {"help_text": "In Welsh (blank: not written in Welsh)."}}
 
 
 class AdviceTemplateQuery(InputSerializer):

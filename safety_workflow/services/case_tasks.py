@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from .. import assessment as decision
 from .. import signals
 from ..errors import Conflict, InvalidInput
+from ..i18n import document_language
 from ..models import (
     AdviceGiven,
     Assessment,
@@ -177,8 +178,6 @@ def advise(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
     given = []
     for n, item in enumerate(data["advice"]):
         template = item.get("template")
-        title = item.get("title") or (template.title if template else "")
-        text = item.get("text") or (template.body if template else "")
         to = _person_in_case(case, item.get("protected_person"), "advice") if item.get("protected_person") else [
             p for p in people if not (template and template.for_kinds) or p.kind in template.for_kinds]
         if not to:
@@ -186,9 +185,11 @@ def advise(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
                 _("Item %(number)s is written for %(kinds)s: nobody harmed in this case is one. "
                   "Choose other advice, or name the person it is for.")
                 % {"number": n + 1, "kinds": ", ".join(template.for_kinds)}]})
-        for person in to:
-            given.append(AdviceGiven(case=case, protected_person=person, template=template, title=title,
-                                     text=text, method=data["method"], given_by=user))
+        for person in to:  # a template in the person's language (docs/language.md)
+            title, text = template.text_in(document_language(person=person)) if template else ("", "")
+            given.append(AdviceGiven(case=case, protected_person=person, template=template,
+                                     title=item.get("title") or title, text=item.get("text") or text,
+                                     method=data["method"], given_by=user))
     AdviceGiven.objects.bulk_create(given)
     timeline_record(case=case, actor=user, action="advice_given",
                     summary=f"Advice given: {', '.join(sorted({a.title for a in given}))}.",

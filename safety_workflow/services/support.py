@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..errors import Forbidden, InvalidInput
+from ..i18n import document_language
 from ..models import (
     AdviceGiven,
     AdviceTemplate,
@@ -58,10 +59,11 @@ def advice_give(*, actor: Any, protected_person: ProtectedPerson, method: str,
     _check_case(case, protected_person)
     if template is None and not (title and text):
         raise InvalidInput(_("Choose a template, or write a title and the advice."), code="advice_needs_text")
+    written = template.text_in(document_language(person=protected_person)) if template else ("", "")
     with transaction.atomic():
         advice = AdviceGiven.objects.create(
-            case=case, protected_person=protected_person, template=template, title=title or template.title,
-            text=text or template.body, method=method, given_by=actor,
+            case=case, protected_person=protected_person, template=template, title=title or written[0],
+            text=text or written[1], method=method, given_by=actor,
         )
         _note_on_case(case, actor, "advice_given", f"Advice given: {advice.title}.")
     return advice

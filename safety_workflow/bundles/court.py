@@ -83,25 +83,25 @@ def _statement_paragraphs(witness_name: str, description: str, subject: str, bas
     values = {"name": witness_name, "description": description, "council": council, "subject": subject,
               "basis": basis}
     paragraphs = [
-        (_("I am %(name)s, %(description)s. I make this statement in support of %(council)s\u2019s application for "
+        (_("I am %(name)s, %(description)s. I make this statement in support of %(council)s’s application for "
            "an injunction against %(subject)s under the %(basis)s.") if basis else
-         _("I am %(name)s, %(description)s. I make this statement in support of %(council)s\u2019s application for "
+         _("I am %(name)s, %(description)s. I make this statement in support of %(council)s’s application for "
            "an injunction against %(subject)s.")) % values,
         _("The facts in this statement are within my own knowledge unless I say otherwise. Where they are not, "
           "I say where they come from, and I believe them to be true."),
         _("I reported each incident below to %(council)s at the time. The references in brackets are to the "
-          "council\u2019s log of incidents.") % values,
+          "council’s log of incidents.") % values,
     ]
     for incident in incidents:
         happened = {"when": fmt_datetime(incident.occurred_at), "how": str(incident.get_channel_display()).lower(),
                     "where": incident.location, "reference": incident.reference, "account": incident.account}
         paragraphs.append((
             _("On %(when)s (%(how)s at %(where)s) [%(reference)s], the following happened. I reported it in these "
-              "words: \u201c%(account)s\u201d") if incident.location else
+              "words: “%(account)s”") if incident.location else
             _("On %(when)s (%(how)s) [%(reference)s], the following happened. I reported it in these words: "
-              "\u201c%(account)s\u201d")) % happened)
+              "“%(account)s”")) % happened)
         if incident.words_used:
-            paragraphs.append(_("The words used were: \u201c%(words)s\u201d") % {"words": incident.words_used})
+            paragraphs.append(_("The words used were: “%(words)s”") % {"words": incident.words_used})
         if incident.witnesses:
             paragraphs.append(_("Others who saw or heard it: %(witnesses)s") % {"witnesses": incident.witnesses})
         if incident.immediate_danger and incident.injury:
@@ -111,9 +111,9 @@ def _statement_paragraphs(witness_name: str, description: str, subject: str, bas
         elif incident.injury:
             paragraphs.append(_("On that occasion I was injured."))
         for exhibit in exhibits_by_incident.get(incident.pk, []):
-            paragraphs.append(_("I produce a copy of %(description)s, marked \u201c%(mark)s\u201d.")
+            paragraphs.append(_("I produce a copy of %(description)s, marked “%(mark)s”.")
                               % {"description": exhibit.description, "mark": exhibit.mark})
-    paragraphs.append(_("I support %(council)s\u2019s application so that this conduct towards me stops.") % values)
+    paragraphs.append(_("I support %(council)s’s application so that this conduct towards me stops.") % values)
     return paragraphs
 
 

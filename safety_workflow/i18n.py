@@ -94,7 +94,8 @@ def document_language(*, requested: str = "", person: Any = None) -> str:
     preferred = getattr(person, "language", "") if person is not None else ""
     if preferred in DOCUMENT_LANGUAGES:
         return preferred
-    return app_settings.DOCUMENT_LANGUAGE
+    default = app_settings.DOCUMENT_LANGUAGE
+    return default if default in DOCUMENT_LANGUAGES else ENGLISH  # check W006 warns of another value
 
 
 def parts(language: str) -> tuple[str, ...]:
@@ -127,7 +128,8 @@ def notice_text(build: Callable[[], tuple[str, str]]) -> tuple[str, str]:
     """A notice's subject and message in ``SAFETY_WORKFLOW["NOTICE_LANGUAGE"]``; bilingual: Welsh first."""
     from .conf import app_settings
 
-    written = each(app_settings.NOTICE_LANGUAGE, build)
+    language = app_settings.NOTICE_LANGUAGE
+    written = each(language if language in DOCUMENT_LANGUAGES else ENGLISH, build)
     if len(written) == 1:
         return written[0]
     subject = BILINGUAL_SEPARATOR.join(dict.fromkeys(s for s, _ in written))

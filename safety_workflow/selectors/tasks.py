@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -99,4 +100,4 @@ def task_get(user: Any, task_id: Any) -> Task:
             get_or_not_found(tasks_of_processes_visible_to(user), task_id)
         except NotFound:
             raise NotFound() from None
-        raise Forbidden("This task is for another role.", code="task_wrong_role") from None
+        raise Forbidden(_("This task is for another role."), code="task_wrong_role") from None

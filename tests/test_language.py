@@ -111,8 +111,8 @@ def test_the_catalogue_has_every_string_marked_in_the_package(tmp_path):
     shutil.rmtree(copy / "locale")
     (copy / "locale").mkdir()
     subprocess.run(
-        [sys.executable, "-P", "-c", "import django; from django.conf import settings; settings.configure(USE_I18N=True); "
-         "django.setup(); from django.core.management import call_command; "
+        [sys.executable, "-P", "-c", "import django; from django.conf import settings; "
+         "settings.configure(USE_I18N=True); django.setup(); from django.core.management import call_command; "
          "call_command('makemessages', locale=['cy'], verbosity=0, add_location='never')"],
         cwd=copy, check=True, capture_output=True)
     extracted = {(e.msgctxt, e.msgid) for e in polib.pofile(str(copy / "locale/cy/LC_MESSAGES/django.po"))}
@@ -412,3 +412,14 @@ def test_document_language_resolution():
         assert i18n.document_language() == "cy"
     assert i18n.parts("bilingual") == ("cy", "en") and i18n.parts("cy") == ("cy",)
     assert i18n.text("bilingual", lambda: str(translation.gettext("Index"))) == "Mynegai / Index"
+
+
+@pytest.mark.django_db
+def test_the_assessment_questions_are_asked_in_welsh(people, client_for, decision_table):
+    safety = client_for(people.safety)
+    welsh = safety.get(f"{API}/decision-tables/current/", HTTP_ACCEPT_LANGUAGE="cy").json()
+    english = safety.get(f"{API}/decision-tables/current/").json()
+    assert {q["key"]: q["text"] for q in welsh["questions"]}["weapon"] == (
+        "A gafodd arf ei grybwyll, ei ddangos neu ei ddefnyddio?")
+    assert {q["key"]: q["text"] for q in english["questions"]}["weapon"] == "Was a weapon mentioned, shown or used?"
+    assert all(w["text"] != e["text"] for w, e in zip(welsh["questions"], english["questions"], strict=True))

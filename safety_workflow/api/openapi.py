@@ -42,7 +42,6 @@ ACCEPT_LANGUAGE = {
                    "(`en`), the first of the header's ranges the API speaks (`cy`, `cy-GB`, `cy;q=0.9, en;q=0.8` "
                    "answer in Welsh); without one, or naming neither, English. Documents (bundles) take their own "
                    "`language`.",
-    "examples": {"welsh": {"value": "cy"}, "english": {"value": "en-GB"}},
 }
 CONTENT_LANGUAGE = {"schema": {"type": "string", "enum": ["en-GB", "cy"]},
                     "description": "The language the answer's messages are in."}

@@ -50,10 +50,17 @@ class AdviceTemplateList(SafetyAPIMixin, GenericAPIView):
 
 class QuestionOutput(serializers.Serializer):
     key = serializers.CharField()
-    text = serializers.CharField()
-    help_text = serializers.CharField()
+    text = serializers.SerializerMethodField(help_text="In the language of Accept-Language (English where no Welsh "
+                                                       "is written).")
+    help_text = serializers.SerializerMethodField()
     kind = serializers.CharField()
     choices = serializers.ListField(child=serializers.CharField())
+
+    def get_text(self, question: Any) -> str:
+        return question.text_in()[0]
+
+    def get_help_text(self, question: Any) -> str:
+        return question.text_in()[1]
 
 
 class RuleOutput(serializers.Serializer):

@@ -77,7 +77,8 @@ def decision_table_copy(*, table: DecisionTable, actor: Any) -> DecisionTable:
             notes=f"Copied from version {table.version}.",
         )
         DecisionQuestion.objects.bulk_create(
-            DecisionQuestion(table=draft, key=q.key, text=q.text, help_text=q.help_text, kind=q.kind,
+            DecisionQuestion(table=draft, key=q.key, text=q.text, help_text=q.help_text, text_cy=q.text_cy,
+                             help_text_cy=q.help_text_cy, kind=q.kind,
                              choices=list(q.choices), order=q.order)
             for q in table.questions.all()
         )

@@ -308,6 +308,17 @@ def requested_redactions(bundle: Bundle, person_ids: set[Any]) -> list[Redaction
 
 # Dispatch -------------------------------------------------------------------------------------
 
+def _words(composition: Composition) -> Composition:
+    """Titles and groups as text in the language being written (a section name may be a lazy translation)."""
+    composition.title = str(composition.title)
+    for doc in composition.documents:
+        doc.title, doc.group = str(doc.title), str(doc.group or "")
+        for entry in doc.context.get("entries", []) if isinstance(doc.context.get("entries"), list) else []:
+            if isinstance(entry, dict):
+                entry.update({key: str(entry[key]) for key in ("title", "group") if entry.get(key) is not None})
+    return composition
+
+
 def compose_in_language(bundle: Bundle) -> Composition:
     """The bundle composed in its language (``bundle.language``).
 
@@ -318,15 +329,15 @@ def compose_in_language(bundle: Bundle) -> Composition:
     language = bundle.language or ENGLISH
     if language != BILINGUAL:
         with translation.override(language):
-            composition = compose(bundle)
+            composition = _words(compose(bundle))
         for doc in composition.documents:
             doc.language = language
         composition.language = language
         return composition
     with translation.override(WELSH):
-        welsh = compose(bundle)
+        welsh = _words(compose(bundle))
     with translation.override(ENGLISH):
-        english = compose(bundle)
+        english = _words(compose(bundle))
     if [d.anchor for d in welsh.documents] != [d.anchor for d in english.documents]:
         raise CompositionError("The Welsh and English compositions differ.")  # a bug: the records are the same
     documents: list[Document] = []
@@ -336,7 +347,7 @@ def compose_in_language(bundle: Bundle) -> Composition:
             continue
         group = BILINGUAL_SEPARATOR.join(dict.fromkeys(g for g in (cy.group, en.group) if g))
         cy.group, en.group = group, group
-        if cy.exhibit is not None:
+        if cy.exhibit is not None or "page_anchors" in cy.context:  # evidence, an uploaded PDF: once
             cy.language = BILINGUAL
             cy.title = BILINGUAL_SEPARATOR.join(dict.fromkeys((cy.title, en.title)))
             documents.append(cy)

@@ -60,14 +60,20 @@ def api_language(request: Any, default: str | None = None) -> str:
     """The language to answer ``request`` in: the first of ``Accept-Language``'s ranges the package speaks.
 
     ``cy``, ``cy-GB`` or ``cy;q=0.9, en;q=0.8`` give Welsh; ``en-GB`` English; a header naming neither (or none)
-    gives ``default``, else English.
+    gives ``default``, else the host's ``LANGUAGE_CODE`` if the package speaks it (a Welsh council's "cy"), else
+    English.
     """
     header = request.META.get("HTTP_ACCEPT_LANGUAGE", "") if request is not None else ""
     for tag in accepted_languages(header):
         base = tag.split("-")[0]
         if base in API_LANGUAGES:
             return base
-    return default or ENGLISH
+    if default:
+        return default
+    from django.conf import settings
+
+    host = (getattr(settings, "LANGUAGE_CODE", "") or "").lower().split("-")[0]
+    return host if host in API_LANGUAGES else ENGLISH
 
 
 def content_language(language: str) -> str:

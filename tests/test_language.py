@@ -161,6 +161,14 @@ def test_the_api_language_comes_from_accept_language(rf, header, language):
     assert i18n.api_language(request) == language
 
 
+@pytest.mark.parametrize("host, header, language", [
+    ("cy", "", "cy"), ("cy", "fr", "cy"), ("cy", "en", "en"), ("en-gb", "", "en"), ("fr", "", "en"),
+])
+def test_without_a_language_it_speaks_the_api_answers_in_the_hosts(rf, host, header, language):
+    with override_settings(LANGUAGE_CODE=host):
+        assert i18n.api_language(rf.get("/", HTTP_ACCEPT_LANGUAGE=header)) == language
+
+
 @pytest.mark.django_db
 def test_accept_language_cy_gives_welsh_errors_through_the_api(people, client_for, decision_table):
     from rest_framework.test import APIClient

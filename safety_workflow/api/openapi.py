@@ -40,8 +40,8 @@ ACCEPT_LANGUAGE = {
     "in": "header", "name": "Accept-Language", "required": False, "schema": {"type": "string"},
     "description": "The language of the answer's messages, errors and task titles: Welsh (`cy`) or English "
                    "(`en`), the first of the header's ranges the API speaks (`cy`, `cy-GB`, `cy;q=0.9, en;q=0.8` "
-                   "answer in Welsh); without one, or naming neither, English. Documents (bundles) take their own "
-                   "`language`.",
+                   "answer in Welsh); without one, or naming neither, the host's default (English unless it is "
+                   "Welsh). Documents (bundles) take their own `language`.",
 }
 CONTENT_LANGUAGE = {"schema": {"type": "string", "enum": ["en-GB", "cy"]},
                     "description": "The language the answer's messages are in."}

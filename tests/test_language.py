@@ -299,6 +299,7 @@ def test_a_welsh_injunction_bundle_is_built_through_the_api(people, client_for, 
     for english in ("Hearing bundle", "Chronology of incidents", "Statement of truth", "Witness statement of",
                     "Page 1 of "):
         assert english not in text, english
+    assert "2 ddigwyddiad;" in text  # Welsh plural forms (two: the dual's mutation)
     # The same bundle in English, for comparison: the words are the package's, not the records'.
     english = _request(client, django_capture_on_commit_callbacks, kind="injunction",
                        scope={"case": injunction.pk}, language="en")

@@ -16,7 +16,8 @@ The tasks, all keyword-only, with JSON arguments:
   versions (still run for tasks already queued): the adapter's ``notify()`` with no record;
 - :func:`extract_evidence_text` ``(evidence_id)``: read the text of one evidence file (OCR, PDF text, e-mail);
 - :func:`requeue_stale_bundles`, :func:`notify_overdue_tasks`, :func:`open_register_reviews`,
-  :func:`dispose_expired_records`, :func:`retry_deliveries`: the scheduled work, also run by the management commands of the same purpose.
+  :func:`dispose_expired_records`, :func:`retry_deliveries`: the scheduled work, also run by the management
+  commands of the same purpose.
 
 Every task is enqueued on the backend ``SAFETY_WORKFLOW["TASK_BACKEND"]`` (an alias of ``TASKS``) and on the queue
 ``TASK_QUEUE``, or ``BUNDLE_TASK_QUEUE`` for bundle builds and ``EVIDENCE_TEXT_TASK_QUEUE`` for reading

@@ -36,6 +36,8 @@ REGISTER_OFFICERS = frozenset({MO, HS})
 CORRECTORS = frozenset({MS, HS})
 HOLD_PLACERS = frozenset({MO, L})
 HOLD_READERS = HOLD_PLACERS | {IG}
+NOTIFICATION_READERS = CASE_OFFICERS | {IG}
+WEBHOOK_MANAGERS = frozenset({MO, IG})
 
 #: Statuses an operation may give besides those the schema works out for itself (400, 401/403, 415, and 404
 #: on a record in the path): 404 for a record named in the query or body, 409, 413, 429, 503.
@@ -96,6 +98,8 @@ VISIBILITY: dict[str, dict[str, str]] = {
     "register_entry": {C: "granted", MS: "granted", HS: "all", L: "granted", MO: "all", P: "granted",
                        IG: "granted"},
     "hold": {L: "council_action", MO: "all", IG: "all"},
+    "notification": {MS: "all", HS: "all", MO: "all", IG: "all"},
+    "webhook": {MO: "all", IG: "all"},
 }
 
 
@@ -241,6 +245,22 @@ ACCESS: dict[str, Access] = {
                                 discloses=frozenset({IG, MO})),
     "retention-schedule.get": Access(frozenset({IG, MO}), refused="retention_not_permitted"),
     "retention-disposals.get": Access(frozenset({IG, MO}), refused="retention_not_permitted"),
+    # Notifications and webhooks
+    "notification.list": Access(NOTIFICATION_READERS, refused="notifications_not_permitted",
+                                note="information governance: without the text, case or address; members "
+                                     "services: not the register's"),
+    "notification.retrieve": Access(NOTIFICATION_READERS, resource="notification",
+                                    refused="notifications_not_permitted"),
+    "webhook.list": Access(WEBHOOK_MANAGERS, refused="webhooks_not_permitted"),
+    "webhook.create": Access(WEBHOOK_MANAGERS, refused="webhooks_not_permitted",
+                             note="the subscription gets what its role may see"),
+    "webhook.retrieve": Access(WEBHOOK_MANAGERS, resource="webhook", refused="webhooks_not_permitted"),
+    "webhook.partial_update": Access(WEBHOOK_MANAGERS, resource="webhook", refused="webhooks_not_permitted"),
+    "webhook.destroy": Access(WEBHOOK_MANAGERS, resource="webhook", refused="webhooks_not_permitted"),
+    "webhook.deliveries": Access(WEBHOOK_MANAGERS, resource="webhook", refused="webhooks_not_permitted"),
+    "webhook.replay": Access(WEBHOOK_MANAGERS, resource="webhook", refused="webhooks_not_permitted",
+                             errors=(NOT_FOUND,)),
+    "webhook.ping": Access(WEBHOOK_MANAGERS, resource="webhook", refused="webhooks_not_permitted"),
 }
 
 

@@ -80,7 +80,9 @@ class Access:
 #: action, and their incidents);
 #: referred (cases referred to the police and, within them, only the referred incidents); granted (register
 #: entries granted to the user or one of their groups); task_role (open tasks of the user's role in cases
-#: they see, and tasks they claimed); by_kind (bundles of the kinds the role may request, for scopes they see).
+#: they see, and tasks they claimed); by_kind (bundles of the kinds the role may request, for scopes they see);
+#: not_register (every notification but the register's); sent_only (every notification, without its text, case
+#: or address).
 VISIBILITY: dict[str, dict[str, str]] = {
     "incident": {C: "own", CAND: "own", MS: "all", HS: "all", L: "council_action", MO: "all", ES: "candidates",
                  P: "referred"},
@@ -98,7 +100,7 @@ VISIBILITY: dict[str, dict[str, str]] = {
     "register_entry": {C: "granted", MS: "granted", HS: "all", L: "granted", MO: "all", P: "granted",
                        IG: "granted"},
     "hold": {L: "council_action", MO: "all", IG: "all"},
-    "notification": {MS: "all", HS: "all", MO: "all", IG: "all"},
+    "notification": {MS: "not_register", HS: "all", MO: "all", IG: "sent_only"},
     "webhook": {MO: "all", IG: "all"},
 }
 

@@ -14,13 +14,13 @@
 | safety_workflow.E011 | SCHEDULE names a task that is not scheduled work, or an interval that is not seconds |
 | safety_workflow.E012 | the retention schedule (RETENTION) cannot be applied: a malformed or impossible period |
 | safety_workflow.E013 | PHONE_REGION is not a region phonenumbers knows, or REGISTER_NAME_VARIANTS is malformed |
-| safety_workflow.E014 | GOV.UK Notify is configured badly: templates without an API key, the client not installed, a malformed key or template map |
+| safety_workflow.E014 | GOV.UK Notify templates without an API key or client, or a malformed key or template map |
 | safety_workflow.E015 | a notification or webhook delivery option is not a usable number |
 | safety_workflow.W001 | viewflow's base app "viewflow" is installed: it edits the host's MIDDLEWARE |
 | safety_workflow.W002 | the task backend runs tasks inside the request (immediate) and DEBUG is off |
 | safety_workflow.W003 | the task backend never runs tasks (dummy) and DEBUG is off |
 | safety_workflow.W004 | the OCR engine (Tesseract) cannot be used: text in images and scanned PDFs is unavailable |
-| safety_workflow.W005 | webhooks may go to private and loopback addresses (WEBHOOK_ALLOW_PRIVATE_ADDRESSES) and DEBUG is off |
+| safety_workflow.W005 | webhooks may go to private or loopback addresses and DEBUG is off |
 """
 
 from __future__ import annotations

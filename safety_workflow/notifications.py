@@ -121,8 +121,16 @@ def notify(*, event: str, recipients: Iterable[Any], subject: str, message: str,
         return []
     case = case if case is not None else _case_of(context)
     made = []
+    from .adapter import get_adapter
+
+    told: set[tuple[str, str]] = set()  # one notice per address and channel (a contact who is also a user)
     for ref, recipient in seen.items():
         for channel, template in _channels(event, recipient):
+            address = (get_adapter().phone_number(recipient) if channel == Notification.Channel.NOTIFY_SMS
+                       else getattr(recipient, "email", "")).strip().lower()
+            if (channel, address) in told:
+                continue
+            told.add((channel, address))
             made.append(Notification.objects.create(
                 event=event, channel=channel, recipient=ref, subject=subject[:300], message=message,
                 context=context, template_id=template, case=case))

@@ -33,6 +33,7 @@ class NotificationAdmin(ReadOnly, admin.ModelAdmin):
 
 
 class WebhookSubscriptionForm(forms.ModelForm):
+    url = forms.URLField(max_length=1000, assume_scheme="https")
     events = forms.MultipleChoiceField(
         choices=[(name, name) for name in EVENT_TYPES if name != "ping"], required=False,
         widget=forms.CheckboxSelectMultiple, help_text=_("None ticked: every event."))

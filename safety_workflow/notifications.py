@@ -24,6 +24,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .conf import app_settings
 
@@ -193,7 +194,7 @@ def notification_deliver(*, notification_id: str) -> str:
     try:
         people = recipients_resolve([item.recipient])
         if not people:
-            raise PermanentFailure("The recipient can no longer be reached (no account, or inactive).")
+            raise PermanentFailure(_("The recipient can no longer be reached (no account, or inactive)."))
         person = people[0]
         if item.channel == Notification.Channel.EMAIL:
             item.address = person.email
@@ -236,11 +237,11 @@ def _notify_send(item: Any, person: Any) -> tuple[str, dict[str, Any]]:
     if item.channel == Notification.Channel.NOTIFY_SMS:
         phone = get_adapter().phone_number(person)
         if not phone:
-            raise PermanentFailure("The recipient has no phone number.")
+            raise PermanentFailure(_("The recipient has no phone number."))
         return phone, client.send_sms_notification(phone_number=phone, template_id=item.template_id,
                                                    personalisation=personalisation, reference=str(item.pk))
     if not getattr(person, "email", ""):
-        raise PermanentFailure("The recipient has no e-mail address.")
+        raise PermanentFailure(_("The recipient has no e-mail address."))
     return person.email, client.send_email_notification(email_address=person.email, template_id=item.template_id,
                                                         personalisation=personalisation, reference=str(item.pk))
 

@@ -15,6 +15,7 @@ from typing import Any
 import django_filters
 from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_filters.rest_framework import DjangoFilterBackend
@@ -291,17 +292,17 @@ def notify_callback(request: HttpRequest) -> JsonResponse:
     """Notify POSTs a delivery receipt (JSON) with ``Authorization: Bearer <the callback's token>``."""
     expected = app_settings.NOTIFY_CALLBACK_TOKEN
     if not expected:
-        return JsonResponse({"code": "not_found", "message": "Not found.", "errors": {}}, status=404)
+        return JsonResponse({"code": "not_found", "message": _("Not found."), "errors": {}}, status=404)
     scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
-        return JsonResponse({"code": "authentication_failed", "message": "Incorrect bearer token.", "errors": {}},
+        return JsonResponse({"code": "authentication_failed", "message": _("Incorrect bearer token."), "errors": {}},
                             status=401)
     try:
         receipt = json.loads(request.body or b"{}")
     except ValueError:
         receipt = None
     if not isinstance(receipt, dict):
-        return JsonResponse({"code": "malformed_request", "message": "A JSON object was expected.", "errors": {}},
+        return JsonResponse({"code": "malformed_request", "message": _("A JSON object was expected."), "errors": {}},
                             status=400)
     found = notify_receipt_record(receipt)
     return JsonResponse({"recorded": found is not None}, status=200)

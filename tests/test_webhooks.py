@@ -211,3 +211,47 @@ def test_webhooks_go_to_http_and_https_outside_only(clients, settings, run):
     for role in ("members", "safety", "legal", "police", "councillor"):
         refused = clients[role].get(f"{API}/webhooks/")
         assert refused.status_code == 403 and refused.json()["code"] == "webhooks_not_permitted"
+
+
+@pytest.mark.django_db
+def test_the_admin_manages_subscriptions_and_replays_deliveries(client, run, settings, verify):
+    from .factories import make_user
+
+    client.force_login(make_user(email="admin@council.example", is_staff=True, is_superuser=True))
+    assert client.get("/admin/safety_workflow/webhooksubscription/add/").status_code == 200
+    settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": False}
+    refused = client.post("/admin/safety_workflow/webhooksubscription/add/", {
+        "name": "Case platform", "url": "http://127.0.0.1:8160/x", "role": "monitoring_officer",
+        "events": ["case.closed"], "active": "on", **INLINE})
+    assert refused.status_code == 200 and not WebhookSubscription.objects.exists()  # the form says why
+    settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": True}
+    with receiver() as hook:
+        made = client.post("/admin/safety_workflow/webhooksubscription/add/", {
+            "name": "Case platform", "url": hook.url, "role": "monitoring_officer", "events": ["case.closed"],
+            "active": "on", **INLINE}, follow=True)
+        sub = WebhookSubscription.objects.get()
+        assert sub.events == ["case.closed"] and sub.secret.startswith("whsec_")
+        assert sub.secret in made.content.decode()  # shown once, after saving
+        assert sub.secret not in client.get(f"/admin/safety_workflow/webhooksubscription/{sub.pk}/change/"
+                                            ).content.decode()
+        from safety_workflow.services.webhooks import webhook_ping
+
+        sub.url = "http://127.0.0.1:9/nothing-listens"
+        sub.save()
+        run(lambda: webhook_ping(subscription=sub))
+        sub.url = hook.url
+        sub.save()
+        delivery = WebhookDelivery.objects.get()
+        assert delivery.status == "retrying"
+        run(lambda: client.post("/admin/safety_workflow/webhookdelivery/", {
+            "action": "replay", "_selected_action": [str(delivery.pk)]}))
+    delivery.refresh_from_db()
+    assert delivery.status == "delivered" and len(hook.received) == 1
+    assert verify(sub.secret, hook.received[0]["headers"]["Safety-Workflow-Signature"], hook.received[0]["body"])
+    for page in ("notification", "webhookdelivery", "webhooksubscription"):
+        assert client.get(f"/admin/safety_workflow/{page}/").status_code == 200
+
+
+#: The management form of the deliveries shown inline on a subscription.
+INLINE = {"deliveries-TOTAL_FORMS": "0", "deliveries-INITIAL_FORMS": "0", "deliveries-MIN_NUM_FORMS": "0",
+          "deliveries-MAX_NUM_FORMS": "1000"}

@@ -57,7 +57,7 @@ class WebhookSubscriptionForm(forms.ModelForm):
         given = self.cleaned_data.get("secret")
         if given:
             return given
-        if self.instance.pk:
+        if not self.instance._state.adding:
             return self.instance.secret
         self.made_secret = secret_new()
         return self.made_secret

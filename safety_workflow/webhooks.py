@@ -275,8 +275,9 @@ def _on_task_overdue(*, task: Any, deadline: Any, **_kw: Any) -> None:
         flow_task = getattr(task, "flow_task", None)
         if role not in getattr(flow_task, "roles", ()) or (case is not None and not _sees_case(role, case)):
             return None
+        due = getattr(deadline, "due_at", deadline)  # the task's TaskDeadline, or a datetime
         return {"task": {"id": task.pk, "name": getattr(flow_task, "name", "")}, "case": _case_ref(case),
-                "deadline": deadline.isoformat() if hasattr(deadline, "isoformat") else str(deadline)}
+                "deadline": due.isoformat() if hasattr(due, "isoformat") else None}
 
     publish("task.overdue", data_for=data_for, case=case)
 

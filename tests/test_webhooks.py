@@ -255,3 +255,47 @@ def test_the_admin_manages_subscriptions_and_replays_deliveries(client, run, set
 #: The management form of the deliveries shown inline on a subscription.
 INLINE = {"deliveries-TOTAL_FORMS": "0", "deliveries-INITIAL_FORMS": "0", "deliveries-MIN_NUM_FORMS": "0",
           "deliveries-MAX_NUM_FORMS": "1000"}
+
+
+@pytest.mark.django_db
+def test_an_overdue_task_is_an_event_for_the_roles_that_do_it(run, clients, verify, settings):
+    import datetime as dt
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from safety_workflow.models import TaskDeadline
+
+    from .helpers import open_task
+
+    with receiver() as members_hook, receiver() as legal_hook:
+        members = subscribe(clients["monitoring"], members_hook.url, "members_services", events=["task.overdue"])
+        subscribe(clients["monitoring"], legal_hook.url, "legal", events=["task.overdue"])
+        case_id = run(lambda: report(clients["councillor"], account="Rude e-mail."))["case"]["id"]
+        task = open_task(clients["members"], case_id, "triage")
+        due = timezone.now() - dt.timedelta(hours=5)
+        TaskDeadline.objects.filter(task_id=task["id"]).update(due_at=due)
+        run(lambda: call_command("safety_workflow_overdue", "--notify", stdout=StringIO()))
+    (event,) = events(members_hook, members["secret"], verify)
+    assert event["type"] == "task.overdue" and event["data"]["task"] == {"id": task["id"], "name": "triage"}
+    assert event["data"]["case"]["id"] == case_id and event["data"]["deadline"] == due.isoformat()
+    assert legal_hook.received == []  # legal neither does triage nor sees the case
+
+
+@pytest.mark.django_db
+def test_the_retry_command_queues_what_is_due(run, clients, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "WEBHOOK_RETRY_BASE_SECONDS": 0}
+    port = free_port()
+    subscribe(clients["monitoring"], f"http://127.0.0.1:{port}/h", "monitoring_officer", events=["case.step"])
+    run(lambda: report(clients["councillor"], account="Rude e-mail."))
+    waiting = WebhookDelivery.objects.count()
+    assert waiting and set(WebhookDelivery.objects.values_list("status", flat=True)) == {"retrying"}
+    with receiver(port=port) as hook:
+        out = StringIO()
+        run(lambda: call_command("safety_workflow_retry_deliveries", "--json", stdout=out))
+    assert json.loads(out.getvalue()) == {"notifications": 0, "webhooks": waiting}
+    assert len(hook.received) == waiting

@@ -85,7 +85,9 @@ def sees(rule: str, record: Record, user: Any, role: str) -> bool:
     if rule == "task_role":
         return f"role:{role}" in record.labels or user.pk in record.owners
     if rule == "not_register":
-        return "register" not in record.labels
+        return not record.labels & {"register", "hold"}
+    if rule == "not_holds":
+        return "hold" not in record.labels
     if rule == "sent_only":
         return True
     if rule == "by_kind":
@@ -285,7 +287,8 @@ def build_world() -> SimpleNamespace:
 
     for notice in Notification.objects.order_by("created_at"):
         records.append(Record("notification", {"pk": str(notice.pk)},
-                              labels={"register"} if "register_entry" in notice.context else set()))
+                              labels={"register"} if "register_entry" in notice.context
+                              else {"hold"} if "legal_hold" in notice.context else set()))
     hook = WebhookSubscription.objects.create(name="Case platform", url="http://127.0.0.1:9/hooks",
                                               secret="whsec_contract_world_secret_0123456789", role="legal")
     records.append(Record("webhook", {"pk": str(hook.pk)}))

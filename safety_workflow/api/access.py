@@ -81,8 +81,8 @@ class Access:
 #: referred (cases referred to the police and, within them, only the referred incidents); granted (register
 #: entries granted to the user or one of their groups); task_role (open tasks of the user's role in cases
 #: they see, and tasks they claimed); by_kind (bundles of the kinds the role may request, for scopes they see);
-#: not_register (every notification but the register's); sent_only (every notification, without its text, case
-#: or address).
+#: not_register (every notification but the register's and the legal holds'); not_holds (every notification but
+#: the legal holds'); sent_only (every notification, without its text, case or address).
 VISIBILITY: dict[str, dict[str, str]] = {
     "incident": {C: "own", CAND: "own", MS: "all", HS: "all", L: "council_action", MO: "all", ES: "candidates",
                  P: "referred"},
@@ -100,7 +100,7 @@ VISIBILITY: dict[str, dict[str, str]] = {
     "register_entry": {C: "granted", MS: "granted", HS: "all", L: "granted", MO: "all", P: "granted",
                        IG: "granted"},
     "hold": {L: "council_action", MO: "all", IG: "all"},
-    "notification": {MS: "not_register", HS: "all", MO: "all", IG: "sent_only"},
+    "notification": {MS: "not_register", HS: "not_holds", MO: "all", IG: "sent_only"},
     "webhook": {MO: "all", IG: "all"},
 }
 
@@ -250,7 +250,7 @@ ACCESS: dict[str, Access] = {
     # Notifications and webhooks
     "notification.list": Access(NOTIFICATION_READERS, refused="notifications_not_permitted",
                                 note="information governance: without the text, case or address; members "
-                                     "services: not the register's"),
+                                     "services: not the register's; only the monitoring officer: the legal holds'"),
     "notification.retrieve": Access(NOTIFICATION_READERS, resource="notification",
                                     refused="notifications_not_permitted"),
     "webhook.list": Access(WEBHOOK_MANAGERS, refused="webhooks_not_permitted"),

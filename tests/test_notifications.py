@@ -200,3 +200,24 @@ def test_the_callback_is_closed_until_a_token_is_set_and_refuses_what_is_not_jso
     unknown = receipt(anonymous, {"id": "8f1c3e1e-0000-4000-8000-000000000000", "status": "delivered"})
     assert unknown.status_code == 200 and unknown.json() == {"recorded": False}
     assert anonymous.get(f"{API}/callbacks/notify/").status_code == 405
+
+
+@pytest.mark.django_db
+def test_each_role_reads_the_notices_it_may(people, client_for):
+    from safety_workflow.notifications import notify as tell
+
+    tell(event="register_entry_approved", recipients=[people.safety], subject="Entry SW-PVPR-2026-0001 approved",
+         message="Sign in.", context={"register_entry": "SW-PVPR-2026-0001"})
+    tell(event="legal_hold_review_due", recipients=[people.monitoring], subject="A legal hold is due for review",
+         message="Legal hold 123 was due.", context={"legal_hold": "123"})
+    tell(event="task_overdue", recipients=[people.members], subject="Task overdue", message="Sign in.",
+         context={"task": 1})
+
+    def events_for(user):
+        return sorted(n["event"] for n in client_for(user).get(f"{API}/notifications/").json()["results"])
+
+    assert events_for(people.monitoring) == ["legal_hold_review_due", "register_entry_approved", "task_overdue"]
+    assert events_for(people.safety) == ["register_entry_approved", "task_overdue"]
+    assert events_for(people.members) == ["task_overdue"]
+    governance = client_for(people.governance).get(f"{API}/notifications/").json()["results"]
+    assert len(governance) == 3 and "SW-PVPR" not in str(governance) and "Legal hold 123" not in str(governance)

@@ -130,14 +130,28 @@ def text(language: str, build: Callable[[], str], *, separator: str = BILINGUAL_
     return separator.join(dict.fromkeys(each(language, build)))
 
 
-def notice_text(build: Callable[[], tuple[str, str]]) -> tuple[str, str]:
-    """A notice's subject and message in ``SAFETY_WORKFLOW["NOTICE_LANGUAGE"]``; bilingual: Welsh first."""
+def notice_text(build: Callable[[], tuple[str, str]], language: str = "") -> tuple[str, str]:
+    """A notice's subject and message in ``language``, else ``SAFETY_WORKFLOW["NOTICE_LANGUAGE"]``; bilingual:
+    Welsh first."""
     from .conf import app_settings
 
-    language = app_settings.NOTICE_LANGUAGE
+    language = language or app_settings.NOTICE_LANGUAGE
     written = each(language if language in DOCUMENT_LANGUAGES else ENGLISH, build)
     if len(written) == 1:
         return written[0]
     subject = BILINGUAL_SEPARATOR.join(dict.fromkeys(s for s, _ in written))
     message = "\n\n----------\n\n".join(m for _, m in written)
     return subject, message
+
+
+def by_preferred_language(users: list[Any]) -> list[tuple[str, list[Any]]]:
+    """``users`` grouped by the language recorded for them as protected people ("" where none is: the notice
+    language), in a stable order: a notice to the people a case is about is written in each one's language."""
+    from .models import ProtectedPerson
+
+    preferred = dict(ProtectedPerson.objects.filter(user__in=[u.pk for u in users]).exclude(language="")
+                     .values_list("user_id", "language"))
+    groups: dict[str, list[Any]] = {}
+    for user in users:
+        groups.setdefault(preferred.get(user.pk, ""), []).append(user)
+    return sorted(groups.items())

@@ -432,3 +432,28 @@ def test_the_assessment_questions_are_asked_in_welsh(people, client_for, decisio
         "A gafodd arf ei grybwyll, ei ddangos neu ei ddefnyddio?")
     assert {q["key"]: q["text"] for q in english["questions"]}["weapon"] == "Was a weapon mentioned, shown or used?"
     assert all(w["text"] != e["text"] for w, e in zip(welsh["questions"], english["questions"], strict=True))
+
+
+@pytest.mark.django_db
+def test_a_councillor_is_told_their_case_closed_in_their_language(people, client_for, decision_table,
+                                                                  advice_templates, police_contact,
+                                                                  django_capture_on_commit_callbacks):
+    from .helpers import answers, complete
+
+    clients = {name: client_for(getattr(people, name)) for name in ("councillor", "members", "safety")}
+    case = report(clients["councillor"], account="A rude e-mail about the bins.")["case"]
+    ProtectedPerson.objects.filter(user=people.councillor).update(language="cy")
+    complete(clients["members"], case["id"], "triage", {})
+    complete(clients["safety"], case["id"], "assess", {"answers": answers(decision_table)})
+    complete(clients["members"], case["id"], "advise", {"advice": [{"template": "keep-records"}], "method": "email"})
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):  # the officer's own requests are in English
+        complete(clients["members"], case["id"], "close", {"outcome_summary": "Advice given.",
+                                                             "person_informed": True, "informed_by": "phone"})
+    [told] = [m for m in mail.outbox if case["reference"] in m.subject]
+    assert told.subject == f"Mae eich achos diogelwch cynghorydd {case['reference']} wedi’i gau"
+    assert "Mewngofnodwch i weld ei ganlyniad." in told.body
+    # The advice she was given from a template is in Welsh too.
+    from safety_workflow.models import AdviceGiven
+
+    assert AdviceGiven.objects.get(case_id=case["id"]).title == "Cofnodwch bopeth"

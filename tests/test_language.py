@@ -457,3 +457,20 @@ def test_a_councillor_is_told_their_case_closed_in_their_language(people, client
     from safety_workflow.models import AdviceGiven
 
     assert AdviceGiven.objects.get(case_id=case["id"]).title == "Cofnodwch bopeth"
+
+
+def test_a_bilingual_exhibit_slip_dates_each_half_in_its_language():
+    from types import SimpleNamespace
+
+    from django.template import Context, Template
+
+    template = Template('{% load i18n safety_workflow_i18n %}{% both %}{% blocktranslate with at=exhibit.uploaded_at %}'
+                        'uploaded {{ at }}{% endblocktranslate %}{% endboth %}')
+    exhibit = SimpleNamespace(uploaded_at="Dydd Sul 29 Tachwedd 2026")
+    rendered = template.render(Context({"bilingual": True, "exhibit": exhibit,
+                                        "exhibit_english": {"uploaded_at": "Sunday 29 November 2026"}}))
+    assert "Dydd Sul 29 Tachwedd 2026" in rendered and "uploaded Sunday 29 November 2026" in rendered
+    assert rendered.index('lang="cy"') < rendered.index('lang="en-GB"')
+    assert exhibit.uploaded_at == "Dydd Sul 29 Tachwedd 2026"  # the exhibit itself is left as it was
+    once = template.render(Context({"bilingual": False, "exhibit": exhibit}))
+    assert "lang=" not in once

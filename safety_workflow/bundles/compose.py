@@ -349,6 +349,8 @@ def compose_in_language(bundle: Bundle) -> Composition:
         cy.group, en.group = group, group
         if cy.exhibit is not None or "page_anchors" in cy.context:  # evidence, an uploaded PDF: once
             cy.language = BILINGUAL
+            if cy.exhibit is not None and en.exhibit is not None:  # its slip's English half dates in English
+                cy.context["exhibit_english"] = {"uploaded_at": en.exhibit.uploaded_at}
             cy.title = BILINGUAL_SEPARATOR.join(dict.fromkeys((cy.title, en.title)))
             documents.append(cy)
             continue

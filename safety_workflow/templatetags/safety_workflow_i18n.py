@@ -9,6 +9,7 @@ bundle (an exhibit slip, whose evidence appears once), in Welsh and then in Engl
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django import template
@@ -31,10 +32,22 @@ class BothNode(template.Node):
         texts = []
         for language in (WELSH, ENGLISH):
             with translation.override(language):
-                texts.append(self.nodelist.render(context))
+                english = context.get("exhibit_english") if language == ENGLISH else None
+                if english and context.get("exhibit") is not None:  # the exhibit's dates, written in English
+                    with context.push(exhibit=_with(context["exhibit"], english)):
+                        texts.append(self.nodelist.render(context))
+                else:
+                    texts.append(self.nodelist.render(context))
         texts = list(dict.fromkeys(texts))  # a text with no words to translate (a mark, a hash) once
         return format_html_join(mark_safe(BILINGUAL_SEPARATOR), '<span lang="{}">{}</span>',  # noqa: S308
                                 ((lang, mark_safe(text)) for lang, text in zip((WELSH, "en-GB"), texts, strict=False)))  # noqa: S308
+
+
+def _with(exhibit: Any, values: dict[str, Any]) -> Any:
+    twin = copy.copy(exhibit)
+    for name, value in values.items():
+        setattr(twin, name, value)
+    return twin
 
 
 @register.tag("both")

@@ -15,9 +15,8 @@ so a server never needs gettext). Nothing here needs the host to add ``LocaleMid
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.utils import translation
@@ -107,13 +106,6 @@ def document_language(*, requested: str = "", person: Any = None) -> str:
 def parts(language: str) -> tuple[str, ...]:
     """The languages a document in ``language`` is written in, in order: Welsh first for a bilingual one."""
     return (WELSH, ENGLISH) if language == BILINGUAL else (language,)
-
-
-@contextlib.contextmanager
-def override(language: str) -> Iterator[None]:
-    """Write in ``language`` (en or cy) for the block; a bilingual block writes Welsh (see :func:`each`)."""
-    with translation.override(WELSH if language == BILINGUAL else language):
-        yield
 
 
 def each(language: str, build: Callable[[], T]) -> list[T]:

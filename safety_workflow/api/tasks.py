@@ -21,7 +21,7 @@ from ..errors import Conflict
 from ..models import Case
 from ..roles import roles_for
 from ..selectors.task_context import task_context
-from ..selectors.tasks import FLOW_VISIBILITY, human_nodes, task_get, task_queue, tasks_overdue
+from ..selectors.tasks import FLOW_VISIBILITY, case_tasks_open, human_nodes, task_get, task_queue, tasks_overdue
 from ..services.tasks import task_claim, task_complete, task_release, task_roles
 from . import fields
 from .base import InputSerializer, SafetyAPIMixin, collection
@@ -128,7 +128,14 @@ COMPLETE_BODY = PolymorphicProxySerializer(
 
 COMPLETE_RESULT = inline_serializer(
     name="TaskCompletionResult",
-    fields={"task": TaskOutput(), "case": CaseSummary(), "next_tasks": TaskOutput(many=True)},
+    fields={
+        "task": TaskOutput(help_text="The task just completed."),
+        "case": CaseSummary(help_text="The case as the completion left it."),
+        "next_tasks": TaskOutput(many=True, help_text=(
+            "Every open task of the case after this completion, whichever role it is for, so that a client needs "
+            "no look-up between steps: `roles` says who carries each out and `may_claim` whether the caller may "
+            "claim it (false for another role's task, or one someone has claimed).")),
+    },
 )
 
 
@@ -192,7 +199,7 @@ class TaskViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         done = task_complete(task=task, user=request.user, data=serializer.validated_data, handler=form[1])
         case = Case.objects.get(pk=done.process_id)
-        next_tasks = task_queue(request.user).filter(process_id=case.pk)
+        next_tasks = case_tasks_open(case.pk)
         return Response({
             "task": self.get_serializer(task_get(request.user, done.pk)).data,
             "case": CaseSummary(case).data,

@@ -68,6 +68,15 @@ def task_queue(user: Any, *, scope: str = "all") -> QuerySet[Task]:
     return tasks.order_by("deadline__due_at", "created", "pk")
 
 
+def case_tasks_open(case_id: Any) -> QuerySet[Task]:
+    """The open human tasks of one case, whoever's role they are for (the caller sees the case)."""
+    return (
+        Task.objects.filter(process_id=case_id, flow_task_type="HUMAN", status__in=OPEN)
+        .select_related(*TASK_RELATED)
+        .order_by("deadline__due_at", "created", "pk")
+    )
+
+
 def tasks_overdue(user: Any | None = None, *, now: Any = None) -> QuerySet[Task]:
     """Open tasks past their due time; all of them when ``user`` is None (the cron command)."""
     now = now or timezone.now()

@@ -505,7 +505,7 @@ def step_statements(world: World, drivers: dict, n: int) -> dict:
             if original is not None:
                 nodes = iter(["triage", "assess", "advise", "close"])
 
-                def request(user, method, path, body, original=original, nodes=nodes):
+                def request(user, method, path, body, original=original, nodes=nodes, marks=marks, ctx=ctx):
                     result = original(user, method, path, body)
                     label = ("POST incidents" if path.startswith("incidents") else "look-up" if method == "GET"
                              else f"complete {next(nodes)}")

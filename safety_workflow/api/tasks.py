@@ -18,7 +18,6 @@ from rest_framework.response import Response
 from viewflow.workflow.models import Task
 
 from ..errors import Conflict
-from ..models import Case
 from ..roles import roles_for
 from ..selectors.task_context import task_context
 from ..selectors.tasks import FLOW_VISIBILITY, case_tasks_open, human_nodes, task_get, task_queue, tasks_overdue
@@ -176,14 +175,16 @@ class TaskViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     @extend_schema(request=None, responses=TaskOutput)
     @action(detail=True, methods=["post"])
     def claim(self, request: Request, pk: str | None = None) -> Response:
-        task = task_claim(task=self.get_object(), user=request.user)
-        return Response(self.get_serializer(task_get(request.user, task.pk)).data)
+        task = self.get_object()
+        _refresh_from(task, task_claim(task=task, user=request.user), request.user)
+        return Response(self.get_serializer(task).data)
 
     @extend_schema(request=None, responses=TaskOutput)
     @action(detail=True, methods=["post"])
     def release(self, request: Request, pk: str | None = None) -> Response:
-        task = task_release(task=self.get_object(), user=request.user)
-        return Response(self.get_serializer(task_get(request.user, task.pk)).data)
+        task = self.get_object()
+        _refresh_from(task, task_release(task=task, user=request.user), request.user)
+        return Response(self.get_serializer(task).data)
 
     @extend_schema(request=COMPLETE_BODY, responses=COMPLETE_RESULT)
     @action(detail=True, methods=["post"])
@@ -198,12 +199,14 @@ class TaskViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
         serializer = form[0](data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         done = task_complete(task=task, user=request.user, data=serializer.validated_data, handler=form[1])
-        case = Case.objects.get(pk=done.process_id)
-        next_tasks = case_tasks_open(case.pk)
+        # What the completion left in memory answers: the task (with the summary read before it) and the case
+        # as the handlers and the flow saved it; one query for the case's open tasks.
+        _refresh_from(task, done, request.user)
+        case = done.process.coerced
         return Response({
-            "task": self.get_serializer(task_get(request.user, done.pk)).data,
+            "task": self.get_serializer(task).data,
             "case": CaseSummary(case).data,
-            "next_tasks": self.get_serializer(next_tasks, many=True).data,
+            "next_tasks": self.get_serializer(case_tasks_open(case.pk), many=True).data,
         })
 
     @collection(TaskOutput)
@@ -211,3 +214,11 @@ class TaskViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     def overdue(self, request: Request) -> Response:
         page = self.paginate_queryset(tasks_overdue(request.user))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+def _refresh_from(task: Task, done: Task, user: Any) -> None:
+    """Copy what a transition changed onto the task read before it (with its owner, deadline and case)."""
+    for field in ("status", "assigned", "started", "finished"):
+        setattr(task, field, getattr(done, field))
+    if done.owner_id != task.owner_id:
+        task.owner = user if done.owner_id == user.pk else done.owner

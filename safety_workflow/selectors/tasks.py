@@ -100,12 +100,19 @@ def task_get(user: Any, task_id: Any) -> Task:
 
     A task of a case the user may see but for another role answers ``403 task_wrong_role``; a task
     of a case the user may not see answers ``404 not_found``, exactly as one that does not exist.
+    Two plain statements at most (the task with what its summary shows, then whether its case is visible,
+    unless the user's roles see every case), in place of the queue's whole rule compiled for one row.
     """
-    try:
-        return get_or_not_found(tasks_visible_to(user), task_id)
-    except NotFound:
-        try:
-            get_or_not_found(tasks_of_processes_visible_to(user), task_id)
-        except NotFound:
-            raise NotFound() from None
-        raise Forbidden("This task is for another role.", code="task_wrong_role") from None
+    task = get_or_not_found(Task.objects.filter(flow_task_type="HUMAN").select_related(*TASK_RELATED), task_id)
+    node = task.flow_task
+    visible = FLOW_VISIBILITY.get(getattr(node, "flow_class", None))
+    if visible is None or not isinstance(node, HumanTask):
+        raise NotFound()
+    if task.owner_id is not None and task.owner_id == user.pk:
+        return task
+    processes = visible(user)
+    if processes.query.where and not processes.filter(pk=task.process_id).exists():
+        raise NotFound()
+    if roles_for(user) & set(node.roles):
+        return task
+    raise Forbidden("This task is for another role.", code="task_wrong_role")

@@ -38,7 +38,31 @@ def timeline_record(
     data: dict[str, Any] | None = None,
     shared_with_councillor: bool = False,
 ) -> TimelineEntry:
-    return TimelineEntry.objects.create(
+    entry = timeline_entry(case=case, action=action, summary=summary, actor=actor, incident=incident,
+                           decision=decision, reason=reason, data=data, shared_with_councillor=shared_with_councillor)
+    entry.save(force_insert=True)
+    return entry
+
+
+def timeline_record_many(entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    """Several steps at once (``timeline_entry`` each): one insert, in the order given."""
+    return TimelineEntry.objects.bulk_create(entries)
+
+
+def timeline_entry(
+    *,
+    case: Case,
+    action: str,
+    summary: str,
+    actor: Any = None,
+    incident: Incident | None = None,
+    decision: str = "",
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+    shared_with_councillor: bool = False,
+) -> TimelineEntry:
+    """A timeline row, not saved yet (``timeline_record_many`` writes several in one statement)."""
+    return TimelineEntry(
         case=case,
         incident=incident,
         actor=actor if getattr(actor, "pk", None) else None,

@@ -357,7 +357,7 @@ def mixed_load(world: World, http: Http, users: int, seconds: float, trivial: bo
                 if r < 0.4:
                     name, dob = rng.choice(world.names)
                     body = {"name": name if rng.random() < 0.5 else f"Someone Unknown {k} {n}",
-                            "meeting_date": today, "purpose": "Surgery"}
+                            "meeting_date": today, "purpose": "Ward surgery"}
                     if rng.random() < 0.7:
                         body["date_of_birth"] = dob.isoformat()
                     kind, call = "check", (front, "POST", "register/check/", body)

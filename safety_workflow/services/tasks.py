@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -32,7 +33,9 @@ def task_activation(task: Task) -> Iterator[Any]:
     """
     flow_class = task.flow_task.flow_class
     related = _process_path(flow_class)
-    with flow_class.lock(task.process_id):
+    # The service's own transaction (a savepoint only when a caller's transaction surrounds it): what the
+    # transition and its handler wrote is undone as one if they fail; the lock adds no savepoint of its own.
+    with transaction.atomic(), flow_class.lock(task.process_id):
         fresh = Task.objects.select_related(*related).get(pk=task.pk)
         yield task.flow_task.activation_class(fresh)
 

@@ -328,7 +328,7 @@ def test_case_writes_api_services_and_bare_engine(people, client_for, decision_t
         with transaction.atomic():
             IncidentFlow.start.run(incident=incident)
     bare["report"] = statements(start)
-    for node, who, _body_ in STEPS:
+    for node, who, _ in STEPS:
         task = Task.objects.get(process_id=incident.case_id, flow_task=getattr(IncidentFlow, node), status="NEW")
 
         def transition(task=task, who=who):

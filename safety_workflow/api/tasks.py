@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from viewflow.workflow.models import Task
 
 from ..errors import Conflict
+from ..flows import IncidentFlow, RegisterFlow
 from ..roles import roles_for
 from ..selectors.task_context import task_context
 from ..selectors.tasks import FLOW_VISIBILITY, case_tasks_open, human_nodes, task_get, task_queue, tasks_overdue
@@ -46,19 +47,21 @@ class TaskOutput(serializers.Serializer):
 
     @extend_schema_field(CaseSummary(allow_null=True))
     def get_case(self, task: Any) -> Any:
+        if getattr(task.flow_task, "flow_class", None) is not IncidentFlow:
+            return None
         case = getattr(task.process, "case", None)
         return CaseSummary(case).data if case is not None else None
 
     @extend_schema_field(RegisterEntrySummary(allow_null=True))
     def get_register_entry(self, task: Any) -> Any:
-        process = getattr(task.process, "registerprocess", None)
+        process = _register_process(task)
         if process is None:
             return None
         return RegisterEntrySummary(process.entry).data
 
     def get_complete_at(self, task: Any) -> str:
         """Where to complete it: tasks/{id}/complete/, or the register entry's own operation."""
-        process = getattr(task.process, "registerprocess", None)
+        process = _register_process(task)
         if process is None:
             return f"tasks/{task.pk}/complete/"
         operation = {"approve": "approve", "notify": "notification", "review": "review"}[task.flow_task.name]
@@ -222,3 +225,10 @@ def _refresh_from(task: Task, done: Task, user: Any) -> None:
         setattr(task, field, getattr(done, field))
     if done.owner_id != task.owner_id:
         task.owner = user if done.owner_id == user.pk else done.owner
+
+
+def _register_process(task: Task) -> Any:
+    """The register entry's process of a register task; None for a case's (read without a query)."""
+    if getattr(task.flow_task, "flow_class", None) is not RegisterFlow:
+        return None
+    return getattr(task.process, "registerprocess", None)

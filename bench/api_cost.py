@@ -11,7 +11,8 @@ case by case so that each meets the same load on a shared machine:
 - ``http``: through gunicorn (the example host's ``gunicorn.conf.py``, started here), token auth, keep-alive,
   each completion's ``next_tasks`` giving the next task (one ``GET tasks/?case=&node=triage`` after the
   report: the councillor who reports cannot see the triage task);
-- ``api``: the same requests to the DRF views in-process (``rest_framework.test.APIClient``, token auth);
+- ``api``: the same requests to the DRF views in-process (``rest_framework.test.APIClient``, authenticated with
+  ``force_authenticate``: the API layer without the host's authentication, which the HTTP line includes);
 - ``services``: the package's services (``incident_report``, ``task_complete`` with the node's handler),
   with the data the input serializers would have produced;
 - ``bare``: viewflow's activation API alone on the same flow (``IncidentFlow.start.run``, then
@@ -247,8 +248,9 @@ def in_process_request(world: World):
 
     def request(user, method: str, path: str, body):
         client = clients.get(user.pk)
-        if client is None:
-            client = clients[user.pk] = APIClient(HTTP_AUTHORIZATION=f"Token {world.tokens[user.pk]}")
+        if client is None:  # the host's authentication is left out: HTTP measures it (token auth)
+            client = clients[user.pk] = APIClient()
+            client.force_authenticate(user=user)
         if method == "GET":
             response = client.get(API + path)
         else:

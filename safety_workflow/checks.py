@@ -18,6 +18,7 @@
 | safety_workflow.W002 | the task backend runs tasks inside the request (immediate) and DEBUG is off |
 | safety_workflow.W003 | the task backend never runs tasks (dummy) and DEBUG is off |
 | safety_workflow.W004 | the OCR engine (Tesseract) cannot be used: text in images and scanned PDFs is unavailable |
+| safety_workflow.W008 | DEBUG is off and a PostgreSQL database opens a new connection for every request (CONN_MAX_AGE 0) |
 """
 
 from __future__ import annotations
@@ -296,3 +297,19 @@ def check_ocr_engine(app_configs: Any = None, **kwargs: Any) -> list:
              'SAFETY_WORKFLOW["EVIDENCE_OCR_COMMAND"]; then `manage.py safety_workflow_read_evidence '
              '--unavailable` reads what was missed.',
         id="safety_workflow.W004")]
+
+
+@register(Tags.database)
+def check_persistent_connections(app_configs: Any = None, **kwargs: Any) -> list:
+    """Off DEBUG, a PostgreSQL connection per request costs as much as several of the API's statements."""
+    if settings.DEBUG:
+        return []
+    messages = []
+    for alias, database in settings.DATABASES.items():
+        if "postgresql" in database.get("ENGINE", "") and not database.get("CONN_MAX_AGE"):
+            messages.append(Warning(
+                f"DATABASES[{alias!r}] opens a new PostgreSQL connection for every request (CONN_MAX_AGE is 0).",
+                hint="Set CONN_MAX_AGE (e.g. 600) and CONN_HEALTH_CHECKS = True (docs/installation.md, "
+                     "\"Production\").",
+                id="safety_workflow.W008"))
+    return messages

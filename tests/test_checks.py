@@ -136,3 +136,19 @@ def test_matching_options_are_checked(settings):
     assert ids(sw_checks.check_matching_options()) == ["safety_workflow.E013", "safety_workflow.E013"]
     settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "PHONE_REGION": "ie", "REGISTER_NAME_VARIANTS": []}
     assert sw_checks.check_matching_options() == []
+
+
+def test_w008_a_connection_per_request_on_postgresql():
+    from django.conf import settings
+
+    postgres = {**settings.DATABASES["default"], "ENGINE": "django.db.backends.postgresql", "CONN_MAX_AGE": 0}
+    with override_settings(DATABASES={"default": postgres}, DEBUG=False):
+        messages = sw_checks.check_persistent_connections()
+        assert ids(messages) == ["safety_workflow.W008"] and "CONN_MAX_AGE" in messages[0].msg
+    with override_settings(DATABASES={"default": {**postgres, "CONN_MAX_AGE": 600}}, DEBUG=False):
+        assert sw_checks.check_persistent_connections() == []  # persistent: what production wants
+    with override_settings(DATABASES={"default": postgres}, DEBUG=True):
+        assert sw_checks.check_persistent_connections() == []  # development: fine
+    sqlite = {**settings.DATABASES["default"], "ENGINE": "django.db.backends.sqlite3", "CONN_MAX_AGE": 0}
+    with override_settings(DATABASES={"default": sqlite}, DEBUG=False):
+        assert sw_checks.check_persistent_connections() == []  # a file: no connection to open

@@ -18,7 +18,7 @@
 | safety_workflow.W002 | the task backend runs tasks inside the request (immediate) and DEBUG is off |
 | safety_workflow.W003 | the task backend never runs tasks (dummy) and DEBUG is off |
 | safety_workflow.W004 | the OCR engine (Tesseract) cannot be used: text in images and scanned PDFs is unavailable |
-| safety_workflow.W008 | DEBUG is off and a PostgreSQL database opens a new connection for every request (CONN_MAX_AGE 0) |
+| safety_workflow.W008 | DEBUG is off and a PostgreSQL database opens a connection per request (CONN_MAX_AGE 0) |
 """
 
 from __future__ import annotations

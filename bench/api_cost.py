@@ -404,7 +404,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (0: the config's default)")
     parser.add_argument("--threads", type=int, default=0, help="gunicorn threads (0: the config's default)")
     args = parser.parse_args()
-    user_levels = [int(u) for u in args.users.split(",")]
+    user_levels = [int(u) for u in args.users.split(",") if u.strip() and int(u) > 0]
 
     os.environ["DJANGO_DEBUG"] = "0"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "council_host.settings")
@@ -415,7 +415,7 @@ def main() -> None:
     from django.conf import settings
 
     assert not settings.DEBUG
-    world = World(max(user_levels))
+    world = World(max(user_levels, default=8))
     drivers = {"api": ApiDriver(world, in_process_request(world)), "services": ServiceDriver(world),
                "bare": BareDriver(world)}
     gunicorn = start_gunicorn(args.port, args.workers, args.threads)

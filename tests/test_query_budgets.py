@@ -131,7 +131,7 @@ BUDGETS: dict[str, int] = {
     'support-priority-flag.list': 5,
     'support-priority-flag.retrieve': 4,
     'support-priority-flag.review': 4,
-    'task.claim': 11,
+    'task.claim': 12,
     'task.complete': 21,
     'task.list': 5,
     'task.overdue': 4,

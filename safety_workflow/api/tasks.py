@@ -29,6 +29,10 @@ from .serializers import CaseSummary, PersonOutput, RegisterEntrySummary
 from .task_forms import TASK_FORMS, describe_fields, task_form
 
 
+#: One summary serializer for every task of a page (building a serializer per row costs more than its output).
+_CASE_SUMMARY = CaseSummary()
+
+
 class TaskOutput(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     node = serializers.SerializerMethodField()
@@ -50,7 +54,7 @@ class TaskOutput(serializers.Serializer):
         if getattr(task.flow_task, "flow_class", None) is not IncidentFlow:
             return None
         case = getattr(task.process, "case", None)
-        return CaseSummary(case).data if case is not None else None
+        return _CASE_SUMMARY.to_representation(case) if case is not None else None
 
     @extend_schema_field(RegisterEntrySummary(allow_null=True))
     def get_register_entry(self, task: Any) -> Any:

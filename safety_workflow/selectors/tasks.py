@@ -19,6 +19,7 @@ from .common import get_or_not_found
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED)
 TASK_RELATED = ("owner", "deadline", "process__case", "process__registerprocess__entry")
+TASK_ONE_RELATED = ("owner", "deadline", "process__case", "process__registerprocess")
 
 def register_processes_visible_to(user: Any) -> QuerySet[RegisterProcess]:
     from .register import register_entries_visible_to
@@ -103,7 +104,8 @@ def task_get(user: Any, task_id: Any) -> Task:
     Two plain statements at most (the task with what its summary shows, then whether its case is visible,
     unless the user's roles see every case), in place of the queue's whole rule compiled for one row.
     """
-    task = get_or_not_found(Task.objects.filter(flow_task_type="HUMAN").select_related(*TASK_RELATED), task_id)
+    # The register entry (a wide row) is read only for a register task's summary, when it is shown.
+    task = get_or_not_found(Task.objects.filter(flow_task_type="HUMAN").select_related(*TASK_ONE_RELATED), task_id)
     node = task.flow_task
     visible = FLOW_VISIBILITY.get(getattr(node, "flow_class", None))
     if visible is None or not isinstance(node, HumanTask):

@@ -196,7 +196,7 @@ class TaskViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     @extend_schema(request=COMPLETE_BODY, responses=COMPLETE_RESULT)
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str | None = None) -> Response:
-        task = self.get_object()
+        task = task_get(request.user, self.kwargs["pk"], related=())  # the checks need the row alone
         form = task_form(task)
         if form is None:
             raise Conflict(
@@ -206,12 +206,11 @@ class TaskViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
         serializer = form[0](data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         done = task_complete(task=task, user=request.user, data=serializer.validated_data, handler=form[1])
-        # What the completion left in memory answers: the task (with the summary read before it) and the case
-        # as the handlers and the flow saved it; one query for the case's open tasks.
-        _refresh_from(task, done, request.user)
+        # What the completion left in memory answers: the task (read under the lock with its owner, deadline and
+        # case) and the case as the handlers and the flow saved it; one query for the case's open tasks.
         case = done.process.coerced
         return Response({
-            "task": self.get_serializer(task).data,
+            "task": self.get_serializer(done).data,
             "case": CaseSummary(case).data,
             "next_tasks": self.get_serializer(case_tasks_open(case.pk), many=True).data,
         })

@@ -96,7 +96,7 @@ def tasks_of_processes_visible_to(user: Any) -> QuerySet[Task]:
     return Task.objects.filter(rule, flow_task_type="HUMAN")
 
 
-def task_get(user: Any, task_id: Any) -> Task:
+def task_get(user: Any, task_id: Any, *, related: tuple[str, ...] = TASK_ONE_RELATED) -> Task:
     """A task the user may work on (or owns).
 
     A task of a case the user may see but for another role answers ``403 task_wrong_role``; a task
@@ -105,7 +105,7 @@ def task_get(user: Any, task_id: Any) -> Task:
     unless the user's roles see every case), in place of the queue's whole rule compiled for one row.
     """
     # The register entry (a wide row) is read only for a register task's summary, when it is shown.
-    task = get_or_not_found(Task.objects.filter(flow_task_type="HUMAN").select_related(*TASK_ONE_RELATED), task_id)
+    task = get_or_not_found(Task.objects.filter(flow_task_type="HUMAN").select_related(*related), task_id)
     node = task.flow_task
     visible = FLOW_VISIBILITY.get(getattr(node, "flow_class", None))
     if visible is None or not isinstance(node, HumanTask):

@@ -29,7 +29,8 @@ def task_activation(task: Task) -> Iterator[Any]:
     """viewflow's ``task.activation()`` with the task and its process read in one query under the lock.
 
     viewflow re-reads the task, then its process, then the process's own row (three statements); here one
-    query reads all three (the flow's process class is a child table of viewflow's process).
+    query reads all three (the flow's process class is a child table of viewflow's process), with the task's
+    owner and due time, so that the task can be shown afterwards without reading it again.
     """
     flow_class = task.flow_task.flow_class
     related = _process_path(flow_class)
@@ -45,8 +46,8 @@ def _process_path(flow_class: Any) -> tuple[str, ...]:
 
     process_class = flow_class.process_class
     if process_class is Process or process_class._meta.proxy:
-        return ("process",)
-    return (f"process__{process_class._meta.model_name}",)
+        return ("owner", "deadline", "process")
+    return ("owner", "deadline", f"process__{process_class._meta.model_name}")
 
 
 def task_deadline_set(*, task: Task) -> TaskDeadline | None:

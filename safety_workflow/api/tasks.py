@@ -28,7 +28,6 @@ from .base import InputSerializer, SafetyAPIMixin, collection
 from .serializers import CaseSummary, PersonOutput, RegisterEntrySummary
 from .task_forms import TASK_FORMS, describe_fields, task_form
 
-
 #: One summary serializer for every task of a page (building a serializer per row costs more than its output).
 _CASE_SUMMARY = CaseSummary()
 

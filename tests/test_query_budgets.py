@@ -375,3 +375,24 @@ def test_detail_statements_do_not_grow_with_incidents(people, client_for):
     add(4)
     assert Incident.objects.filter(case_id=incident.case_id).count() == 6
     assert detail_counts() == one
+
+
+def test_task_list_by_case_and_node_is_one_indexed_query(people, client_for):
+    """``GET tasks/?case=&node=``: the task rows of that case alone (the process id, which the task table
+    indexes), in the same statements however many cases there are."""
+    members, cllr = client_for(people.members), client_for(people.councillor)
+
+    def look_up(case_id: int) -> tuple[int, list[str]]:
+        with CaptureQueriesContext(connection) as ctx:
+            response = members.get(f"{API}/tasks/", {"case": case_id, "node": "triage"})
+        assert response.status_code == 200, response.content
+        assert [t["node"] for t in response.json()["results"]] == ["triage"]
+        return len(ctx.captured_queries), [q["sql"] for q in ctx.captured_queries]
+
+    first = report(cllr)["case"]["id"]
+    few, sql = look_up(first)
+    task_reads = [q for q in sql if 'FROM "viewflow_task"' in q and "COUNT(" not in q]
+    assert len(task_reads) == 1 and f'"viewflow_task"."process_id" = {first}' in task_reads[0]
+    for _ in range(5):
+        report(cllr)
+    assert look_up(first)[0] == few

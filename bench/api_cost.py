@@ -176,7 +176,13 @@ class ApiDriver:
             status, body = self.request(user, "POST", f"tasks/{task['id']}/complete/", data)
             assert status == 200, body
             if i + 1 < len(self.steps):  # the answer names the next task: no look-up between steps
-                task = next((t for t in body["next_tasks"] if t["node"] == self.steps[i + 1][0]), None)
+                following = self.steps[i + 1]
+                task = next((t for t in body["next_tasks"] if t["node"] == following[0]), None)
+                if task is None:  # an answer naming only the caller's own tasks (before issue 17): look it up
+                    status, page = self.request(following[1], "GET", f"tasks/?case={case_id}&node={following[0]}",
+                                                None)
+                    assert status == 200 and len(page["results"]) == 1, page
+                    task = page["results"][0]
         assert body["case"]["state"] == "closed", body["case"]
 
 
@@ -427,12 +433,17 @@ def main() -> None:
         drivers["http"] = ApiDriver(world, http)
         order = ["http", "api", "services", "bare"]
         n = 0
-        for name in order:  # warm-up: caches, connections, the flow's graph
-            for _ in range(2):
-                drivers[name].case(n)
+        for name in list(order):  # warm-up: caches, connections, the flow's graph
+            try:
+                for _ in range(2):
+                    drivers[name].case(n)
+                    n += 1
+            except Exception as exc:  # noqa: BLE001 - e.g. an older version of the package: say so, go on
+                print(f"{name}: not run ({exc!r})")
+                order.remove(name)
                 n += 1
         statements = {}
-        for name in order[1:]:
+        for name in [o for o in order if o != "http"]:
             counts = []
             for _ in range(3):
                 counts.append(queries_of(lambda d=drivers[name], k=n: d.case(k)))
@@ -445,10 +456,10 @@ def main() -> None:
                 drivers[name].case(n)
                 times[name].append(time.perf_counter() - started)
                 n += 1
-        per_step = step_statements(world, drivers, n)
+        per_step = step_statements(world, {k: v for k, v in drivers.items() if k in order}, n)
         n += 3
         table = {name: {"median_ms": statistics.median(t) * 1000, "p95_ms": percentile(t, 0.95) * 1000,
-                        "statements": (statements.get(name) or [None])[-1]} for name, t in times.items()}
+                        "statements": (statements.get(name) or [None])[-1]} for name, t in times.items() if t}
         results["case"] = table
         results["per_step"] = per_step
         print(f"\nOne low-route case (report -> triage -> assess -> advise -> close), {args.cases} cases each, "
@@ -460,9 +471,8 @@ def main() -> None:
             row = table[name]
             print(f"| {labels[name]} | {row['median_ms']:.1f} | {row['p95_ms']:.1f} | "
                   f"{row['statements'] if row['statements'] is not None else '-'} |")
-        ratios = {"api/services": table["api"]["median_ms"] / table["services"]["median_ms"],
-                  "services/bare": table["services"]["median_ms"] / table["bare"]["median_ms"],
-                  "http/api": table["http"]["median_ms"] / table["api"]["median_ms"]}
+        ratios = {f"{a}/{b}": table[a]["median_ms"] / table[b]["median_ms"]
+                  for a, b in (("api", "services"), ("services", "bare"), ("http", "api")) if a in table and b in table}
         results["ratios"] = ratios
         print("ratios (median time): " + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()))
         print("statements per step: " + "; ".join(
@@ -504,7 +514,7 @@ def step_statements(world: World, drivers: dict, n: int) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     rows: dict[str, dict[str, int]] = {}
-    for name in ("api", "services", "bare"):
+    for name in [d for d in ("api", "services", "bare") if d in drivers]:
         with CaptureQueriesContext(connection) as ctx:
             marks = []
             original = getattr(drivers[name], "request", None)

@@ -41,12 +41,22 @@ def timeline_record(
     entry = timeline_entry(case=case, action=action, summary=summary, actor=actor, incident=incident,
                            decision=decision, reason=reason, data=data, shared_with_councillor=shared_with_councillor)
     entry.save(force_insert=True)
+    _published([entry])
     return entry
 
 
 def timeline_record_many(entries: list[TimelineEntry]) -> list[TimelineEntry]:
     """Several steps at once (``timeline_entry`` each): one insert, in the order given."""
-    return TimelineEntry.objects.bulk_create(entries)
+    created = TimelineEntry.objects.bulk_create(entries)
+    _published(created)
+    return created
+
+
+def _published(entries: list[TimelineEntry]) -> None:
+    from ..webhooks import timeline_step_published
+
+    for entry in entries:
+        timeline_step_published(entry)
 
 
 def timeline_entry(

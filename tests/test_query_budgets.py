@@ -79,6 +79,8 @@ BUDGETS: dict[str, int] = {
     'meeting.list': 5,
     'meeting.meeting_brief': 15,
     'meeting.retrieve': 4,
+    'notification.list': 5,
+    'notification.retrieve': 4,
     'police-contacts.get': 4,
     'protected-person.candidacies': 5,
     'protected-person.create': 3,
@@ -137,6 +139,14 @@ BUDGETS: dict[str, int] = {
     'task.overdue': 4,
     'task.release': 10,
     'task.retrieve': 9,
+    'webhook.create': 3,
+    'webhook.deliveries': 5,
+    'webhook.destroy': 11,
+    'webhook.list': 5,
+    'webhook.partial_update': 10,
+    'webhook.ping': 8,
+    'webhook.replay': 7,
+    'webhook.retrieve': 4,
 }
 # budgets:end
 
@@ -342,7 +352,12 @@ def test_case_writes_api_services_and_bare_engine(people, client_for, decision_t
     print("\nstatements (api, services, bare):", table)
     for step, (through_api, through_services, alone) in table.items():
         assert through_api <= through_services + 5, (step, table)
-        assert through_services <= 1.4 * alone, (step, table)
+        assert through_services <= 1.4 * alone + NOTICES.get(step, 0), (step, table)
+
+
+#: Work a step does that the bare engine has no counterpart for, beyond the 1.4: closing records the closing
+#: notice for the councillors and candidates of the case (issue 16: who they are, their roles, one notice row).
+NOTICES = {"close": 3}
 
 
 def test_detail_statements_do_not_grow_with_incidents(people, client_for):

@@ -103,7 +103,7 @@ class World:
                                      phone="01000 000000", email="police@bench.example")
         PoliceContact.objects.create(name="PC Second", force="Bench Police", phone="01000 000001")
         self.councillors = [user(f"cllr{n}@bench.example", "Councillors") for n in range(max(users, 8))]
-        self.frontline = [user(f"front{n}@bench.example", "Frontline Staff") for n in range(max(users, 8))]
+        self.frontline = [user(f"front{n}@bench.example", "Frontline Staff") for n in range(4 * max(users, 8))]
         self.tokens = {u.pk: AuthToken.objects.create(u)[1]
                        for u in [self.members, self.safety, self.police, *self.councillors, *self.frontline]}
         self.template = AdviceTemplate.objects.filter(active=True, for_kinds=[]).order_by("code").first() or \
@@ -355,8 +355,10 @@ def mixed_load(world: World, http: Http, users: int, seconds: float, trivial: bo
 
     def user_loop(k: int) -> None:
         rng = random.Random(k)
-        # Each level of load has frontline users of its own: a user's checks stay under the hourly limit.
-        front, cllr = world.frontline[offset + k], world.councillors[offset + k]
+        # Each level of load has frontline users of its own, four to a thread in turn: a user's checks stay
+        # under the hourly limit (30 by default).
+        fronts = world.frontline[(offset + k) * 4:(offset + k) * 4 + 4]
+        cllr = world.councillors[offset + k]
         n = 0
         while time.perf_counter() < stop_at:
             n += 1
@@ -370,7 +372,7 @@ def mixed_load(world: World, http: Http, users: int, seconds: float, trivial: bo
                             "meeting_date": today, "purpose": "Ward surgery"}
                     if rng.random() < 0.7:
                         body["date_of_birth"] = dob.isoformat()
-                    kind, call = "check", (front, "POST", "register/check/", body)
+                    kind, call = "check", (fronts[n % 4], "POST", "register/check/", body)
                 elif r < 0.5:
                     kind, call = "report", (cllr, "POST", "incidents/", report_body(n))
                 elif r < 0.8:

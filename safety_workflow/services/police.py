@@ -13,7 +13,7 @@ from ..models import Case, ElectionPeriod, Incident, PoliceContact, PoliceReferr
 from ..notifications import notify
 from ..roles import Role, has_role
 from ..selectors.cases import referral_election_period
-from .audit import timeline_record
+from .audit import timeline_entry, timeline_record, timeline_record_many
 
 FINAL_STATUSES = (
     PoliceReferral.Status.CHARGED,
@@ -146,11 +146,13 @@ def police_referral_merged(*, referral: PoliceReferral, target: Case, actor: Any
         referral.save(update_fields=["status", "outcome_notes", "outcome_recorded_at", "outcome_recorded_by"])
         kept = existing
         summary = f"The incidents of the police referral of case {source.reference} joined this case's referral."
-    for case in (source, target):
-        timeline_record(case=case, actor=actor, action="police_referral_merged",
-                        summary=summary if case == target else f"Police referral moved to case {target.reference}.",
-                        data={"referral": str(kept.pk), "from": source.reference, "to": target.reference},
-                        shared_with_councillor=True)
+    timeline_record_many([
+        timeline_entry(case=case, actor=actor, action="police_referral_merged",
+                       summary=summary if case == target else f"Police referral moved to case {target.reference}.",
+                       data={"referral": str(kept.pk), "from": source.reference, "to": target.reference},
+                       shared_with_councillor=True)
+        for case in (source, target)
+    ])
     _tell_police(referral=kept, event="police_referral_merged",
                  subject=f"Councillor safety referral {source.reference} is now {target.reference}",
                  message=(f"Case {source.reference} has been merged into case {target.reference} (same person): "
@@ -162,11 +164,14 @@ def police_referral_incidents_corrected(*, incident: Incident, actor: Any, reaso
     """An incident in an open referral was found to be about someone else: tell the police contact."""
     referrals = list(incident.referrals.filter(status__in=PoliceReferral.OPEN_STATUSES).select_related("case",
                                                                                                        "contact"))
+    timeline_record_many([
+        timeline_entry(case=referral.case, incident=incident, actor=actor, action="police_referral_corrected",
+                       summary=f"The police were told that incident {incident.reference} in their referral is "
+                               "not about the person it was linked to.", reason=reason,
+                       data={"referral": str(referral.pk), "incident": incident.reference})
+        for referral in referrals
+    ])
     for referral in referrals:
-        timeline_record(case=referral.case, incident=incident, actor=actor, action="police_referral_corrected",
-                        summary=f"The police were told that incident {incident.reference} in their referral is "
-                                "not about the person it was linked to.", reason=reason,
-                        data={"referral": str(referral.pk), "incident": incident.reference})
         _tell_police(
             referral=referral, event="police_referral_corrected",
             subject=f"Councillor safety referral {referral.case.reference}: a correction",

@@ -21,6 +21,7 @@
 | safety_workflow.W003 | the task backend never runs tasks (dummy) and DEBUG is off |
 | safety_workflow.W004 | the OCR engine (Tesseract) cannot be used: text in images and scanned PDFs is unavailable |
 | safety_workflow.W005 | webhooks may go to private or loopback addresses and DEBUG is off |
+| safety_workflow.W008 | DEBUG is off and a PostgreSQL database opens a connection per request (CONN_MAX_AGE 0) |
 | safety_workflow.W006 | DOCUMENT_LANGUAGE or NOTICE_LANGUAGE is not en, cy or bilingual; or no compiled cy catalogue |
 """
 
@@ -353,6 +354,22 @@ def check_webhook_addresses(app_configs: Any = None, **kwargs: Any) -> list:
         "subscriptions can make the server send requests into the council's own network.",
         hint='Set SAFETY_WORKFLOW["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"] = False unless every receiver is inside.',
         id="safety_workflow.W005")]
+
+
+@register(Tags.database)
+def check_persistent_connections(app_configs: Any = None, **kwargs: Any) -> list:
+    """Off DEBUG, a PostgreSQL connection per request costs as much as several of the API's statements."""
+    if settings.DEBUG:
+        return []
+    messages = []
+    for alias, database in settings.DATABASES.items():
+        if "postgresql" in database.get("ENGINE", "") and not database.get("CONN_MAX_AGE"):
+            messages.append(Warning(
+                f"DATABASES[{alias!r}] opens a new PostgreSQL connection for every request (CONN_MAX_AGE is 0).",
+                hint="Set CONN_MAX_AGE (e.g. 600) and CONN_HEALTH_CHECKS = True (docs/installation.md, "
+                     "\"Production\").",
+                id="safety_workflow.W008"))
+    return messages
 
 
 @register()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
+from django.core.signals import request_finished, request_started
 from django.db import models
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 
@@ -41,13 +44,38 @@ REPORT_ON_BEHALF_ROLES: frozenset[str] = CASE_OFFICER_ROLES | {Role.ELECTORAL_SE
 SUBJECT_ROLES: frozenset[str] = CASE_OFFICER_ROLES | {Role.LEGAL, Role.POLICE_LIAISON}
 
 
+_request = threading.local()
+
+
 def roles_for(user: Any) -> frozenset[str]:
-    """The roles a user holds, as resolved by the host adapter. Anonymous users hold none."""
+    """The roles a user holds, as resolved by the host adapter. Anonymous users hold none.
+
+    Inside a request they are resolved once per user (the access table, the selectors, the services and the
+    serializers all ask): the answer is kept until the request finishes. Outside a request (a service called
+    from code, a management command) every call asks the adapter.
+    """
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
+    cache = getattr(_request, "roles", None)
+    key = (type(user), user.pk)
+    if cache is not None and key in cache:
+        return cache[key]
     from .adapter import get_adapter
 
-    return frozenset(get_adapter().get_user_roles(user)) & KNOWN_ROLES
+    roles = frozenset(get_adapter().get_user_roles(user)) & KNOWN_ROLES
+    if cache is not None:
+        cache[key] = roles
+    return roles
+
+
+@receiver(request_started, dispatch_uid="safety_workflow_roles_request_started")
+def _remember_roles(**kwargs: Any) -> None:
+    _request.roles = {}
+
+
+@receiver(request_finished, dispatch_uid="safety_workflow_roles_request_finished")
+def _forget_roles(**kwargs: Any) -> None:
+    _request.roles = None
 
 
 def has_role(user: Any, *roles: str) -> bool:

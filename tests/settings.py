@@ -103,7 +103,9 @@ if HAVE_RQ:
     TASKS["rq"] = {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": [RQ_QUEUE]}
     RQ_QUEUES = {"default": {"URL": REDIS_URL}, RQ_QUEUE: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
 # The suite runs tasks in the request on purpose (DEBUG is off, as in production).
-SILENCED_SYSTEM_CHECKS = ["safety_workflow.W002", "safety_workflow.W005"]
+# W008: a connection per test request is what the suite wants (threads and worker processes open their own);
+# the production warning about it (persistent connections, docs/installation.md) is for hosts.
+SILENCED_SYSTEM_CHECKS = ["safety_workflow.W002", "safety_workflow.W005", "safety_workflow.W008"]
 REST_KNOX = {"USER_SERIALIZER": None, "AUTH_HEADER_PREFIX": "Token"}
 
 SAFETY_WORKFLOW = {

@@ -138,6 +138,26 @@ def test_matching_options_are_checked(settings):
     assert sw_checks.check_matching_options() == []
 
 
+def test_w008_a_connection_per_request_on_postgresql():
+    from unittest import mock
+
+    from django.conf import settings
+
+    def databases(**options):  # the check reads settings.DATABASES; the test database itself stays as it is
+        return mock.patch.object(settings, "DATABASES", {"default": {**settings.DATABASES["default"], **options}})
+
+    postgres = {"ENGINE": "django.db.backends.postgresql", "CONN_MAX_AGE": 0}
+    with databases(**postgres), override_settings(DEBUG=False):
+        messages = sw_checks.check_persistent_connections()
+        assert ids(messages) == ["safety_workflow.W008"] and "CONN_MAX_AGE" in messages[0].msg
+    with databases(**{**postgres, "CONN_MAX_AGE": 600}), override_settings(DEBUG=False):
+        assert sw_checks.check_persistent_connections() == []  # persistent: what production wants
+    with databases(**postgres), override_settings(DEBUG=True):
+        assert sw_checks.check_persistent_connections() == []  # development: fine
+    with databases(ENGINE="django.db.backends.sqlite3", CONN_MAX_AGE=0), override_settings(DEBUG=False):
+        assert sw_checks.check_persistent_connections() == []  # a file: no connection to open
+
+
 def test_e014_notify_configured_badly(settings):
     settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "NOTIFY_TEMPLATES": {"case_closed": {"email": "t-1"}}}
     messages = sw_checks.check_notify()

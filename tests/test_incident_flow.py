@@ -57,10 +57,15 @@ def test_low_route_advice_then_close(clients, decision_table, people):
     assert incident["case"]["reference"].startswith("SW-")
     assert incident["reference"] == incident["case"]["reference"] + "-01"
 
-    complete(clients.members, case_id, "triage", {"notes": "Rude but no threat."})
+    result = complete(clients.members, case_id, "triage", {"notes": "Rude but no threat."})
+    assert result["task"]["node"] == "triage" and result["task"]["status"] == "DONE"
+    # The next task is health and safety's: members services are told it exists, not that they may claim it.
+    assert [(t["node"], t["roles"], t["may_claim"]) for t in result["next_tasks"]] == [
+        ("assess", ["health_and_safety"], False)]
     result = complete(clients.safety, case_id, "assess", {"answers": answers(decision_table)})
     assert result["case"]["level"] == "low"
     assert result["case"]["route"] == "advice"
+    assert [(t["node"], t["may_claim"]) for t in result["next_tasks"]] == [("advise", False)]
 
     complete(clients.members, case_id, "advise", {
         "advice": [{"template": "email-filtering"}, {"template": "keep-records"}], "method": "email",
@@ -92,7 +97,9 @@ def test_medium_route_warning_letter(clients, decision_table):
     result = complete(clients.safety, case_id, "assess",
                       {"answers": answers(decision_table, threatening_language=True, repeated_contact=True)})
     assert result["case"]["level"] == "medium" and result["case"]["route"] == "council_action"
-    assert [t["node"] for t in result["next_tasks"]] == []  # the council action is legal's, not the assessor's
+    # The council action is legal's: the assessor is told it is next, and that it is not theirs to claim.
+    assert [(t["node"], t["roles"], t["may_claim"]) for t in result["next_tasks"]] == [
+        ("council_action", ["legal"], False)]
 
     # Legal now sees the case; it did not before the routing.
     complete(clients.legal, case_id, "council_action", {"kind": "warning_letter", "reason": "Course of conduct.",
@@ -256,7 +263,10 @@ def test_support_tasks_run_beside_the_main_line(clients, decision_table, people)
         "answers": answers(decision_table, at_home=True), "home_security": True, "employee_assistance": True,
         "propose_register": True,
     })
-    assert {t["node"] for t in result["next_tasks"]} == {"home_security", "register_proposal"}
+    # Every open task of the case, whoever's: the assessor may claim their own two, not legal's or members
+    # services'.
+    assert {t["node"]: t["may_claim"] for t in result["next_tasks"]} == {
+        "home_security": True, "register_proposal": True, "council_action": False, "employee_assistance": False}
     complete(clients.legal, case_id, "council_action", {"kind": "no_further_action", "reason": "Police advice."})
     today = timezone.localdate()
     # Employee assistance is members services' own task: the case is not closed while the offer is to be made.

@@ -268,6 +268,8 @@ class IncidentDetailOutput(IncidentOutput):
     def get_evidence(self, incident: Incident) -> list[dict[str, Any]] | None:
         if not self.context["sees_evidence"]:
             return None
+        if getattr(incident, "evidence_count", None) == 0:  # counted already: nothing to list
+            return []
         return EvidenceOutput(evidence_of(incident), many=True).data
 
     class Meta(IncidentOutput.Meta):
@@ -409,8 +411,12 @@ class IncidentViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
             fingerprint=request_fingerprint(request.data) if key else "",
             **data,
         )
-        incident = incident_get(request.user, result.incident.pk)
-        incident.evidence_count = incident.evidence.count()
+        if result.created:  # the incident as the service left it, with what it read: nothing to read again
+            incident = result.incident
+            incident.evidence_count = 0
+        else:  # a replay: the incident as it is now
+            incident = incident_get(request.user, result.incident.pk)
+            incident.evidence_count = incident.evidence.count()
         incident.created = result.created
         incident.linked_to_open_case = result.linked_to_open_case
         incident.safety_advice = IMMEDIATE_DANGER_ADVICE if incident.immediate_danger else ""

@@ -19,15 +19,26 @@ from rest_framework.response import Response
 from viewflow.workflow.models import Task
 
 from ..errors import Conflict
-from ..models import Case
+from ..flows import IncidentFlow, RegisterFlow
 from ..roles import roles_for
 from ..selectors.task_context import task_context
-from ..selectors.tasks import FLOW_VISIBILITY, human_nodes, task_get, task_queue, tasks_overdue
+from ..selectors.tasks import (
+    FLOW_VISIBILITY,
+    case_tasks_open,
+    human_nodes,
+    task_get,
+    task_queue,
+    task_queue_of_case,
+    tasks_overdue,
+)
 from ..services.tasks import task_claim, task_complete, task_release, task_roles
 from . import fields
 from .base import InputSerializer, SafetyAPIMixin, collection
 from .serializers import CaseSummary, PersonOutput, RegisterEntrySummary
 from .task_forms import TASK_FORMS, describe_fields, task_form
+
+#: One summary serializer for every task of a page (building a serializer per row costs more than its output).
+_CASE_SUMMARY = CaseSummary()
 
 
 class TaskOutput(serializers.Serializer):
@@ -48,19 +59,21 @@ class TaskOutput(serializers.Serializer):
 
     @extend_schema_field(CaseSummary(allow_null=True))
     def get_case(self, task: Any) -> Any:
+        if getattr(task.flow_task, "flow_class", None) is not IncidentFlow:
+            return None
         case = getattr(task.process, "case", None)
-        return CaseSummary(case).data if case is not None else None
+        return _CASE_SUMMARY.to_representation(case) if case is not None else None
 
     @extend_schema_field(RegisterEntrySummary(allow_null=True))
     def get_register_entry(self, task: Any) -> Any:
-        process = getattr(task.process, "registerprocess", None)
+        process = _register_process(task)
         if process is None:
             return None
         return RegisterEntrySummary(process.entry).data
 
     def get_complete_at(self, task: Any) -> str:
         """Where to complete it: tasks/{id}/complete/, or the register entry's own operation."""
-        process = getattr(task.process, "registerprocess", None)
+        process = _register_process(task)
         if process is None:
             return f"tasks/{task.pk}/complete/"
         operation = {"approve": "approve", "notify": "notification", "review": "review"}[task.flow_task.name]
@@ -129,7 +142,14 @@ COMPLETE_BODY = PolymorphicProxySerializer(
 
 COMPLETE_RESULT = inline_serializer(
     name="TaskCompletionResult",
-    fields={"task": TaskOutput(), "case": CaseSummary(), "next_tasks": TaskOutput(many=True)},
+    fields={
+        "task": TaskOutput(help_text="The task just completed."),
+        "case": CaseSummary(help_text="The case as the completion left it."),
+        "next_tasks": TaskOutput(many=True, help_text=(
+            "Every open task of the case after this completion, whichever role it is for, so that a client needs "
+            "no look-up between steps: `roles` says who carries each out and `may_claim` whether the caller may "
+            "claim it (false for another role's task, or one someone has claimed).")),
+    },
 )
 
 
@@ -153,12 +173,13 @@ class TaskViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
 
     @collection(TaskOutput, query=TaskQuery)
     def list(self, request: Request) -> Response:
-        tasks = task_queue(request.user, scope=self.query["scope"])
+        if self.query.get("case"):  # one case's tasks: a plain query on the indexed process id
+            tasks = task_queue_of_case(request.user, self.query["case"], scope=self.query["scope"])
+        else:
+            tasks = task_queue(request.user, scope=self.query["scope"])
         if self.query.get("node"):
             tasks = tasks.filter(flow_task__in=[n for flow in FLOW_VISIBILITY for n in human_nodes(flow)
                                                 if n.name == self.query["node"]])
-        if self.query.get("case"):
-            tasks = tasks.filter(process_id=self.query["case"])
         page = self.paginate_queryset(tasks)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -170,19 +191,21 @@ class TaskViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     @extend_schema(request=None, responses=TaskOutput)
     @action(detail=True, methods=["post"])
     def claim(self, request: Request, pk: str | None = None) -> Response:
-        task = task_claim(task=self.get_object(), user=request.user)
-        return Response(self.get_serializer(task_get(request.user, task.pk)).data)
+        task = self.get_object()
+        _refresh_from(task, task_claim(task=task, user=request.user), request.user)
+        return Response(self.get_serializer(task).data)
 
     @extend_schema(request=None, responses=TaskOutput)
     @action(detail=True, methods=["post"])
     def release(self, request: Request, pk: str | None = None) -> Response:
-        task = task_release(task=self.get_object(), user=request.user)
-        return Response(self.get_serializer(task_get(request.user, task.pk)).data)
+        task = self.get_object()
+        _refresh_from(task, task_release(task=task, user=request.user), request.user)
+        return Response(self.get_serializer(task).data)
 
     @extend_schema(request=COMPLETE_BODY, responses=COMPLETE_RESULT)
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str | None = None) -> Response:
-        task = self.get_object()
+        task = task_get(request.user, self.kwargs["pk"], related=())  # the checks need the row alone
         form = task_form(task)
         if form is None:
             raise Conflict(
@@ -193,10 +216,14 @@ class TaskViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
         serializer = form[0](data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         done = task_complete(task=task, user=request.user, data=serializer.validated_data, handler=form[1])
-        case = Case.objects.get(pk=done.process_id)
-        next_tasks = task_queue(request.user).filter(process_id=case.pk)
+        # What the completion left in memory answers: the task (read under the lock with its owner, deadline and
+        # case) and the case as the handlers and the flow saved it; one query for the case's open tasks.
+        case = done.process.coerced
+        next_tasks = list(case_tasks_open(case.pk, with_case=False))
+        for following in next_tasks:  # the case in memory: its summary needs no join
+            following.process = done.process
         return Response({
-            "task": self.get_serializer(task_get(request.user, done.pk)).data,
+            "task": self.get_serializer(done).data,
             "case": CaseSummary(case).data,
             "next_tasks": self.get_serializer(next_tasks, many=True).data,
         })
@@ -206,3 +233,18 @@ class TaskViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     def overdue(self, request: Request) -> Response:
         page = self.paginate_queryset(tasks_overdue(request.user))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+def _refresh_from(task: Task, done: Task, user: Any) -> None:
+    """Copy what a transition changed onto the task read before it (with its owner, deadline and case)."""
+    for field in ("status", "assigned", "started", "finished"):
+        setattr(task, field, getattr(done, field))
+    if done.owner_id != task.owner_id:
+        task.owner = user if done.owner_id == user.pk else done.owner
+
+
+def _register_process(task: Task) -> Any:
+    """The register entry's process of a register task; None for a case's (read without a query)."""
+    if getattr(task.flow_task, "flow_class", None) is not RegisterFlow:
+        return None
+    return getattr(task.process, "registerprocess", None)

@@ -208,16 +208,25 @@ class IncidentFlow(Flow):
         return _open_nodes(activation.process) & set(MAIN_LINE_NODES) != set()
 
     def _latest_assessment(self, activation: Any) -> Any:
-        return activation.process.assessments.order_by("-assessed_at").first()
+        """The assessment just made: the assess handler leaves it on the case it completed (one look-up for the
+        three conditions of the split, none when the handler ran in this transaction)."""
+        case = activation.process
+        latest = getattr(case, "_latest_assessment", None)
+        if latest is None:
+            latest = case._latest_assessment = case.assessments.order_by("-assessed_at").first()
+        return latest
 
     def wants_register_proposal(self, activation: Any) -> bool:
-        return self._latest_assessment(activation).propose_register
+        latest = self._latest_assessment(activation)
+        return latest is not None and latest.propose_register
 
     def wants_home_security(self, activation: Any) -> bool:
-        return self._latest_assessment(activation).home_security
+        latest = self._latest_assessment(activation)
+        return latest is not None and latest.home_security
 
     def wants_employee_assistance(self, activation: Any) -> bool:
-        return self._latest_assessment(activation).employee_assistance
+        latest = self._latest_assessment(activation)
+        return latest is not None and latest.employee_assistance
 
     def is_injunction(self, activation: Any) -> bool:
         action = activation.process.council_actions.order_by("-decided_at").first()

@@ -38,7 +38,41 @@ def timeline_record(
     data: dict[str, Any] | None = None,
     shared_with_councillor: bool = False,
 ) -> TimelineEntry:
-    entry = TimelineEntry.objects.create(
+    entry = timeline_entry(case=case, action=action, summary=summary, actor=actor, incident=incident,
+                           decision=decision, reason=reason, data=data, shared_with_councillor=shared_with_councillor)
+    entry.save(force_insert=True)
+    _published([entry])
+    return entry
+
+
+def timeline_record_many(entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    """Several steps at once (``timeline_entry`` each): one insert, in the order given."""
+    created = TimelineEntry.objects.bulk_create(entries)
+    _published(created)
+    return created
+
+
+def _published(entries: list[TimelineEntry]) -> None:
+    from ..webhooks import timeline_step_published
+
+    for entry in entries:
+        timeline_step_published(entry)
+
+
+def timeline_entry(
+    *,
+    case: Case,
+    action: str,
+    summary: str,
+    actor: Any = None,
+    incident: Incident | None = None,
+    decision: str = "",
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+    shared_with_councillor: bool = False,
+) -> TimelineEntry:
+    """A timeline row, not saved yet (``timeline_record_many`` writes several in one statement)."""
+    return TimelineEntry(
         case=case,
         incident=incident,
         actor=actor if getattr(actor, "pk", None) else None,
@@ -49,10 +83,6 @@ def timeline_record(
         data=data or {},
         shared_with_councillor=shared_with_councillor,
     )
-    from ..webhooks import timeline_step_published
-
-    timeline_step_published(entry)
-    return entry
 
 
 def client_ip(request: Any) -> str | None:

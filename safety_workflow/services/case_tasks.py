@@ -134,6 +134,7 @@ def assess(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
         assessed_by=user,
     )
     item.incidents.set(case.incidents.all())
+    case._latest_assessment = item  # the flow's split reads it next, in this transaction
     case.level = level
     case.route = route
     case.save(update_fields=["level", "route"])

@@ -13,7 +13,7 @@ from viewflow.workflow.status import STATUS
 from .. import signals
 from ..errors import Conflict
 from ..models import Case, Incident, Subject
-from .audit import timeline_record
+from .audit import timeline_entry, timeline_record, timeline_record_many
 from .references import case_reference_next, incident_reference_next
 
 OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED)
@@ -39,7 +39,7 @@ def subject_incidents_linked(*, subject: Subject, incidents: list[Incident], act
 
 def case_open(*, case: Case, incident: Incident) -> Case:
     """Called by IncidentFlow's start node with the unsaved case and incident."""
-    from .incidents import incident_record_reported
+    from .incidents import incident_reported_entry
 
     case.reference = case_reference_next()
     case.subject = incident.subject
@@ -48,9 +48,11 @@ def case_open(*, case: Case, incident: Incident) -> Case:
     incident.case = case
     incident.reference = incident_reference_next(case=case)
     incident.save()
-    timeline_record(case=case, action="case_opened", summary=f"Case {case.reference} opened.",
-                    actor=incident.reported_by)
-    incident_record_reported(incident=incident)
+    timeline_record_many([
+        timeline_entry(case=case, action="case_opened", summary=f"Case {case.reference} opened.",
+                       actor=incident.reported_by),
+        incident_reported_entry(incident=incident),
+    ])
     return case
 
 

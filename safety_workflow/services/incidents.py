@@ -20,7 +20,7 @@ from ..i18n import notice_text
 from ..models import Case, IdempotencyRecord, Incident, ProtectedPerson, Subject
 from ..notifications import notify
 from ..roles import CASE_OFFICER_ROLES, REPORT_ON_BEHALF_ROLES, SELF_REPORTING_ROLES, Role, roles_for
-from .audit import timeline_record
+from .audit import timeline_entry, timeline_record_many
 from .elections import election_period_of
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -199,7 +199,12 @@ def _open_case_for(subject: Subject | None) -> Case | None:
 
 
 def incident_record_reported(*, incident: Incident) -> None:
-    timeline_record(
+    timeline_record_many([incident_reported_entry(incident=incident)])
+
+
+def incident_reported_entry(*, incident: Incident) -> Any:
+    """The timeline row of a report, not saved yet."""
+    return timeline_entry(
         case=incident.case,
         incident=incident,
         actor=incident.reported_by,

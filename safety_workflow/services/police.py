@@ -18,7 +18,7 @@ from ..models import Case, ElectionPeriod, Incident, PoliceContact, PoliceReferr
 from ..notifications import notify
 from ..roles import Role, has_role
 from ..selectors.cases import referral_election_period
-from .audit import timeline_record
+from .audit import timeline_entry, timeline_record, timeline_record_many
 
 FINAL_STATUSES = (
     PoliceReferral.Status.CHARGED,
@@ -168,11 +168,13 @@ def police_referral_merged(*, referral: PoliceReferral, target: Case, actor: Any
         referral.save(update_fields=["status", "outcome_notes", "outcome_recorded_at", "outcome_recorded_by"])
         kept = existing
         summary = f"The incidents of the police referral of case {source.reference} joined this case's referral."
-    for case in (source, target):
-        timeline_record(case=case, actor=actor, action="police_referral_merged",
-                        summary=summary if case == target else f"Police referral moved to case {target.reference}.",
-                        data={"referral": str(kept.pk), "from": source.reference, "to": target.reference},
-                        shared_with_councillor=True)
+    timeline_record_many([
+        timeline_entry(case=case, actor=actor, action="police_referral_merged",
+                       summary=summary if case == target else f"Police referral moved to case {target.reference}.",
+                       data={"referral": str(kept.pk), "from": source.reference, "to": target.reference},
+                       shared_with_councillor=True)
+        for case in (source, target)
+    ])
     values = {"source": source.reference, "target": target.reference}
     _tell_police(referral=kept, event="police_referral_merged", text=lambda: (
         _("Councillor safety referral %(source)s is now %(target)s") % values,
@@ -185,11 +187,14 @@ def police_referral_incidents_corrected(*, incident: Incident, actor: Any, reaso
     """An incident in an open referral was found to be about someone else: tell the police contact."""
     referrals = list(incident.referrals.filter(status__in=PoliceReferral.OPEN_STATUSES).select_related("case",
                                                                                                        "contact"))
+    timeline_record_many([
+        timeline_entry(case=referral.case, incident=incident, actor=actor, action="police_referral_corrected",
+                       summary=f"The police were told that incident {incident.reference} in their referral is "
+                               "not about the person it was linked to.", reason=reason,
+                       data={"referral": str(referral.pk), "incident": incident.reference})
+        for referral in referrals
+    ])
     for referral in referrals:
-        timeline_record(case=referral.case, incident=incident, actor=actor, action="police_referral_corrected",
-                        summary=f"The police were told that incident {incident.reference} in their referral is "
-                                "not about the person it was linked to.", reason=reason,
-                        data={"referral": str(referral.pk), "incident": incident.reference})
         values = {"case": referral.case.reference, "incident": incident.reference}
         _tell_police(referral=referral, event="police_referral_corrected", text=lambda values=values: (
             _("Councillor safety referral %(case)s: a correction") % values,

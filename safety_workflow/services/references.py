@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection
 from django.utils import timezone
 
 from ..adapter import get_adapter
@@ -11,16 +10,23 @@ from ..models import Case, ReferenceSequence
 
 
 def sequence_next(*, key: str) -> int:
-    """The next number for ``key``; the row stays locked until the caller's transaction ends."""
-    with transaction.atomic():
-        if ReferenceSequence.objects.filter(key=key).update(value=F("value") + 1) == 0:
-            try:
-                with transaction.atomic():
-                    ReferenceSequence.objects.create(key=key, value=1)
-                    return 1
-            except IntegrityError:
-                ReferenceSequence.objects.filter(key=key).update(value=F("value") + 1)
-        return ReferenceSequence.objects.get(key=key).value
+    """The next number for ``key``; the row stays locked until the caller's transaction ends.
+
+    One statement (an insert that adds one on conflict), so no savepoint is needed inside the caller's
+    transaction; PostgreSQL and SQLite (3.35+) both run it.
+    """
+    quote = connection.ops.quote_name
+    table = quote(ReferenceSequence._meta.db_table)
+    key_column = quote(ReferenceSequence._meta.get_field("key").column)
+    value_column = quote(ReferenceSequence._meta.get_field("value").column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({key_column}, {value_column}) VALUES (%s, 1) "
+            f"ON CONFLICT ({key_column}) DO UPDATE SET {value_column} = {table}.{value_column} + 1 "
+            f"RETURNING {value_column}",
+            [key],
+        )
+        return cursor.fetchone()[0]
 
 
 def case_reference_next() -> str:

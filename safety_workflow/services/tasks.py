@@ -6,9 +6,11 @@ function here checks the caller's role and the case's visibility before it touch
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -23,6 +25,32 @@ from ..i18n import notice_text
 from ..models import TaskDeadline
 from ..notifications import notify
 from ..roles import roles_for
+
+
+@contextmanager
+def task_activation(task: Task) -> Iterator[Any]:
+    """viewflow's ``task.activation()`` with the task and its process read in one query under the lock.
+
+    viewflow re-reads the task, then its process, then the process's own row (three statements); here one
+    query reads all three (the flow's process class is a child table of viewflow's process), with the task's
+    owner and due time, so that the task can be shown afterwards without reading it again.
+    """
+    flow_class = task.flow_task.flow_class
+    related = _process_path(flow_class)
+    # The service's own transaction (a savepoint only when a caller's transaction surrounds it): what the
+    # transition and its handler wrote is undone as one if they fail; the lock adds no savepoint of its own.
+    with transaction.atomic(), flow_class.lock(task.process_id):
+        fresh = Task.objects.select_related(*related).get(pk=task.pk)
+        yield task.flow_task.activation_class(fresh)
+
+
+def _process_path(flow_class: Any) -> tuple[str, ...]:
+    from viewflow.workflow.models import Process
+
+    process_class = flow_class.process_class
+    if process_class is Process or process_class._meta.proxy:
+        return ("owner", "deadline", "process")
+    return ("owner", "deadline", f"process__{process_class._meta.model_name}")
 
 
 def task_deadline_set(*, task: Task) -> TaskDeadline | None:
@@ -53,7 +81,7 @@ def _check_open_and_permitted(task: Task, user: Any) -> None:
 
 
 def task_claim(*, task: Task, user: Any) -> Task:
-    with task.activation() as activation:
+    with task_activation(task) as activation:
         _check_open_and_permitted(activation.task, user)
         if activation.task.owner_id is not None:
             if activation.task.owner_id == user.pk:
@@ -66,7 +94,7 @@ def task_claim(*, task: Task, user: Any) -> Task:
 
 
 def task_release(*, task: Task, user: Any) -> Task:
-    with task.activation() as activation:
+    with task_activation(task) as activation:
         _check_open_and_permitted(activation.task, user)
         if activation.task.owner_id != user.pk:
             raise Conflict(_("Only the person who claimed a task can release it."), code="task_not_yours")
@@ -86,7 +114,7 @@ def task_complete(
     Runs under the case's flow lock: of two people completing the same task, the second finds it
     done and gets ``task_already_completed`` (409); nothing it sent is written.
     """
-    with task.activation() as activation:
+    with task_activation(task) as activation:
         _check_open_and_permitted(activation.task, user)
         if activation.task.owner_id not in (None, user.pk):
             raise Conflict(_("Someone else has claimed this task."), code="task_claimed_by_other")

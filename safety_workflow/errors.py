@@ -99,7 +99,7 @@ ERROR_CODES: dict[int, frozenset[str]] = {
         "task_completed_elsewhere", "idempotency_key_reused", "no_decision_table", "case_not_open",
         "register_entry_exists", "register_entry_wrong_step", "register_entry_erased", "employee_assistance_open",
         "no_subject_linked", "hold_released", "protected_person_exists", "candidacy_exists",
-        "no_injunction", "court_document_withdrawn", "bundle_not_supplementable", "nothing_to_supplement",
+        "no_injunction", "bundle_not_supplementable", "nothing_to_supplement",
     }),
     413: frozenset({"file_too_large", "request_too_large"}),
     415: frozenset({"unsupported_file_type", "unsupported_media_type", "file_type_mismatch", "active_content"}),

@@ -19,6 +19,8 @@ ENUM_NAME_OVERRIDES = {
     "RegisterEntryStateEnum": "safety_workflow.api.enums.REGISTER_ENTRY_STATES",
     "CouncilActionKindEnum": "safety_workflow.api.enums.COUNCIL_ACTION_KINDS",
     "InjunctionOutcomeEnum": "safety_workflow.api.enums.INJUNCTION_OUTCOMES",
+    "InjunctionBasisEnum": "safety_workflow.api.enums.INJUNCTION_BASES",
+    "CourtEnum": "safety_workflow.api.enums.COURTS",
     "AccessOutcomeEnum": "safety_workflow.api.enums.ACCESS_OUTCOMES",
     "RetentionKindEnum": "safety_workflow.api.enums.RETENTION_KINDS",
     "HoldTargetEnum": "safety_workflow.api.enums.HOLD_TARGETS",

@@ -513,7 +513,9 @@ def append_supplement(
         old_pages = [page.indirect_reference.idnum for page in served_reader.pages]
         old_tops = [_display_box(page)[3] for page in served_reader.pages]
         size = int(trailer["/Size"])
-        first_id = bytes(trailer["/ID"][0]) if "/ID" in trailer else b""
+        ids = trailer.get("/ID")
+        first = ids[0] if ids else b""
+        first_id = first.original_bytes if hasattr(first, "original_bytes") else bytes(first)
         catalog: dict[str, Any] = {k: v for k, v in root.items() if k not in ("/Outlines", "/Pages")}
         handle.seek(0, 2)
         length = handle.tell()

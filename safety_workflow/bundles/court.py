@@ -58,6 +58,13 @@ def witness_initials(name: str, taken: set[str]) -> str:
     return initials
 
 
+def witness_short_name(name: str) -> str:
+    """The witness as a statement's heading names them: initials and surname ("P. Shah"; "Ahmed" for "Cllr
+    Ahmed")."""
+    words = [w for w in name.split() if w.lower().strip(".") not in HONORIFICS] or name.split() or ["Witness"]
+    return " ".join([*(f"{w[0].upper()}." for w in words[:-1]), words[-1]])
+
+
 def _injunction_incidents(bundle: Bundle) -> tuple[list[Incident], str, Any]:
     user = bundle.requested_by
     scope = bundle.scope
@@ -390,7 +397,7 @@ def _statement_docs(witnesses: dict[Any, dict[str, Any]], subject: str, basis: s
         docs.append(Document(
             anchor=f"statement-{n}", group=group, title=f"Draft witness statement of {witness['name']}",
             template=f"{TEMPLATE_DIR}/injunction/statement.html",
-            context={"witness": witness["name"], "surname": witness["name"].split()[-1] if witness["name"] else "",
+            context={"witness": witness["name"], "short_name": witness_short_name(witness["name"]),
                      "initials": witness["initials"], "council": council_name(), "subject": subject,
                      "claim": claim, "statement_number": 1,
                      "exhibit_range": f"{marks[0]} to {marks[-1]}" if len(marks) > 1 else (marks[0] if marks

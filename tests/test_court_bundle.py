@@ -271,7 +271,7 @@ def test_injunction_bundle_in_pd32_order_with_pages_in_bookmarks_and_a_natural_s
     statement = _flat(" ".join(texts[statement_page - 1:statement_page + 2]))
     assert "Council Offices, 1 Market Street, Northtown NT1 1AA" in statement  # the work address (PD32 18.1)
     assert "an elected member of Northshire District Council" in statement
-    assert "Gary Hostile came to my home." in statement
+    assert re.search(r"On \w+day \d+ \w+ 20\d\d at \d\d:\d\d, Gary Hostile came to my home\.", statement)
     assert "This happened outside my home." in statement
     assert "at the councillor's home" not in statement and "in these words" not in statement
     assert "I felt that I was in immediate danger." in statement
@@ -322,6 +322,12 @@ def test_a_supplement_continues_the_pages_and_leaves_the_served_bytes_unchanged(
     assert marks["Notice to admit facts"] > served.page_count
     assert "NOTICE TO ADMIT FACTS" in texts[marks["Notice to admit facts"] - 1]
     letter = next(t for t in marks if t.startswith("Exhibit A/3"))  # the witness's exhibits numbered on
+    # A further draft statement (no. 2) about what happened since, introducing the new exhibit at its page.
+    further = marks["Draft witness statement no. 2 of Cllr Ahmed"]
+    further_text = _flat(" ".join(texts[further - 1:further + 1]))
+    assert "Statement no: 2" in further_text and "I make this further statement" in further_text
+    assert f"A copy of the letter is at page {marks[letter]}, exhibit A/3." in further_text
+    assert "He put a letter through my door." in further_text
     assert "THE LETTER PAGE ONE" in texts[marks[letter]]
     index = _flat(" ".join(texts[index_page - 1:index_page + 1]))
     for title, page in marks.items():

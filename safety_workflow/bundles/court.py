@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from ..conf import app_settings
 from ..models import Bundle, CouncilAction, CourtDocument, Incident
@@ -172,15 +172,16 @@ def _exhibit_noun(exhibit: Exhibit) -> str:
 
 
 def _statement_paragraphs(witness: dict[str, Any], subject: str, basis: str, incidents: list[Incident],
-                          exhibits_by_incident: dict[Any, list[Exhibit]], *, address: str) -> list[dict[str, Any]]:
+                          exhibits_by_incident: dict[Any, list[Exhibit]], *, address: str,
+                          further: bool = False) -> list[dict[str, Any]]:
     """The draft statement, one fact a paragraph, in the first person and the past tense.
 
     Each paragraph is ``{"text": str}`` or, introducing an exhibit, ``{"text", "exhibit": {"mark", "anchor"}}``:
     the template prints the page the exhibit starts on ("A copy of the e-mail is at page 12, exhibit AP/1")."""
     council = council_name()
     they = subject if subject and subject != "Persons unknown" else "the person responsible"
-    where = (f"My address for the purposes of this statement is {council}'s: {address}." if address else
-             f"My address for the purposes of this statement is {council}'s address.")
+    where = (f"I give the address of {council}, {address}, as my address for this statement." if address else
+             f"I give the address of {council} as my address for this statement.")
     paragraphs = [
         {"text": f"I am {witness['name']}, {witness['description']}. {where}"},
         {"text": f"I make this statement in support of {council}'s application for an injunction against "
@@ -188,10 +189,16 @@ def _statement_paragraphs(witness: dict[str, Any], subject: str, basis: str, inc
         {"text": "The facts in this statement are within my own knowledge unless I say otherwise. Where they are "
                  "not, I say where they come from, and I believe them to be true."},
     ]
+    if further:
+        paragraphs[1] = {"text": f"I make this further statement in support of {council}'s application for an "
+                                 f"injunction against {subject}{f' under the {basis}' if basis else ''}. It is about "
+                                 "what has happened, or come to light, since my statement in the bundle as served."
+                                 " I am not a party to the claim."}
     for incident in incidents:
-        when = fmt_datetime(incident.occurred_at)
+        local = timezone.localtime(incident.occurred_at)
+        when = f"{fmt_date(local)} at {local:%H:%M}"
         sentence = CHANNEL_SENTENCES.get(incident.channel, "{subject} contacted me").format(subject=they)
-        paragraphs.append({"text": f"On {when}, {sentence}."})
+        paragraphs.append({"text": f"On {formats.date_format(local, 'l')} {when}, {sentence}."})
         place = _place(incident.location)
         if place:
             paragraphs.append({"text": place})
@@ -290,7 +297,8 @@ def _witnesses(incidents: list[Incident], election: Any, known: dict[str, Any], 
             witnesses[key] = {
                 "name": protected.name,
                 "initials": before.get("initials") or witness_initials(protected.name, taken),
-                "exhibits_before": before.get("exhibits", 0), "incidents": [],
+                "exhibits_before": before.get("exhibits", 0), "statements_before": before.get("statements", 0),
+                "incidents": [],
                 "description": protected_description(protected, council=council, election=election)}
         witnesses[key]["incidents"].append(incident)
     return witnesses
@@ -358,10 +366,10 @@ def compose_injunction(bundle: Bundle) -> Composition:
     composition.contents = {
         "incidents": [str(i.pk) for i in incidents], "evidence": list(evidence),
         "court_documents": [str(d.pk) for d in court_documents],
-        "witnesses": {str(k): {"initials": w["initials"], "exhibits": len(w["exhibits"])}
+        "witnesses": {str(k): {"initials": w["initials"], "exhibits": len(w["exhibits"]), "statements": 1}
                       for k, w in witnesses.items()},
         "initials": sorted(taken), "exhibits": len(exhibits), "incident_records": len(incidents),
-        "statements": len(witnesses), "court_document_count": len(court_documents),
+        "statements": len(witnesses), "statement_docs": len(witnesses), "court_document_count": len(court_documents),
     }
     return composition
 
@@ -389,21 +397,28 @@ def _number_exhibits(witnesses: dict[Any, dict[str, Any]], *, start: int, only: 
 
 
 def _statement_docs(witnesses: dict[Any, dict[str, Any]], subject: str, basis: str, claim: dict[str, Any],
-                    by_incident: dict[Any, list[Exhibit]], *, number_from: int, group: str) -> list[Document]:
+                    by_incident: dict[Any, list[Exhibit]], *, number_from: int, group: str,
+                    further: dict[Any, list[Incident]] | None = None) -> list[Document]:
+    """A draft statement per witness; ``further``: a supplement's, about each witness's new incidents (and the
+    old incidents with new exhibits), numbered on from their first."""
     docs = []
     address = " ".join((app_settings.COUNCIL_ADDRESS or "").split())
-    for n, witness in enumerate(witnesses.values(), number_from):
+    for n, (key, witness) in enumerate(witnesses.items(), number_from):
+        incidents = further[key] if further is not None else witness["incidents"]
         marks = [e.mark for i in witness["incidents"] for e in by_incident.get(i.pk, [])]
+        number = witness.get("statements_before", 0) + 1
+        title = (f"Draft witness statement of {witness['name']}" if number == 1 else
+                 f"Draft witness statement no. {number} of {witness['name']}")
         docs.append(Document(
-            anchor=f"statement-{n}", group=group, title=f"Draft witness statement of {witness['name']}",
+            anchor=f"statement-{n}", group=group, title=title,
             template=f"{TEMPLATE_DIR}/injunction/statement.html",
             context={"witness": witness["name"], "short_name": witness_short_name(witness["name"]),
                      "initials": witness["initials"], "council": council_name(), "subject": subject,
-                     "claim": claim, "statement_number": 1,
+                     "claim": claim, "statement_number": number,
                      "exhibit_range": f"{marks[0]} to {marks[-1]}" if len(marks) > 1 else (marks[0] if marks
                                                                                           else "None"),
-                     "paragraphs": _statement_paragraphs(witness, subject, basis, witness["incidents"], by_incident,
-                                                         address=address),
+                     "paragraphs": _statement_paragraphs(witness, subject, basis, incidents, by_incident,
+                                                         address=address, further=number > 1),
                      "statement_of_truth": STATEMENT_OF_TRUTH},
         ))
     return docs
@@ -490,7 +505,12 @@ def compose_supplement(bundle: Bundle) -> Composition:
     docs: list[Document] = []
     docs += [d for d, item in zip(court_docs, documents, strict=True)
              if item.section != CourtDocument.Section.CONTEMPORANEOUS]
-    docs += exhibit_documents(exhibits, group)
+    exhibit_docs = exhibit_documents(exhibits, group)
+    statements_before = contents.get("statement_docs", len(contents.get("witnesses", {})))
+    docs += _statement_docs(witnesses, subject, act_label(action), claim, by_incident,
+                            number_from=statements_before + 1, group=group,
+                            further={k: w["incidents"] for k, w in witnesses.items()})
+    docs += exhibit_docs
     number_from = contents.get("incident_records", 0) + 1
     docs += _contemporaneous(new_incidents, by_incident,
                              [d for d, item in zip(court_docs, documents, strict=True)
@@ -516,7 +536,8 @@ def compose_supplement(bundle: Bundle) -> Composition:
     composition.page_offset = served_pages
     merged_witnesses = dict(contents.get("witnesses", {}))
     for key, witness in witnesses.items():
-        merged_witnesses[str(key)] = {"initials": witness["initials"], "exhibits": witness["exhibits_after"]}
+        merged_witnesses[str(key)] = {"initials": witness["initials"], "exhibits": witness["exhibits_after"],
+                                      "statements": witness["statements_before"] + 1}
     composition.contents = {
         "incidents": [*contents.get("incidents", []), *(str(i.pk) for i in new_incidents)],
         "evidence": [*contents.get("evidence", []), *evidence],
@@ -525,6 +546,7 @@ def compose_supplement(bundle: Bundle) -> Composition:
         "exhibits": contents.get("exhibits", 0) + len(exhibits),
         "incident_records": contents.get("incident_records", 0) + len(new_incidents),
         "statements": contents.get("statements", 0),
+        "statement_docs": statements_before + len(witnesses),
         "court_document_count": contents.get("court_document_count", 0) + len(documents),
     }
     return composition

@@ -213,7 +213,7 @@ def outline(composition: Composition, first_page: dict[str, int]) -> tuple[list[
         page = first_page.get(doc.anchor)
         if page is None:
             raise RuntimeError(f"Document {doc.anchor} was not laid out.")
-        mark = Bookmark(title=f"{doc.title} (p. {page})", page=page)
+        mark = Bookmark(title=f"{_short(doc.title)} (p. {page})", page=page)
         entries.append({"title": doc.title, "page": page, "group": doc.group})
         if doc.group:
             if doc.group not in groups:
@@ -223,6 +223,12 @@ def outline(composition: Composition, first_page: dict[str, int]) -> tuple[list[
         else:
             bookmarks.append(mark)
     return bookmarks, entries
+
+
+def _short(title: str, limit: int = 200) -> str:
+    """A bookmark's title, cut at ``limit`` characters (viewers show no more), so that its page is never cut."""
+    title = " ".join(title.split())
+    return title if len(title) <= limit else title[:limit - 1].rstrip() + "\u2026"
 
 
 def _bookmark_dict(mark: Any) -> dict[str, Any]:

@@ -19,7 +19,7 @@ ENUM_NAME_OVERRIDES = {
     "RegisterEntryStateEnum": "safety_workflow.api.enums.REGISTER_ENTRY_STATES",
     "CouncilActionKindEnum": "safety_workflow.api.enums.COUNCIL_ACTION_KINDS",
     "InjunctionOutcomeEnum": "safety_workflow.api.enums.INJUNCTION_OUTCOMES",
-    "InjunctionBasisEnum": "safety_workflow.api.enums.INJUNCTION_BASES",
+    "BasisEnum": "safety_workflow.api.enums.INJUNCTION_BASES",
     "CourtEnum": "safety_workflow.api.enums.COURTS",
     "AccessOutcomeEnum": "safety_workflow.api.enums.ACCESS_OUTCOMES",
     "RetentionKindEnum": "safety_workflow.api.enums.RETENTION_KINDS",

@@ -116,9 +116,8 @@ def check_index(reader, texts: list[str], index_title: str = "Index") -> dict[st
     marks = {BOOKMARK.match(t)["title"]: p for t, p, depth in outline}
     groups = {BOOKMARK.match(t)["title"] for n, (t, p, depth) in enumerate(outline[:-1]) if outline[n + 1][2] > depth}
     index_page = marks[index_title]
-    pages = [index_page]
-    while pages[-1] < len(texts) and not any(f"{t}" in texts[pages[-1]][:200] for t in marks if marks[t] == pages[-1] + 1):
-        pages.append(pages[-1] + 1)
+    following = min((p for p in marks.values() if p > index_page), default=len(texts) + 1)
+    pages = list(range(index_page, following))
     index_text = _flat(" ".join(texts[p - 1] for p in pages))
     linked = set()
     for p in pages:
@@ -144,7 +143,8 @@ def claim(people, decision_table):
     first.subject_details = {"name": "Gary Hostile", "description": "Tall, grey coat"}
     first.save()
     add_evidence(second, name="message.eml", content_type="message/rfc822", uploaded_by=people.members,
-                 content=b"From: gary@example.com\r\nTo: cllr@council.example\r\nSubject: vote\r\n\r\nYou will pay.\r\n",
+                 content=b"From: gary@example.com\r\nTo: cllr@council.example\r\nSubject: vote\r\n\r\n"
+                         b"You will pay.\r\n",
                  description="E-mail of 3 March")
     add_evidence(third, name="post.png", content=image_bytes(800, 500), content_type="image/png",
                  uploaded_by=people.members, description="Screenshot of the post")
@@ -354,7 +354,8 @@ def test_police_packs_cannot_be_supplemented(people, claim, client_for, django_c
                                              police_contact):
     refer_to_police(claim, contact=police_contact)
     client = client_for(people.monitoring)
-    pack = _request(client, django_capture_on_commit_callbacks, {"kind": "police_referral", "scope": {"case": claim.pk}})
+    pack = _request(client, django_capture_on_commit_callbacks,
+                    {"kind": "police_referral", "scope": {"case": claim.pk}})
     refused = client.post(f"/api/safety/bundles/{pack.pk}/supplement/", {}, format="json")
     assert (refused.status_code, refused.json()["code"]) == (409, "bundle_not_supplementable")
 

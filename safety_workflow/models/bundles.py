@@ -71,7 +71,7 @@ class Bundle(models.Model):
     log = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
     supplement_of = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="supplements",
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="supplements",
         help_text=_("The served bundle this one continues: its file is that bundle's bytes, unchanged, with the "
                     "supplementary section appended."),
     )

@@ -450,3 +450,29 @@ def test_a_court_document_changed_in_storage_stops_the_build(people, claim, clie
     bundle = Bundle.objects.get(pk=response.json()["id"])
     assert bundle.status == Bundle.Status.FAILED
     assert "no longer matches" in bundle.error
+
+
+@pytest.mark.django_db
+def test_court_documents_and_supplements_go_with_their_case(people, claim, client_for,
+                                                           django_capture_on_commit_callbacks):
+    import time_machine
+    from django.core.files.storage import default_storage
+
+    from safety_workflow.models import Case, DisposalRecord
+    from safety_workflow.services.retention import retention_dispose
+
+    client = client_for(people.legal)
+    served = _request(client, django_capture_on_commit_callbacks, {"kind": "injunction", "scope": {"case": claim.pk}})
+    _upload(client, claim, "claim_form", "Claim form", ["CLAIM"])
+    supplement = _request(client, django_capture_on_commit_callbacks, {},
+                          url=f"/api/safety/bundles/{served.pk}/supplement/")
+    document = CourtDocument.objects.get(case=claim)
+    names = [document.file.name, served.file.name, supplement.file.name]
+    assert all(default_storage.exists(name) for name in names)
+    Case.objects.filter(pk=claim.pk).update(state=Case.State.CLOSED, closed_at=timezone.now())
+    later = timezone.now()
+    with time_machine.travel(later.replace(year=later.year + 6) + dt.timedelta(days=2), tick=False):
+        retention_dispose(kinds=["case"])
+    assert not CourtDocument.objects.exists() and not Bundle.objects.exists()
+    assert not any(default_storage.exists(name) for name in names)
+    assert f"court_document:{document.pk}" in DisposalRecord.objects.values_list("reference", flat=True)

@@ -28,7 +28,7 @@ from pypdf import PdfReader  # noqa: E402
 
 LONG = "X" * 50_000
 HOSTILE = ('<script>alert(1)</script> <img src="file:///etc/passwd"> {{ secret }} {% now "Y" %} '
-           "\u202eevil\u202c \u0000 & < > \" ' " + "W" * 400)
+           "\u202eevil\u202c \u200b & < > \" ' " + "W" * 400)
 BOOKMARK = re.compile(r"^(?P<title>.*) \(p\. (?P<page>\d+)\)$", re.S)
 
 

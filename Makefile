@@ -11,7 +11,7 @@ PORT ?= 8000
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e ".[pdf,ocr,rq,test,example,dev]"
+	$(PY) -m pip install --quiet -e ".[pdf,ocr,notify,rq,test,example,dev]"
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -74,7 +74,17 @@ class DefaultAdapter:
         if not addresses:
             logger.info("safety_workflow: %s has no recipient with an e-mail address", event)
             return
-        send_mail(subject, message, None, addresses, fail_silently=True)
+        send_mail(subject, message, None, addresses, fail_silently=False)
+
+    def phone_number(self, recipient: Any) -> str:
+        """The number to text ``recipient`` on (GOV.UK Notify SMS), or "" if none: a police contact's phone, or
+        the phone on the protected-person record of a user (a councillor). Override to use the host's directory."""
+        phone = getattr(recipient, "phone", "") or ""
+        if not phone and isinstance(recipient, get_user_model()):
+            from .models import ProtectedPerson
+
+            phone = ProtectedPerson.objects.filter(user=recipient).values_list("phone", flat=True).first() or ""
+        return str(phone).strip()
 
 
 def get_adapter() -> DefaultAdapter:

@@ -8,11 +8,16 @@ several machines, the immediate backend (the task runs in the request) only for 
 The tasks, all keyword-only, with JSON arguments:
 
 - :func:`build_bundle` ``(bundle_id, attempt)``: build one bundle (``bundles/build.py``);
-- :func:`send_notification` ``(event, recipients, subject, message, context)``: tell people something through the
-  adapter's ``notify()`` (``notifications.py`` queues it);
+- :func:`deliver_notification` ``(notification_id)``: send one recorded notification (Django e-mail through the
+  adapter's ``notify()``, or GOV.UK Notify), with retries (``notifications.py`` records and queues it);
+- :func:`deliver_webhook` ``(delivery_id)``: POST one signed event to a webhook subscription, with retries
+  (``webhooks.py`` records and queues it);
+- :func:`send_notification` ``(event, recipients, subject, message, context)``: the notice task of earlier
+  versions (still run for tasks already queued): the adapter's ``notify()`` with no record;
 - :func:`extract_evidence_text` ``(evidence_id)``: read the text of one evidence file (OCR, PDF text, e-mail);
 - :func:`requeue_stale_bundles`, :func:`notify_overdue_tasks`, :func:`open_register_reviews`,
-  :func:`dispose_expired_records`: the scheduled work, also run by the management commands of the same purpose.
+  :func:`dispose_expired_records`, :func:`retry_deliveries`: the scheduled work, also run by the management
+  commands of the same purpose.
 
 Every task is enqueued on the backend ``SAFETY_WORKFLOW["TASK_BACKEND"]`` (an alias of ``TASKS``) and on the queue
 ``TASK_QUEUE``, or ``BUNDLE_TASK_QUEUE`` for bundle builds and ``EVIDENCE_TEXT_TASK_QUEUE`` for reading
@@ -42,8 +47,8 @@ from .conf import app_settings
 logger = logging.getLogger("safety_workflow")
 
 __all__ = [
-    "InvalidTaskBackendError", "TaskResultDoesNotExist", "TaskResultStatus", "build_bundle", "enqueue_after_commit",
-    "extract_evidence_text",
+    "InvalidTaskBackendError", "TaskResultDoesNotExist", "TaskResultStatus", "build_bundle", "deliver_notification",
+    "deliver_webhook", "enqueue_after_commit", "enqueue_later", "extract_evidence_text", "retry_deliveries",
     "dispose_expired_records", "get_backend", "notify_overdue_tasks", "open_register_reviews",
     "requeue_stale_bundles", "send_notification", "task_still_waiting",
 ]
@@ -86,6 +91,26 @@ def enqueue_after_commit(task_obj: Any, *, queue_name: str | None = None,
             on_enqueued(result)
 
     transaction.on_commit(send, robust=True)
+
+
+def enqueue_later(task_obj: Any, *, run_after: dt.datetime | None, **kwargs: Any) -> bool:
+    """Queue ``task_obj(**kwargs)`` to run at ``run_after`` if the backend can wait (after the commit). Returns
+    False when it cannot: the scheduled ``retry_deliveries`` task then picks the work up when it is due."""
+    try:
+        if not get_backend().supports_defer:
+            return False
+    except Exception:  # noqa: BLE001 - no backend: the scheduled pick-up will do
+        return False
+    bound = _bound(task_obj, None, run_after=run_after)
+
+    def send() -> None:
+        try:
+            bound.enqueue(**kwargs)
+        except Exception:
+            logger.exception("safety_workflow: could not queue the task %s for later", task_obj.name)
+
+    transaction.on_commit(send, robust=True)
+    return True
 
 
 def task_still_waiting(task_id: str) -> bool:
@@ -165,6 +190,25 @@ def send_notification(*, event: str, recipients: list[str], subject: str, messag
     return {"event": event, "recipients": len(people), "sent": True}
 
 
+@task
+def deliver_notification(*, notification_id: str) -> str:
+    """Send one recorded notification; returns its status (sent, sending, retrying, failed...)."""
+    from .notifications import notification_deliver
+
+    return notification_deliver(notification_id=notification_id)
+
+
+# Webhooks -----------------------------------------------------------------------------------------
+
+
+@task
+def deliver_webhook(*, delivery_id: str) -> str:
+    """POST one event to its subscription's URL, signed; returns the delivery's status."""
+    from .webhooks import webhook_deliver
+
+    return webhook_deliver(delivery_id=delivery_id)
+
+
 # Scheduled work -----------------------------------------------------------------------------------
 
 
@@ -199,10 +243,21 @@ def dispose_expired_records() -> dict[str, Any]:
             "files_deleted": report.files_deleted, "files_failed": report.files_failed}
 
 
+@task
+def retry_deliveries() -> dict[str, int]:
+    """Queue again the notifications and webhook deliveries whose retry time has come (a backend that cannot
+    run a task later, or a queue that lost the deferred task)."""
+    from .notifications import notifications_retry_due
+    from .webhooks import webhooks_retry_due
+
+    return {"notifications": notifications_retry_due(), "webhooks": webhooks_retry_due()}
+
+
 #: The scheduled tasks by the name ``SAFETY_WORKFLOW["SCHEDULE"]`` and the scheduler command use.
 SCHEDULED = {
     "requeue_stale_bundles": requeue_stale_bundles,
     "notify_overdue_tasks": notify_overdue_tasks,
     "open_register_reviews": open_register_reviews,
     "dispose_expired_records": dispose_expired_records,
+    "retry_deliveries": retry_deliveries,
 }

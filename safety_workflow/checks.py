@@ -14,10 +14,13 @@
 | safety_workflow.E011 | SCHEDULE names a task that is not scheduled work, or an interval that is not seconds |
 | safety_workflow.E012 | the retention schedule (RETENTION) cannot be applied: a malformed or impossible period |
 | safety_workflow.E013 | PHONE_REGION is not a region phonenumbers knows, or REGISTER_NAME_VARIANTS is malformed |
+| safety_workflow.E014 | GOV.UK Notify templates without an API key or client, or a malformed key or template map |
+| safety_workflow.E015 | a notification or webhook delivery option is not a usable number |
 | safety_workflow.W001 | viewflow's base app "viewflow" is installed: it edits the host's MIDDLEWARE |
 | safety_workflow.W002 | the task backend runs tasks inside the request (immediate) and DEBUG is off |
 | safety_workflow.W003 | the task backend never runs tasks (dummy) and DEBUG is off |
 | safety_workflow.W004 | the OCR engine (Tesseract) cannot be used: text in images and scanned PDFs is unavailable |
+| safety_workflow.W005 | webhooks may go to private or loopback addresses and DEBUG is off |
 | safety_workflow.W007 | PDF export is on but COUNCIL_ADDRESS is empty: draft witness statements give no work address |
 """
 
@@ -312,3 +315,56 @@ def check_ocr_engine(app_configs: Any = None, **kwargs: Any) -> list:
              'SAFETY_WORKFLOW["EVIDENCE_OCR_COMMAND"]; then `manage.py safety_workflow_read_evidence '
              '--unavailable` reads what was missed.',
         id="safety_workflow.W004")]
+
+
+@register()
+def check_notify(app_configs: Any = None, **kwargs: Any) -> list:
+    """GOV.UK Notify: the templates by event, the key they need, and the client that sends them."""
+    import importlib.util
+
+    templates = app_settings.NOTIFY_TEMPLATES
+    hint = "See docs/integration.md (GOV.UK Notify)."
+    if not isinstance(templates, dict) or not all(
+        isinstance(spec, dict) and set(spec) <= {"email", "sms"} and all(isinstance(v, str) for v in spec.values())
+        for spec in templates.values()
+    ):
+        return [Error('SAFETY_WORKFLOW["NOTIFY_TEMPLATES"] must map events to {"email": <template id>, "sms": '
+                      "<template id>}.", hint=hint, id="safety_workflow.E014")]
+    if not any(v for spec in templates.values() for v in spec.values()):
+        return []
+    errors = []
+    key = app_settings.NOTIFY_API_KEY
+    if not key:
+        errors.append(Error("NOTIFY_TEMPLATES names GOV.UK Notify templates but NOTIFY_API_KEY is empty.",
+                            hint=hint, id="safety_workflow.E014"))
+    elif not isinstance(key, str) or len(key) < 74:
+        errors.append(Error("NOTIFY_API_KEY is not a GOV.UK Notify API key (<name>-<service id>-<secret>).",
+                            hint=hint, id="safety_workflow.E014"))
+    if importlib.util.find_spec("notifications_python_client") is None:
+        errors.append(Error("NOTIFY_TEMPLATES is set but notifications-python-client is not installed.",
+                            hint='pip install "safety-workflow[notify]".', id="safety_workflow.E014"))
+    return errors
+
+
+@register()
+def check_delivery_options(app_configs: Any = None, **kwargs: Any) -> list:
+    errors = []
+    for name, least in (("NOTIFICATION_MAX_ATTEMPTS", 1), ("NOTIFICATION_RETRY_BASE_SECONDS", 0),
+                        ("WEBHOOK_MAX_ATTEMPTS", 1), ("WEBHOOK_RETRY_BASE_SECONDS", 0),
+                        ("WEBHOOK_TIMEOUT_SECONDS", 1), ("NOTIFY_TIMEOUT_SECONDS", 1)):
+        value = getattr(app_settings, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < least:
+            errors.append(Error(f"SAFETY_WORKFLOW[{name!r}] = {value!r}: a number, {least} or more.",
+                                id="safety_workflow.E015"))
+    return errors
+
+
+@register(Tags.security)
+def check_webhook_addresses(app_configs: Any = None, **kwargs: Any) -> list:
+    if not app_settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES or settings.DEBUG:
+        return []
+    return [Warning(
+        "Webhook subscriptions may point at private, loopback and link-local addresses: whoever manages "
+        "subscriptions can make the server send requests into the council's own network.",
+        hint='Set SAFETY_WORKFLOW["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"] = False unless every receiver is inside.',
+        id="safety_workflow.W005")]

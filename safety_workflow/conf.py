@@ -136,6 +136,7 @@ DEFAULTS: dict[str, Any] = {
         "notify_overdue_tasks": 900,
         "open_register_reviews": 86400,
         "dispose_expired_records": 86400,
+        "retry_deliveries": 60,
     },
     # How long an Idempotency-Key is remembered, in hours.
     "IDEMPOTENCY_KEY_TTL_HOURS": 72,
@@ -165,9 +166,35 @@ DEFAULTS: dict[str, Any] = {
         "liaison_meeting": {"years": 6, "after": "created"},
         "subject": {"days": 30, "after": "created"},
         "protected_person": {"years": 1, "after": "created"},
+        "notification": {"years": 1, "after": "created"},
+        "webhook_delivery": {"days": 90, "after": "created"},
     },
     # Disposal works through expired records this many at a time (one transaction per batch).
     "DISPOSAL_BATCH_SIZE": 200,
+    # Notifications (docs/integration.md). Each notice is a Notification record, sent by a task; one that fails
+    # is tried again after NOTIFICATION_RETRY_BASE_SECONDS, then twice that, four times... up to
+    # NOTIFICATION_MAX_ATTEMPTS attempts in all.
+    "NOTIFICATION_MAX_ATTEMPTS": 5,
+    "NOTIFICATION_RETRY_BASE_SECONDS": 60,
+    # GOV.UK Notify (the `notify` extra): the API key, the API's address, and the Notify template ids by
+    # event: {"police_referral_made": {"email": "<template id>", "sms": "<template id>"}, "*": {...}}. An event
+    # with an "email" template goes through Notify instead of Django e-mail; with an "sms" template, the
+    # recipients who have a phone number are texted too. Templates get ((subject)), ((message)) and
+    # ((reference)). NOTIFY_CALLBACK_TOKEN: the bearer token set on the service's delivery-receipt callback.
+    "NOTIFY_API_KEY": "",
+    "NOTIFY_BASE_URL": "https://api.notifications.service.gov.uk",
+    "NOTIFY_TEMPLATES": {},
+    "NOTIFY_CALLBACK_TOKEN": "",
+    "NOTIFY_TIMEOUT_SECONDS": 10,
+    # Outbound webhooks: attempts per event, the first retry's delay (doubled each time), the request's
+    # timeout, the CloudEvents "source" ("" gives "urn:safety-workflow:<REFERENCE_PREFIX>"), and whether
+    # subscriptions may point at private, loopback or link-local addresses (off: a subscription must not
+    # reach the council's own network; on only for tests and a receiver on the same machine).
+    "WEBHOOK_MAX_ATTEMPTS": 8,
+    "WEBHOOK_RETRY_BASE_SECONDS": 30,
+    "WEBHOOK_TIMEOUT_SECONDS": 10,
+    "WEBHOOK_SOURCE": "",
+    "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": False,
 }
 
 #: Options given as dotted paths, imported on first use.

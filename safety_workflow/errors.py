@@ -79,6 +79,7 @@ ERROR_CODES: dict[int, frozenset[str]] = {
         "reason_required", "nothing_to_update", "referral_closed", "flag_removed", "advice_needs_text",
         "meeting_in_future", "empty_file", "grantee_not_eligible", "incident_not_about_subject",
         "incident_not_in_case", "split_leaves_case_empty", "split_mixed_subjects", "unreadable_pdf",
+        "webhook_url_refused",
     }),
     401: frozenset({"not_authenticated", "authentication_failed"}),
     403: frozenset({
@@ -88,7 +89,8 @@ ERROR_CODES: dict[int, frozenset[str]] = {
         "register_decide_not_permitted", "register_notify_not_permitted", "register_review_not_permitted",
         "register_change_not_permitted", "register_grant_not_permitted", "approver_is_proposer",
         "audit_not_permitted", "correction_not_permitted", "hold_not_permitted", "holds_not_permitted",
-        "retention_not_permitted", "cannot_record_person", "cannot_record_election",
+        "retention_not_permitted", "cannot_record_person", "cannot_record_election", "notifications_not_permitted",
+        "webhooks_not_permitted",
     }),
     404: frozenset({"not_found"}),
     405: frozenset({"method_not_allowed"}),

@@ -69,6 +69,13 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
          "Deleted with their contact details and candidacies once no incident, support record, flag or linked "
          "person refers to them: their incidents go with their cases, their support records on their own period. "
          "A councillor's record is made again, empty, when they next report."),
+    Kind("notification", "Notifications: who was told what, through which channel, and whether it arrived",
+         (CREATED,), "delete",
+         "Deleted: the notice's text, the address or number it went to and its delivery status. A case's "
+         "notifications also go with the case."),
+    Kind("webhook_delivery", "Webhook deliveries: the events sent to host platforms and each attempt",
+         (CREATED,), "delete",
+         "Deleted: the event as sent (references and ids) and its delivery log."),
 )}
 
 #: Kinds that live inside a case: they cannot be kept longer than the case itself.

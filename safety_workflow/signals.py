@@ -1,5 +1,8 @@
 """Signals a host can connect to, to notify people through its own channels.
 
+The package itself publishes each of them as a webhook event to the host platforms subscribed
+(``webhooks.py``, docs/integration.md).
+
 All are sent from services once the transaction that made the change has committed, so a
 receiver never sees a change that was rolled back. Arguments are keyword-only:
 

@@ -84,6 +84,12 @@ def sees(rule: str, record: Record, user: Any, role: str) -> bool:
         return rule in record.labels or f"{rule}:{user.pk}" in record.labels
     if rule == "task_role":
         return f"role:{role}" in record.labels or user.pk in record.owners
+    if rule == "not_register":
+        return not record.labels & {"register", "hold"}
+    if rule == "not_holds":
+        return "hold" not in record.labels
+    if rule == "sent_only":
+        return True
     if rule == "by_kind":
         return f"kind_role:{role}" in record.labels
     return False
@@ -276,6 +282,17 @@ def build_world() -> SimpleNamespace:
         records.append(Record("hold", {"hold_id": str(hold.pk)}, labels=labels[name],
                               names={case.reference}))
 
+    # Notifications (the world's own: the police told of the referral, ...) and a webhook subscription.
+    from safety_workflow.models import Notification, WebhookSubscription
+
+    for notice in Notification.objects.order_by("created_at"):
+        records.append(Record("notification", {"pk": str(notice.pk)},
+                              labels={"register"} if "register_entry" in notice.context
+                              else {"hold"} if "legal_hold" in notice.context else set()))
+    hook = WebhookSubscription.objects.create(name="Case platform", url="http://127.0.0.1:9/hooks",
+                                              secret="whsec_contract_world_secret_0123456789", role="legal")
+    records.append(Record("webhook", {"pk": str(hook.pk)}))
+
     tokens = {role: AuthToken.objects.create(user=getattr(people, role))[1] for role in ROLES}
     return SimpleNamespace(people=people, records=records, tokens=tokens, incidents=incidents, subject=subject)
 
@@ -294,6 +311,8 @@ MISSING = {
     "hold": {"hold_id": "00000000-0000-4000-8000-000000000000"},
     "protected_person": {"pk": "00000000-0000-4000-8000-000000000000"},
     "election_period": {"pk": 987654321},
+    "notification": {"pk": "00000000-0000-4000-8000-000000000000"},
+    "webhook": {"pk": "00000000-0000-4000-8000-000000000000"},
 }
 
 

@@ -1,6 +1,7 @@
 """Settings for the test suite: a custom user model, SQLite by default, DATABASE_URL for PostgreSQL."""
 
 import importlib.util
+import json
 import os
 import tempfile
 
@@ -102,7 +103,7 @@ if HAVE_RQ:
     TASKS["rq"] = {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": [RQ_QUEUE]}
     RQ_QUEUES = {"default": {"URL": REDIS_URL}, RQ_QUEUE: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
 # The suite runs tasks in the request on purpose (DEBUG is off, as in production).
-SILENCED_SYSTEM_CHECKS = ["safety_workflow.W002"]
+SILENCED_SYSTEM_CHECKS = ["safety_workflow.W002", "safety_workflow.W005"]
 REST_KNOX = {"USER_SERIALIZER": None, "AUTH_HEADER_PREFIX": "Token"}
 
 SAFETY_WORKFLOW = {
@@ -117,5 +118,13 @@ SAFETY_WORKFLOW = {
     "EVIDENCE_TEXT_TASK_QUEUE": os.environ.get("SW_TEST_TASK_QUEUE", "default"),
     # SW_TEST_OCR_COMMAND=/nonexistent runs the suite as on a machine without Tesseract.
     "EVIDENCE_OCR_COMMAND": os.environ.get("SW_TEST_OCR_COMMAND", "tesseract"),
+    # The webhook receivers and the GOV.UK Notify stand-in of the tests listen on loopback; a worker process
+    # started by an integration test is told where they are, and how quickly to retry, through the environment.
+    "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": True,
+    "WEBHOOK_RETRY_BASE_SECONDS": int(os.environ.get("SW_TEST_RETRY_BASE_SECONDS", "30")),
+    "NOTIFICATION_RETRY_BASE_SECONDS": int(os.environ.get("SW_TEST_RETRY_BASE_SECONDS", "60")),
+    **({"NOTIFY_API_KEY": os.environ["SW_TEST_NOTIFY_API_KEY"], "NOTIFY_BASE_URL": os.environ["SW_TEST_NOTIFY_URL"],
+        "NOTIFY_TEMPLATES": json.loads(os.environ["SW_TEST_NOTIFY_TEMPLATES"])}
+       if os.environ.get("SW_TEST_NOTIFY_URL") else {}),
 }
 STATIC_URL = "static/"

@@ -54,8 +54,15 @@ def test_a_notice_is_queued_after_commit_and_sent_through_the_adapter(people, ca
         event="police_referral_made", recipients=[people.police, contact, people.police, people.nobody],
         subject="Councillor safety referral SW-2026-0001", message="Sign in to see the referral.",
         context={"case": "SW-2026-0001"}))
-    assert [m.to for m in sent] == [["feoa@police.example", "nobody@council.example", "police@police.example"]]
-    assert sent[0].subject == "Councillor safety referral SW-2026-0001"
+    # One notification per recipient (each told on their own: nobody sees who else was told), each recorded.
+    assert sorted(m.to for m in sent) == [["feoa@police.example"], ["nobody@council.example"],
+                                          ["police@police.example"]]
+    assert {m.subject for m in sent} == {"Councillor safety referral SW-2026-0001"}
+    from safety_workflow.models import Notification
+
+    assert sorted(Notification.objects.values_list("address", "channel", "status", "attempts")) == [
+        ("feoa@police.example", "email", "sent", 1), ("nobody@council.example", "email", "sent", 1),
+        ("police@police.example", "email", "sent", 1)]
 
 
 @pytest.mark.django_db
@@ -125,7 +132,8 @@ def test_the_scheduler_queues_each_scheduled_task(settings, django_capture_on_co
 
     settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "TASK_BACKEND": "database",
                                 "SCHEDULE": {"requeue_stale_bundles": 60, "notify_overdue_tasks": 900,
-                                             "open_register_reviews": 0, "dispose_expired_records": None}}
+                                             "open_register_reviews": 0, "dispose_expired_records": None,
+                                             "retry_deliveries": 0}}
     out = StringIO()
     with django_capture_on_commit_callbacks(execute=True):
         call_command("safety_workflow_scheduler", "--once", stdout=out)
@@ -143,7 +151,8 @@ def test_the_scheduler_runs_until_it_is_stopped(settings, monkeypatch):
 
     settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "SCHEDULE": {
         "requeue_stale_bundles": 0.2, "notify_overdue_tasks": 3600,
-        "open_register_reviews": None, "dispose_expired_records": None}}  # SCHEDULE merges over its defaults
+        "open_register_reviews": None, "dispose_expired_records": None,
+            "retry_deliveries": None}}  # SCHEDULE merges over its defaults
     queued, handlers = [], {}
     monkeypatch.setattr(command, "enqueue_after_commit", lambda task: queued.append(task.name))
     monkeypatch.setattr(command.signal, "signal", lambda sig, handler: handlers.__setitem__(sig, handler))

@@ -144,3 +144,32 @@ def test_matching_options_are_checked(settings):
     assert ids(sw_checks.check_matching_options()) == ["safety_workflow.E013", "safety_workflow.E013"]
     settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "PHONE_REGION": "ie", "REGISTER_NAME_VARIANTS": []}
     assert sw_checks.check_matching_options() == []
+
+
+def test_e014_notify_configured_badly(settings):
+    settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "NOTIFY_TEMPLATES": {"case_closed": {"email": "t-1"}}}
+    messages = sw_checks.check_notify()
+    assert ids(messages) == ["safety_workflow.E014"] and "NOTIFY_API_KEY is empty" in messages[0].msg
+    settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "NOTIFY_TEMPLATES": {"case_closed": {"letter": "t"}}}
+    assert ids(sw_checks.check_notify()) == ["safety_workflow.E014"]
+    key = "council-" + "a" * 36 + "-" + "b" * 36
+    settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "NOTIFY_TEMPLATES": {"case_closed": {"email": "t-1"}},
+                                "NOTIFY_API_KEY": key}
+    assert sw_checks.check_notify() == []
+
+
+def test_e015_delivery_options_are_numbers(settings):
+    settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "WEBHOOK_MAX_ATTEMPTS": 0,
+                                "NOTIFICATION_RETRY_BASE_SECONDS": "soon"}
+    assert ids(sw_checks.check_delivery_options()) == ["safety_workflow.E015", "safety_workflow.E015"]
+    settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "WEBHOOK_MAX_ATTEMPTS": 3,
+                                "NOTIFICATION_RETRY_BASE_SECONDS": 0}
+    assert sw_checks.check_delivery_options() == []
+
+
+def test_w005_webhooks_may_reach_private_addresses(settings):
+    settings.DEBUG = False
+    settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": True}
+    assert ids(sw_checks.check_webhook_addresses()) == ["safety_workflow.W005"]
+    settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": False}
+    assert sw_checks.check_webhook_addresses() == []

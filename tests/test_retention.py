@@ -159,7 +159,11 @@ def test_every_kind_is_disposed_of_once_when_its_period_ends(world, client_for, 
 
     with at(days=366):
         report_ = retention_dispose()
-    assert set(report_.disposed) == {"bundle", "check_query"}
+    # The notices of the case (a year after they were sent) go on their own period too.
+    assert set(report_.disposed) == {"bundle", "check_query", "notification"}
+    from safety_workflow.models import Notification
+
+    assert not Notification.objects.exists()
     assert report_.disposed["bundle"] == [str(world["bundle"].pk)]
     assert not default_storage.exists(bundle_file)
     row = AccessLogEntry.objects.get(reference=world["check"])

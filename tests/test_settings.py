@@ -23,7 +23,7 @@ DOCS = (DOCS_DIR / "settings.md").read_text()
 
 
 def test_the_dict_options_are_the_ones_merged():
-    assert set(MERGED_DICTS) == {"ROLES", "SLA", "REGISTER_ADVICE_CONTACT", "RETENTION", "SCHEDULE"}
+    assert set(MERGED_DICTS) == {"ROLES", "SLA", "REGISTER_ADVICE_CONTACT", "RETENTION", "SCHEDULE", "NOTIFY_TEMPLATES"}
 
 
 @override_settings(SAFETY_WORKFLOW={"SLA": {"triage": {"hours": 4}, "advise": None}})

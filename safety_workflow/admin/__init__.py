@@ -1,3 +1,3 @@
 """Django admin for safety_workflow, one module per area (imported here so autodiscovery finds them)."""
 
-from . import cases, register  # noqa: F401
+from . import cases, integrations, register  # noqa: F401

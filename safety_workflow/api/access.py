@@ -36,6 +36,8 @@ REGISTER_OFFICERS = frozenset({MO, HS})
 CORRECTORS = frozenset({MS, HS})
 HOLD_PLACERS = frozenset({MO, L})
 HOLD_READERS = HOLD_PLACERS | {IG}
+NOTIFICATION_READERS = CASE_OFFICERS | {IG}
+WEBHOOK_MANAGERS = frozenset({MO, IG})
 
 #: Statuses an operation may give besides those the schema works out for itself (400, 401/403, 415, and 404
 #: on a record in the path): 404 for a record named in the query or body, 409, 413, 429, 503.
@@ -78,7 +80,9 @@ class Access:
 #: action, and their incidents);
 #: referred (cases referred to the police and, within them, only the referred incidents); granted (register
 #: entries granted to the user or one of their groups); task_role (open tasks of the user's role in cases
-#: they see, and tasks they claimed); by_kind (bundles of the kinds the role may request, for scopes they see).
+#: they see, and tasks they claimed); by_kind (bundles of the kinds the role may request, for scopes they see);
+#: not_register (every notification but the register's and the legal holds'); not_holds (every notification but
+#: the legal holds'); sent_only (every notification, without its text, case or address).
 VISIBILITY: dict[str, dict[str, str]] = {
     "incident": {C: "own", CAND: "own", MS: "all", HS: "all", L: "council_action", MO: "all", ES: "candidates",
                  P: "referred"},
@@ -96,6 +100,8 @@ VISIBILITY: dict[str, dict[str, str]] = {
     "register_entry": {C: "granted", MS: "granted", HS: "all", L: "granted", MO: "all", P: "granted",
                        IG: "granted"},
     "hold": {L: "council_action", MO: "all", IG: "all"},
+    "notification": {MS: "not_register", HS: "not_holds", MO: "all", IG: "sent_only"},
+    "webhook": {MO: "all", IG: "all"},
 }
 
 
@@ -249,6 +255,22 @@ ACCESS: dict[str, Access] = {
                                 discloses=frozenset({IG, MO})),
     "retention-schedule.get": Access(frozenset({IG, MO}), refused="retention_not_permitted"),
     "retention-disposals.get": Access(frozenset({IG, MO}), refused="retention_not_permitted"),
+    # Notifications and webhooks
+    "notification.list": Access(NOTIFICATION_READERS, refused="notifications_not_permitted",
+                                note="information governance: without the text, case or address; members "
+                                     "services: not the register's; only the monitoring officer: the legal holds'"),
+    "notification.retrieve": Access(NOTIFICATION_READERS, resource="notification",
+                                    refused="notifications_not_permitted"),
+    "webhook.list": Access(WEBHOOK_MANAGERS, refused="webhooks_not_permitted"),
+    "webhook.create": Access(WEBHOOK_MANAGERS, refused="webhooks_not_permitted",
+                             note="the subscription gets what its role may see"),
+    "webhook.retrieve": Access(WEBHOOK_MANAGERS, resource="webhook", refused="webhooks_not_permitted"),
+    "webhook.partial_update": Access(WEBHOOK_MANAGERS, resource="webhook", refused="webhooks_not_permitted"),
+    "webhook.destroy": Access(WEBHOOK_MANAGERS, resource="webhook", refused="webhooks_not_permitted"),
+    "webhook.deliveries": Access(WEBHOOK_MANAGERS, resource="webhook", refused="webhooks_not_permitted"),
+    "webhook.replay": Access(WEBHOOK_MANAGERS, resource="webhook", refused="webhooks_not_permitted",
+                             errors=(NOT_FOUND,)),
+    "webhook.ping": Access(WEBHOOK_MANAGERS, resource="webhook", refused="webhooks_not_permitted"),
 }
 
 

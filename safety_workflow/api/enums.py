@@ -9,14 +9,18 @@ from ..models import (
     ContactMethod,
     CouncilAction,
     EvidenceText,
+    Incident,
     Level,
+    Notification,
     ProtectedPerson,
     RegisterEntry,
     Route,
     SecurityMeasure,
+    WebhookDelivery,
 )
 from ..retention import KINDS
 from ..services.holds import TARGETS
+from ..webhooks import EVENT_TYPES
 
 LEVELS = Level
 ROUTES = Route
@@ -37,3 +41,10 @@ EVIDENCE_TEXT_METHODS = EvidenceText.Method
 #: Kinds of record in the retention schedule, and what a legal hold may be placed on.
 RETENTION_KINDS = list(KINDS)
 HOLD_TARGETS = list(TARGETS)
+NOTIFICATION_CHANNELS = Notification.Channel
+NOTIFICATION_STATUSES = Notification.Status
+WEBHOOK_DELIVERY_STATUSES = WebhookDelivery.Status
+#: The event types of webhooks (docs/integration.md).
+WEBHOOK_EVENT_TYPES = [name for name in EVENT_TYPES if name != "ping"]
+#: The incident's channel keeps its name ChannelEnum (a notification has a channel too).
+INCIDENT_CHANNELS = Incident.Channel

@@ -26,5 +26,10 @@ ENUM_NAME_OVERRIDES = {
     "HoldTargetEnum": "safety_workflow.api.enums.HOLD_TARGETS",
     "EvidenceTextStatusEnum": "safety_workflow.api.enums.EVIDENCE_TEXT_STATUSES",
     "EvidenceTextMethodEnum": "safety_workflow.api.enums.EVIDENCE_TEXT_METHODS",
+    "ChannelEnum": "safety_workflow.api.enums.INCIDENT_CHANNELS",
+    "NotificationChannelEnum": "safety_workflow.api.enums.NOTIFICATION_CHANNELS",
+    "NotificationStatusEnum": "safety_workflow.api.enums.NOTIFICATION_STATUSES",
+    "WebhookDeliveryStatusEnum": "safety_workflow.api.enums.WEBHOOK_DELIVERY_STATUSES",
+    "WebhookEventTypeEnum": "safety_workflow.api.enums.WEBHOOK_EVENT_TYPES",
 }
 

@@ -3,7 +3,7 @@
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
-from . import audit, reference, register, retention, support
+from . import audit, integrations, reference, register, retention, support
 from .base import not_found
 from .bundles import BundleViewSet
 from .cases import CaseViewSet, ReferralViewSet
@@ -33,6 +33,8 @@ router.register("election-periods", ElectionPeriodViewSet, basename="election-pe
 router.register("reports", ReportViewSet, basename="report")
 router.register("meetings", MeetingViewSet, basename="meeting")
 router.register("bundles", BundleViewSet, basename="bundle")
+router.register("notifications", integrations.NotificationViewSet, basename="notification")
+router.register("webhooks", integrations.WebhookViewSet, basename="webhook")
 
 urlpatterns = [
     path("", include(router.urls)),
@@ -65,6 +67,8 @@ urlpatterns = [
     path("holds/<str:hold_id>/release/", retention.HoldReleaseView.as_view(), name="hold-release"),
     path("retention/schedule/", retention.RetentionScheduleView.as_view(), name="retention-schedule"),
     path("retention/disposals/", retention.DisposalListView.as_view(), name="retention-disposals"),
+    # GOV.UK Notify's delivery receipts (authenticated by the callback's bearer token; not in the schema).
+    path("callbacks/notify/", integrations.notify_callback, name="notify-callback"),
     # Anything else under the API: a JSON 404, as for a record that does not exist.
     re_path(r"^.*$", not_found, name="not-found"),
 ]

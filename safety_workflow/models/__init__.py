@@ -16,6 +16,7 @@ from .cases import (
     Route,
 )
 from .evidence import EvidenceText
+from .notifications import Notification, WebhookDelivery, WebhookSubscription
 from .patterns import CourseOfConductFlag, EscalationSignal, LiaisonMeeting
 from .people import Candidacy, ElectionPeriod, ProtectedPerson
 from .register import (
@@ -41,6 +42,9 @@ from .support import (
 )
 
 __all__ = [
+    "Notification",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "LEVEL_ORDER",
     "AccessLogChain",
     "AccessLogEntry",

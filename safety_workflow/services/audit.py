@@ -38,7 +38,7 @@ def timeline_record(
     data: dict[str, Any] | None = None,
     shared_with_councillor: bool = False,
 ) -> TimelineEntry:
-    return TimelineEntry.objects.create(
+    entry = TimelineEntry.objects.create(
         case=case,
         incident=incident,
         actor=actor if getattr(actor, "pk", None) else None,
@@ -49,6 +49,10 @@ def timeline_record(
         data=data or {},
         shared_with_councillor=shared_with_councillor,
     )
+    from ..webhooks import timeline_step_published
+
+    timeline_step_published(entry)
+    return entry
 
 
 def client_ip(request: Any) -> str | None:

@@ -215,5 +215,29 @@ def case_close(*, case: Case, actor: Any, outcome_summary: str, informed_by: str
     timeline_record(case=case, actor=actor, action="closed",
                     summary="Case closed; the people harmed were told the outcome.",
                     decision=outcome_summary[:200], shared_with_councillor=True)
+    _tell_case_closed(case)
     signals.send_on_commit(signals.case_closed, case=case)
     return case
+
+
+def _tell_case_closed(case: Case) -> None:
+    """The councillors and candidates the case is about (or who reported it) are told it is closed: the
+    reference only, the outcome is behind sign-in (and was told them in person)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+    from django.utils.translation import gettext as _
+
+    from ..notifications import notify
+    from ..roles import SELF_REPORTING_ROLES, roles_for
+
+    User = get_user_model()
+    incidents = case.incidents.all()
+    people = User._default_manager.filter(
+        Q(pk__in=incidents.values("protected_person__user")) | Q(pk__in=incidents.values("reported_by")),
+        is_active=True)
+    recipients = [user for user in people if roles_for(user) & SELF_REPORTING_ROLES]
+    if recipients:
+        notify(event="case_closed", recipients=recipients, case=case, context={"case": case.reference},
+               subject=_("Your councillor safety case %(reference)s is closed") % {"reference": case.reference},
+               message=_("Case %(reference)s has been closed. Sign in to see its outcome.")
+               % {"reference": case.reference})

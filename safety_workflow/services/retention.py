@@ -44,6 +44,7 @@ from ..models import (
     InductionTraining,
     LegalHold,
     LiaisonMeeting,
+    Notification,
     PendingFileDeletion,
     PoliceReferral,
     PriorityAddressFlag,
@@ -52,6 +53,7 @@ from ..models import (
     RegisterEntry,
     Subject,
     TimelineEntry,
+    WebhookDelivery,
 )
 from ..notifications import notify
 from ..retention import CASE_CLOSED, KINDS, Rule, schedule
@@ -557,6 +559,12 @@ def retention_dispose(*, now: dt.datetime | None = None, dry_run: bool = False, 
             created_at__lte=_cutoff(rules["idempotency"], now)).order_by("pk"))),
         ("liaison_meeting", lambda: _simple(run, "liaison_meeting", LiaisonMeeting.objects.filter(
             held_at__lte=_cutoff(rules["liaison_meeting"], now)).order_by("held_at", "pk"))),
+        ("notification", lambda: _simple(run, "notification", Notification.objects.filter(
+            created_at__lte=_cutoff(rules["notification"], now)).exclude(case__in=held_case_ids())
+            .order_by("created_at", "pk"))),
+        ("webhook_delivery", lambda: _simple(run, "webhook_delivery", WebhookDelivery.objects.filter(
+            created_at__lte=_cutoff(rules["webhook_delivery"], now)).exclude(case__in=held_case_ids())
+            .order_by("created_at", "pk"))),
         ("subject", lambda: _step(run, "subject", _subjects_due, _dispose_subjects)),
         ("protected_person", lambda: _step(run, "protected_person", _protected_people_due,
                                            _dispose_protected_people)),

@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('safety_workflow', '0007_protected_persons'),
+        ('safety_workflow', '0009_notifications_webhooks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

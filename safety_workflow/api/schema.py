@@ -21,6 +21,8 @@ ENUM_NAME_OVERRIDES = {
     "InjunctionOutcomeEnum": "safety_workflow.api.enums.INJUNCTION_OUTCOMES",
     "BasisEnum": "safety_workflow.api.enums.INJUNCTION_BASES",
     "CourtEnum": "safety_workflow.api.enums.COURTS",
+    "PartyRoleEnum": "safety_workflow.api.enums.COURT_PARTY_ROLES",
+    "RoleEnum": "safety_workflow.api.enums.ROLES",
     "AccessOutcomeEnum": "safety_workflow.api.enums.ACCESS_OUTCOMES",
     "RetentionKindEnum": "safety_workflow.api.enums.RETENTION_KINDS",
     "HoldTargetEnum": "safety_workflow.api.enums.HOLD_TARGETS",

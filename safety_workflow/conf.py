@@ -114,6 +114,9 @@ DEFAULTS: dict[str, Any] = {
     "BUNDLE_UPLOAD_PATH": "safety_workflow/bundles",
     # The council's name on bundle cover sheets and draft witness statements ("" prints "the Council").
     "COUNCIL_NAME": "",
+    # The council's address, given in draft witness statements as the witness's address for the statement
+    # (CPR PD32 18.1: a witness speaking in a professional capacity gives their work address, never their home).
+    "COUNCIL_ADDRESS": "",
     # A queued or running bundle build with no sign of life for this many seconds counts as dead
     # (a killed worker): the scheduled requeue task queues it again, and it may be retried through the API.
     "BUNDLE_STALE_AFTER_SECONDS": 900,

@@ -3,7 +3,7 @@
 from .actions import AdviceGiven, AdviceTemplate, CouncilAction, PoliceContact, PoliceReferral
 from .assessment import Assessment, DecisionQuestion, DecisionRule, DecisionTable
 from .audit import AccessLogChain, AccessLogEntry, TaskDeadline, TimelineEntry
-from .bundles import Bundle
+from .bundles import Bundle, CourtDocument
 from .cases import (
     LEVEL_ORDER,
     Case,
@@ -57,6 +57,7 @@ __all__ = [
     "ContactHandle",
     "ContactMethod",
     "CouncilAction",
+    "CourtDocument",
     "CourseOfConductFlag",
     "DecisionQuestion",
     "DecisionRule",

@@ -21,6 +21,7 @@
 | safety_workflow.W003 | the task backend never runs tasks (dummy) and DEBUG is off |
 | safety_workflow.W004 | the OCR engine (Tesseract) cannot be used: text in images and scanned PDFs is unavailable |
 | safety_workflow.W005 | webhooks may go to private or loopback addresses and DEBUG is off |
+| safety_workflow.W007 | PDF export is on but COUNCIL_ADDRESS is empty: draft witness statements give no work address |
 | safety_workflow.W008 | DEBUG is off and a PostgreSQL database opens a connection per request (CONN_MAX_AGE 0) |
 | safety_workflow.W006 | DOCUMENT_LANGUAGE or NOTICE_LANGUAGE is not en, cy or bilingual; or no compiled cy catalogue |
 """
@@ -68,6 +69,21 @@ def check_pdf_export(app_configs: Any = None, **kwargs: Any) -> list:
             )
         ]
     return []
+
+
+@register()
+def check_council_address(app_configs: Any = None, **kwargs: Any) -> list:
+    """A draft witness statement gives the witness's work address (CPR PD32 18.1): the council's, never a home."""
+    if not app_settings.PDF_EXPORT or " ".join(str(app_settings.COUNCIL_ADDRESS or "").split()):
+        return []
+    return [
+        Warning(
+            "COUNCIL_ADDRESS is empty: draft witness statements in injunction bundles will give no work address.",
+            hint='Set SAFETY_WORKFLOW["COUNCIL_ADDRESS"] to the council\'s address, on one line (a witness gives '
+            "their work address, CPR PD32 para 18.1, never their home address).",
+            id="safety_workflow.W007",
+        )
+    ]
 
 
 @register()

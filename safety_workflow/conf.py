@@ -114,6 +114,9 @@ DEFAULTS: dict[str, Any] = {
     "BUNDLE_UPLOAD_PATH": "safety_workflow/bundles",
     # The council's name on bundle cover sheets and draft witness statements ("" prints "the Council").
     "COUNCIL_NAME": "",
+    # The council's address, given in draft witness statements as the witness's address for the statement
+    # (CPR PD32 18.1: a witness speaking in a professional capacity gives their work address, never their home).
+    "COUNCIL_ADDRESS": "",
     # The council's name in Welsh, for documents written in Welsh ("" uses COUNCIL_NAME, or "y Cyngor").
     "COUNCIL_NAME_CY": "",
     # Languages (docs/language.md): the language of the documents the package writes (bundles, letters) when

@@ -80,7 +80,8 @@ ERROR_CODES: dict[int, frozenset[str]] = {
         "protected_person_invalid", "invalid_bundle", "register_entry_invalid", "register_entry_not_for_case",
         "reason_required", "nothing_to_update", "referral_closed", "flag_removed", "advice_needs_text",
         "meeting_in_future", "empty_file", "grantee_not_eligible", "incident_not_about_subject",
-        "incident_not_in_case", "split_leaves_case_empty", "split_mixed_subjects", "webhook_url_refused",
+        "incident_not_in_case", "split_leaves_case_empty", "split_mixed_subjects", "unreadable_pdf",
+        "webhook_url_refused",
     }),
     401: frozenset({"not_authenticated", "authentication_failed"}),
     403: frozenset({
@@ -102,6 +103,7 @@ ERROR_CODES: dict[int, frozenset[str]] = {
         "task_completed_elsewhere", "idempotency_key_reused", "no_decision_table", "case_not_open",
         "register_entry_exists", "register_entry_wrong_step", "register_entry_erased", "employee_assistance_open",
         "no_subject_linked", "hold_released", "protected_person_exists", "candidacy_exists",
+        "no_injunction", "bundle_not_supplementable", "nothing_to_supplement",
     }),
     413: frozenset({"file_too_large", "request_too_large"}),
     415: frozenset({"unsupported_file_type", "unsupported_media_type", "file_type_mismatch", "active_content"}),

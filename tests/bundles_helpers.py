@@ -112,8 +112,12 @@ def page_texts(reader) -> list[str]:
 STAMP = re.compile(r"Page (\d+) of (\d+)")
 
 
+BOOKMARK_PAGE = re.compile(r"^(.*) \(p\. (\d+)\)$", re.S)
+
+
 def outline_entries(reader) -> list[tuple[str, int, int]]:
-    """(title, 1-based page, depth) of every bookmark, in order."""
+    """(title, 1-based page, depth) of every bookmark, in order; each bookmark's "(p. N)" is checked against the
+    page it points at, and left out of the title."""
     found = []
 
     def walk(items, depth):
@@ -121,7 +125,10 @@ def outline_entries(reader) -> list[tuple[str, int, int]]:
             if isinstance(item, list):
                 walk(item, depth + 1)
             else:
-                found.append((item.title, reader.get_destination_page_number(item) + 1, depth))
+                page = reader.get_destination_page_number(item) + 1
+                match = BOOKMARK_PAGE.match(item.title)
+                assert match and int(match[2]) == page, (item.title, page)
+                found.append((match[1], page, depth))
 
     walk(reader.outline, 0)
     return found

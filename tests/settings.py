@@ -109,6 +109,7 @@ SILENCED_SYSTEM_CHECKS = ["safety_workflow.W002", "safety_workflow.W005", "safet
 REST_KNOX = {"USER_SERIALIZER": None, "AUTH_HEADER_PREFIX": "Token"}
 
 SAFETY_WORKFLOW = {
+    "COUNCIL_ADDRESS": "Council Offices, 1 Market Street, Northtown NT1 1AA",
     "NON_WORKING_DATES": ["2026-12-25", "2026-12-28"],
     # The `base` tox env installs no extras: PDF export is then off, as a council without it would set.
     "PDF_EXPORT": importlib.util.find_spec("weasyprint") is not None,

@@ -96,12 +96,15 @@ def test_injunction_bundle_meets_the_electronic_bundle_guidance(people, court_ca
     documents = [(title, page) for title, page, depth in outline if depth == 1 or title in {
         "Cover sheet", "Index", "Chronology of incidents", "Exhibit manifest (SHA-256)"}]
     titles = [title for title, _ in documents]
-    assert titles[:3] == ["Cover sheet", "Index", "Chronology of incidents"]
-    assert "Draft witness statement of Cllr Ahmed" in titles
+    # CPR PD32 27 order: statements of case (none here), the statements and their exhibits, the records, the
+    # chronology.
+    assert titles[:3] == ["Cover sheet", "Index", "Draft witness statement of Cllr Ahmed"]
+    assert titles[-2:] == ["Chronology of incidents", "Exhibit manifest (SHA-256)"]
     assert sum(t.startswith("Incident record") for t in titles) == 3
     assert sum(t.startswith("Exhibit ") and "manifest" not in t for t in titles) == 3
     for title, page in documents:
-        heading = title.split(":")[0].replace("Draft witness", "Witness").replace("Cover sheet", "Hearing bundle")
+        heading = title.split(":")[0].split(" (")[0].replace("Draft witness", "Witness").replace(
+            "Cover sheet", "Hearing bundle")
         assert heading in texts[page - 1], (title, page)
 
     # The index: every entry is a link to its document's page, and prints that page number.
@@ -111,6 +114,10 @@ def test_injunction_bundle_meets_the_electronic_bundle_guidance(people, court_ca
     index_text = texts[index_page - 1]
     for title, page in documents:
         assert re.search(re.escape(title) + r"\s+" + str(page) + r"\b", index_text), (title, page)
+    # The bookmarks of the sections (groups) give the page of their first document.
+    for title, page, depth in outline:
+        if depth == 0 and title[:2] in ("B.", "D.", "E."):
+            assert page == min(p for t, p, d in outline[outline.index((title, page, depth)) + 1:] if d == 1)
 
     # Exhibits: the image is embedded, the PDF's pages are merged keeping their orientation.
     exhibit_pages = {title: page for title, page in documents if title.startswith("Exhibit A/")}
@@ -140,9 +147,12 @@ def test_injunction_bundle_meets_the_electronic_bundle_guidance(people, court_ca
     assert "voicemail.mp3" in manifest and "Listed only" in manifest
 
     # Witness statement: first person, numbered paragraphs, exhibits marked, the statement of truth.
-    statement = texts[dict(documents)["Draft witness statement of Cllr Ahmed"] - 1]
+    first = dict(documents)["Draft witness statement of Cllr Ahmed"]
+    statement = re.sub(r"\s+", " ", " ".join(texts[first - 1:first + 1]))
     assert "1. I am Cllr Ahmed" in statement
-    assert "marked “A/1”" in statement and "marked “A/2”" in statement
+    assert f"A copy of the screenshot is at page {exhibit_pages['Exhibit A/1: Screenshot of the post']}, exhibit A/1" \
+        in statement
+    assert f"A copy of the document is at page {exhibit_pages['Exhibit A/2: The e-mails']}, exhibit A/2" in statement
     assert "proceedings for contempt of court may be brought" in re.sub(r"\s+", " ", statement)
 
     # Opens at 100% on page 1, with the bookmarks shown; page labels equal page numbers.

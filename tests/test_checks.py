@@ -33,6 +33,14 @@ def test_e001_guardian_backend_missing():
     assert ids(sw_checks.check_guardian_backend()) == ["safety_workflow.E001"]
 
 
+def test_w007_council_address_missing(settings):
+    settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "COUNCIL_ADDRESS": "  "}
+    expected = ["safety_workflow.W007"] if app_settings.PDF_EXPORT else []
+    assert ids(sw_checks.check_council_address()) == expected
+    settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "COUNCIL_ADDRESS": "Council Offices, Northtown"}
+    assert ids(sw_checks.check_council_address()) == []
+
+
 def test_e002_weasyprint_unavailable(monkeypatch):
     real_import = builtins.__import__
 

@@ -157,6 +157,7 @@ REST_KNOX = {
 
 # The council's own group names for each role.
 SAFETY_WORKFLOW = {
+    "COUNCIL_ADDRESS": "Council Offices, 1 Market Street, Northtown NT1 1AA",
     "ROLES": {
         "councillor": ["Councillors"],
         "candidate": ["Candidates"],

@@ -14,7 +14,7 @@ from ..errors import NotFound
 from ..models import Bundle, Language
 from ..selectors.bundles import bundle_get, bundles_visible_to
 from ..services.audit import access_log_record
-from ..services.bundles import bundle_download, bundle_request, bundle_retry
+from ..services.bundles import bundle_download, bundle_request, bundle_retry, bundle_supplement
 from .base import InputSerializer, ModelOutput, SafetyAPIMixin, collection, download
 from .serializers import CaseSummary, PersonOutput, SubjectSummary
 
@@ -47,6 +47,11 @@ class BundleRequestInput(InputSerializer):
                   "council's default. Evidence is reproduced as it is, in whatever language it was written.")
 
 
+class SupplementInput(InputSerializer):
+    purpose = serializers.CharField(required=False, allow_blank=True, max_length=2000,
+                                    help_text="Why the supplement is needed; kept in the access log.")
+
+
 class RedactionOutput(serializers.Serializer):
     preset = serializers.CharField(required=False)
     reason = serializers.CharField(required=False)
@@ -62,9 +67,9 @@ class BundleOutput(ModelOutput):
 
     class Meta:
         model = Bundle
-        fields = ["id", "kind", "status", "stale", "progress", "step", "scope", "case", "subject", "redactions",
-                  "purpose", "language", "requested_by", "requested_at", "started_at", "finished_at", "attempts",
-                  "sha256", "size", "page_count", "error", "log", "download_url"]
+        fields = ["id", "kind", "status", "stale", "progress", "step", "scope", "case", "subject", "supplement_of",
+                  "redactions", "purpose", "language", "requested_by", "requested_at", "started_at", "finished_at",
+                  "attempts", "sha256", "size", "page_count", "error", "log", "download_url"]
         read_only_fields = fields
 
     @extend_schema_field(RedactionOutput(many=True))
@@ -143,6 +148,21 @@ class BundleViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     def retry(self, request: Request, pk: str | None = None) -> Response:
         bundle = bundle_retry(user=request.user, bundle=self.get_object(), request=request)
         return Response(BundleOutput(bundle, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=SupplementInput, responses={202: BundleOutput},
+                   summary="A supplementary bundle: the served bundle with what was added since appended",
+                   description="For a ready injunction bundle of one case (409 `bundle_not_supplementable` "
+                   "otherwise): the court documents, incidents and evidence added since it was built (409 "
+                   "`nothing_to_supplement` if none), paginated on from its last page, the index and the bookmarks "
+                   "updated. The new file begins with the served file's bytes, unchanged (a PDF incremental "
+                   "update): its first `size` bytes still have the served bundle's SHA-256.")
+    @action(detail=True, methods=["post"])
+    def supplement(self, request: Request, pk: str | None = None) -> Response:
+        bundle = self.get_object()
+        data = SupplementInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        supplement = bundle_supplement(user=request.user, bundle=bundle, request=request, **data.validated_data)
+        return Response(BundleOutput(supplement, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
     @download(["application/pdf"], "The bundle (PDF); its SHA-256 is re-checked before it is sent.")
     @action(detail=True, methods=["get"])

@@ -10,6 +10,7 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -21,6 +22,7 @@ from ..selectors.patterns import conduct_flags_for_case, conduct_flags_withdrawn
 from ..selectors.tasks import task_queue
 from ..services.audit import access_log_record
 from ..services.corrections import case_split, correction_check_permitted
+from ..services.court import court_claim_update, court_document_add, current_injunction
 from ..services.police import police_referral_update
 from . import fields
 from .base import (
@@ -33,6 +35,7 @@ from .base import (
     collection,
 )
 from .corrections import CorrectionOutput, SplitInput
+from .court import CourtClaimInput, CourtClaimOutput, CourtDocumentInput, CourtDocumentOutput
 from .serializers import (
     CaseSummary,
     ElectionPeriodSummary,
@@ -288,6 +291,66 @@ class CaseViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
                               data={"new_case": result.new_case.reference if result.new_case else ""})
         return Response(CorrectionOutput(result, context=self.get_serializer_context()).data,
                         status=status.HTTP_201_CREATED)
+
+
+    @extend_schema(responses=CourtClaimOutput, summary="The court and claim details of the case's injunction",
+                   description="What the injunction bundle's cover and witness statements print. 409 "
+                   "`no_injunction` when no injunction has been decided on the case.")
+    @action(detail=True, methods=["get"], url_path="court-claim")
+    def court_claim(self, request: Request, pk: str | None = None) -> Response:
+        case = self.get_object()
+        action_ = current_injunction(case)
+        access_log_record(actor=request.user, action="view", object_type="case", object_id=case.pk,
+                          object_repr=case.reference, request=request, subject=case.subject_id,
+                          data={"part": "court_claim"})
+        return Response(CourtClaimOutput(action_).data)
+
+    @extend_schema(request=CourtClaimInput, responses=CourtClaimOutput,
+                   summary="Set the court and claim details (court, hearing centre, claim number, parties, Act)",
+                   description="Validated together: a High Court claim number looks like KB-2026-001234, a County "
+                   "Court one like K00NT123; \"County Court at\" in front of a hearing centre is dropped (the cover "
+                   "prints the court's own words); the parties name at least one claimant and one defendant.")
+    @court_claim.mapping.put
+    def court_claim_update(self, request: Request, pk: str | None = None) -> Response:
+        case = self.get_object()
+        serializer = CourtClaimInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        action_ = court_claim_update(case=case, user=request.user, data=serializer.validated_data)
+        access_log_record(actor=request.user, action="change", object_type="case", object_id=case.pk,
+                          object_repr=case.reference, request=request, subject=case.subject_id,
+                          result="court_claim", data={"claim_number": action_.claim_number})
+        return Response(CourtClaimOutput(action_).data)
+
+    @collection(CourtDocumentOutput)
+    @action(detail=True, methods=["get"], url_path="court-documents", parser_classes=[MultiPartParser])
+    def court_documents(self, request: Request, pk: str | None = None) -> Response:
+        """The documents the legal team has added to the case's injunction bundle, in the order they were added."""
+        case = self.get_object()
+        page = self.paginate_queryset(case.court_documents.select_related("added_by").order_by("added_at", "id"))
+        access_log_record(actor=request.user, action="list", object_type="case", object_id=case.pk,
+                          object_repr=case.reference, result=str(len(page)), request=request,
+                          subject=case.subject_id, data={"part": "court_documents"})
+        return self.get_paginated_response(CourtDocumentOutput(page, many=True).data)
+
+    @extend_schema(request={"multipart/form-data": CourtDocumentInput}, responses={201: CourtDocumentOutput},
+                   summary="Add a document to the injunction bundle: an uploaded PDF, or one generated from a template",
+                   description="Statements of case, the claim form, the application notice and the draft order, "
+                   "witness statements, notices and contemporaneous documents (with their date). Without a file, a "
+                   "claim form, application notice, draft order, statement of case or notice is generated from the "
+                   "template `injunction/court/<section>.html` (a council may override it) with `text` as its body. "
+                   "400 `unreadable_pdf` for a file pypdf cannot read. Added after a bundle was served, it goes into "
+                   "that bundle's supplementary section (`POST bundles/{id}/supplement/`).")
+    @court_documents.mapping.post
+    def court_document_add(self, request: Request, pk: str | None = None) -> Response:
+        case = self.get_object()
+        serializer = CourtDocumentInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        upload = data.get("file")
+        document = court_document_add(case=case, user=request.user, section=data["section"], title=data["title"],
+                                      document_date=data.get("document_date"), text=data.get("text", ""),
+                                      upload=upload, size=upload.size if upload is not None else 0)
+        return Response(CourtDocumentOutput(document).data, status=status.HTTP_201_CREATED)
 
 
 class ReferralUpdateInput(InputSerializer):

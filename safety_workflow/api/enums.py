@@ -19,6 +19,8 @@ from ..models import (
     WebhookDelivery,
 )
 from ..retention import KINDS
+from ..roles import Role
+from ..services.court import PARTY_ROLES
 from ..services.holds import TARGETS
 from ..webhooks import EVENT_TYPES
 
@@ -33,6 +35,8 @@ SECURITY_MEASURE_STATUSES = SecurityMeasure.Status
 REGISTER_ENTRY_STATES = RegisterEntry.State
 COUNCIL_ACTION_KINDS = CouncilAction.Kind
 INJUNCTION_OUTCOMES = CouncilAction.Outcome
+INJUNCTION_BASES = CouncilAction.Basis
+COURTS = CouncilAction.Court
 ACCESS_OUTCOMES = AccessLogEntry.Outcome
 EVIDENCE_TEXT_STATUSES = EvidenceText.Status
 EVIDENCE_TEXT_METHODS = EvidenceText.Method
@@ -46,3 +50,7 @@ WEBHOOK_DELIVERY_STATUSES = WebhookDelivery.Status
 WEBHOOK_EVENT_TYPES = [name for name in EVENT_TYPES if name != "ping"]
 #: The incident's channel keeps its name ChannelEnum (a notification has a channel too).
 INCIDENT_CHANNELS = Incident.Channel
+#: The roles of the parties to a claim (``cases/{id}/court-claim/``).
+COURT_PARTY_ROLES = list(PARTY_ROLES.items())
+#: The roles of the package (a webhook subscription's role).
+ROLES = Role

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from django.utils.translation import gettext as _
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject, TextStringObject
 
@@ -344,7 +345,7 @@ def _open_reader(handle: BinaryIO) -> PdfReader:
     if reader.is_encrypted:
         # Evidence PDFs with an owner password only (no password to open) are still readable.
         if not reader.decrypt(""):
-            raise AssemblyError("The PDF is password-protected.")
+            raise AssemblyError(_("The PDF is password-protected."))
     return reader
 
 
@@ -388,54 +389,9 @@ def assemble(
             write_font(writer, text_font_num)
         page_nums = [writer.allocate() for _ in slots]
         tops: list[float] = [0.0] * total
-        resources_cache: dict[Any, int] = {}
-        # A source with pages in several runs (the rendered document, between exhibits) stays open,
-        # with one copier, so its shared objects (fonts, images) are written once; an exhibit is
-        # opened for its one run and closed after it.
-        runs: dict[int, int] = {}
-        for n, slot in enumerate(slots):
-            if n == 0 or slots[n - 1].source != slot.source:
-                runs[slot.source] = runs.get(slot.source, 0) + 1
-        kept: dict[int, tuple[BinaryIO, _SourceCopier]] = {}
-        position = 0
-        try:
-            while position < total:
-                source_index = slots[position].source
-                run_end = position
-                while run_end < total and slots[run_end].source == source_index:
-                    run_end += 1
-                keep = runs[source_index] > 1
-                if source_index in kept:
-                    handle, copier = kept[source_index]
-                else:
-                    handle = sources[source_index].open()
-                    try:
-                        copier = _open_copier(writer, handle, sources[source_index], source_index, slots,
-                                              page_nums, resources_cache, font_num, text_font_num)
-                    except Exception:
-                        handle.close()
-                        raise
-                    if keep:
-                        kept[source_index] = (handle, copier)
-                try:
-                    for n in range(position, run_end):
-                        tops[n] = _page_top(copier.reader, slots[n].index)
-                        copier.copy_page(slots[n].index, page_nums[n], pages_num,
-                                         page_label % {"page": n + 1, "total": total}, open_num, slots[n].text_layer)
-                        if progress is not None:
-                            progress(n + 1, total)
-                except AssemblyError:
-                    raise
-                except Exception as exc:
-                    raise AssemblyError(f"Could not copy pages from source {source_index}: {exc}") from exc
-                finally:
-                    if not keep:
-                        handle.close()
-                        del copier
-                position = run_end
-        finally:
-            for handle, _ in kept.values():
-                handle.close()
+        _copy_pages(writer, sources, slots, page_nums, tops, pages_num=pages_num, open_num=open_num,
+                    font_num=font_num, text_font_num=text_font_num,
+                    stamp=lambda n: page_label % {"page": n + 1, "total": total}, progress=progress)
 
         writer.write_object(pages_num, {
             "/Type": NameObject("/Pages"), "/Kids": [OwnRef(n) for n in page_nums], "/Count": total,
@@ -476,6 +432,159 @@ def assemble(
     return AssemblyResult(page_count=total, sha256=digest.hexdigest(), size=size)
 
 
+def _copy_pages(writer: PdfStreamWriter, sources: list[SourcePages], slots: list[PageSlot], page_nums: list[int],
+                tops: list[float], *, pages_num: int, open_num: int, font_num: int, text_font_num: int | None,
+                stamp: Callable[[int], str], progress: Callable[[int, int], None] | None) -> None:
+    """Copy every slot's page to ``page_nums[n]``, stamped ``stamp(n)``; ``tops[n]`` gets its top edge."""
+    total = len(slots)
+    resources_cache: dict[Any, int] = {}
+    # A source with pages in several runs (the rendered document, between exhibits) stays open,
+    # with one copier, so its shared objects (fonts, images) are written once; an exhibit is
+    # opened for its one run and closed after it.
+    runs: dict[int, int] = {}
+    for n, slot in enumerate(slots):
+        if n == 0 or slots[n - 1].source != slot.source:
+            runs[slot.source] = runs.get(slot.source, 0) + 1
+    kept: dict[int, tuple[BinaryIO, _SourceCopier]] = {}
+    position = 0
+    try:
+        while position < total:
+            source_index = slots[position].source
+            run_end = position
+            while run_end < total and slots[run_end].source == source_index:
+                run_end += 1
+            keep = runs[source_index] > 1
+            if source_index in kept:
+                handle, copier = kept[source_index]
+            else:
+                handle = sources[source_index].open()
+                try:
+                    copier = _open_copier(writer, handle, sources[source_index], source_index, slots,
+                                          page_nums, resources_cache, font_num, text_font_num)
+                except Exception:
+                    handle.close()
+                    raise
+                if keep:
+                    kept[source_index] = (handle, copier)
+            try:
+                for n in range(position, run_end):
+                    tops[n] = _page_top(copier.reader, slots[n].index)
+                    copier.copy_page(slots[n].index, page_nums[n], pages_num, stamp(n),
+                                     open_num, slots[n].text_layer)
+                    if progress is not None:
+                        progress(n + 1, total)
+            except AssemblyError:
+                raise
+            except Exception as exc:
+                raise AssemblyError(f"Could not copy pages from source {source_index}: {exc}") from exc
+            finally:
+                if not keep:
+                    handle.close()
+                    del copier
+            position = run_end
+    finally:
+        for handle, _ in kept.values():
+            handle.close()
+
+
+def append_supplement(
+    *,
+    served: str,
+    target: str,
+    sources: list[SourcePages],
+    slots: list[PageSlot],
+    bookmarks: list[Bookmark],
+    progress: Callable[[int, int], None] | None = None,
+    file_id: bytes | None = None,
+    page_label: str = "Page %(page)s of %(total)s",
+) -> AssemblyResult:
+    """A supplementary section appended to the served bundle ``served`` as a PDF incremental update.
+
+    The target is the served file's bytes, unchanged, followed by the new pages and the objects they use, the
+    served page tree and catalogue redefined (the same object numbers: every served page still points at its
+    parent) with the new pages after the old and the whole outline, and a cross-reference section chained to the
+    served one (``/Prev``). So the first bytes of the new file are exactly the served bundle (its SHA-256 still
+    verifies) and its pages keep their numbers; the new ones are numbered on from its last page."""
+    import re
+    import shutil
+
+    with open(served, "rb") as handle:
+        served_reader = PdfReader(handle, strict=False)
+        trailer = served_reader.trailer
+        root_ref = trailer.raw_get("/Root")
+        info_ref = trailer.raw_get("/Info")
+        root = root_ref.get_object()
+        pages_ref = root.raw_get("/Pages")
+        old_pages = [page.indirect_reference.idnum for page in served_reader.pages]
+        old_tops = [_display_box(page)[3] for page in served_reader.pages]
+        size = int(trailer["/Size"])
+        ids = trailer.get("/ID")
+        first = ids[0] if ids else b""
+        first_id = first.original_bytes if hasattr(first, "original_bytes") else bytes(first)
+        catalog: dict[str, Any] = {k: v for k, v in root.items() if k not in ("/Outlines", "/Pages")}
+        handle.seek(0, 2)
+        length = handle.tell()
+        handle.seek(max(0, length - 1024))
+        tail = handle.read()
+    found = re.findall(rb"startxref\s+(\d+)", tail)
+    if not found:
+        raise AssemblyError(_("The served bundle has no cross-reference table to continue."))
+    prev_xref = int(found[-1])
+    shutil.copyfile(served, target)
+    total_old = len(old_pages)
+    total = total_old + len(slots)
+    with open(target, "r+b") as out:
+        out.seek(0, 2)
+        if not tail.endswith(b"\n"):
+            out.write(b"\n")
+        writer = PdfStreamWriter(out, first_free=size)
+        pages_num = pages_ref.idnum
+        font_num = writer.allocate()
+        writer.write_object(font_num, {
+            "/Type": NameObject("/Font"), "/Subtype": NameObject("/Type1"),
+            "/BaseFont": NameObject("/Helvetica"), "/Encoding": NameObject("/WinAnsiEncoding"),
+        }, no_remap)
+        open_num = writer.allocate()
+        writer.write_raw_stream(open_num, b"q\n")
+        text_font_num = None
+        if any(slot.text_layer for slot in slots):
+            from .textlayer import write_font
+
+            text_font_num = writer.allocate()
+            write_font(writer, text_font_num)
+        new_pages = [writer.allocate() for _ in slots]
+        tops: list[float] = [0.0] * len(slots)
+        _copy_pages(writer, sources, slots, new_pages, tops, pages_num=pages_num, open_num=open_num,
+                    font_num=font_num, text_font_num=text_font_num,
+                    stamp=lambda n: page_label % {"page": total_old + n + 1, "total": total}, progress=progress)
+        page_nums = [*old_pages, *new_pages]
+        writer.redefine(pages_num)
+        writer.write_object(pages_num, {
+            "/Type": NameObject("/Pages"), "/Kids": [OwnRef(n) for n in page_nums], "/Count": total,
+        }, no_remap)
+        outline = _write_outline(writer, bookmarks, page_nums, [*old_tops, *tops])
+
+        def keep(ref: IndirectObject) -> int | None:  # the served catalogue's own references stay as they are
+            return ref.idnum
+
+        catalog["/Pages"] = OwnRef(pages_num)
+        if outline is not None:
+            catalog["/Outlines"] = OwnRef(outline)
+            catalog["/PageMode"] = NameObject("/UseOutlines")
+        writer.redefine(root_ref.idnum)
+        writer.write_object(root_ref.idnum, catalog, keep)
+        file_id = file_id or hashlib.sha256(first_id + b"supplement").digest()[:16]
+        writer.finish_update(root=root_ref.idnum, info=info_ref.idnum if info_ref is not None else None,
+                             first_id=first_id or file_id, file_id=file_id, prev=prev_xref)
+    digest = hashlib.sha256()
+    length = 0
+    with open(target, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+            length += len(chunk)
+    return AssemblyResult(page_count=total, sha256=digest.hexdigest(), size=length)
+
+
 def _open_copier(writer: PdfStreamWriter, handle: BinaryIO, source: SourcePages, source_index: int,
                  slots: list[PageSlot], page_nums: list[int], resources_cache: dict[Any, int],
                  font_num: int, text_font_num: int | None = None) -> _SourceCopier:
@@ -508,7 +617,7 @@ def count_pages(handle: BinaryIO) -> list[tuple[float, float, int]]:
     except Exception as exc:
         raise AssemblyError(f"The PDF cannot be read: {exc.__class__.__name__}") from exc
     if not result:
-        raise AssemblyError("The PDF has no pages.")
+        raise AssemblyError(_("The PDF has no pages."))
     return result
 
 

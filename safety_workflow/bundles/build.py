@@ -83,9 +83,15 @@ def _log(event: str, **data: Any) -> dict[str, Any]:
 
 
 def build(bundle: Bundle, folder: str, progress: Progress) -> tuple[str, Any, list[dict[str, Any]]]:
+    path, assembled, log, _ = build_with_contents(bundle, folder, progress)
+    return path, assembled, log
+
+
+def build_with_contents(bundle: Bundle, folder: str, progress: Progress
+                        ) -> tuple[str, Any, list[dict[str, Any]], dict[str, Any]]:
     """Build the PDF in ``folder``. Returns its path, the assembly result and log entries."""
     from . import exhibits as exhibit_prep
-    from .assemble import Bookmark, PageSlot, SourcePages, assemble
+    from .assemble import PageSlot, SourcePages, append_supplement, assemble
     from .render import make_fetcher, render_html, render_pdf
 
     log: list[dict[str, Any]] = []
@@ -100,6 +106,9 @@ def build(bundle: Bundle, folder: str, progress: Progress) -> tuple[str, Any, li
         composition.exhibits, composition.evidence, folder, redactor,
         progress=lambda n, t: progress("exhibits", n, t, f"Checked exhibit {n} of {t}"),
     )
+    for insert in composition.inserts:
+        insert.path = os.path.join(folder, f"court-document-{insert.number}.pdf")
+        copy_court_document(insert, insert.path)
     clock.lap("exhibits")
     # Redact everything the templates will see: titles, contexts and the exhibits' own text.
     english = Redactor(composition.redactions_en) if composition.redactions_en is not None else redactor
@@ -129,50 +138,60 @@ def build(bundle: Bundle, folder: str, progress: Progress) -> tuple[str, Any, li
     progress("render", 1, 1, "Rendered", force=True)
     clock.lap("render")
 
-    # The bundle's pages: each rendered page, except that a placeholder becomes its exhibit's pages.
+    # The bundle's pages: each rendered page, except that a placeholder becomes its exhibit's pages, and an
+    # uploaded court document's placeholder pages become its pages.
     placeholders = {e.placeholder: (n + 1, e) for n, e in enumerate(composition.exhibits) if e.kind == "pdf"}
     sources = [SourcePages(open=lambda: open(rendered_path, "rb"), pages=[], keep_links=True)]
     for exhibit in composition.exhibits:
         path = exhibit.path
         sources.append(SourcePages(open=lambda path=path: open(path, "rb"), pages=[]))
+    insert_pages: dict[str, tuple[int, int]] = {}
+    for insert in composition.inserts:
+        sources.append(SourcePages(open=lambda path=insert.path: open(path, "rb"), pages=[]))
+        for page in range(insert.pages):
+            insert_pages[insert.page_anchor(page)] = (len(sources) - 1, page)
     slots: list[PageSlot] = []
     first_page: dict[str, int] = {}
+    offset = composition.page_offset
     layers = exhibit_prep.rendered_layers(composition.exhibits, result.images)
     for index, anchors in enumerate(result.anchors):
         placeholder = next((placeholders[a] for a in anchors if a in placeholders), None)
+        inserted = next((insert_pages[a] for a in anchors if a in insert_pages), None)
         for anchor in anchors:
-            first_page.setdefault(anchor, len(slots) + 1)
-        if placeholder is None:
+            first_page.setdefault(anchor, offset + len(slots) + 1)
+        if inserted is not None:
+            slots.append(PageSlot(source=inserted[0], index=inserted[1]))
+        elif placeholder is None:
             slots.append(PageSlot(source=0, index=index, text_layer=layers.get(index)))
         else:
             source, exhibit = placeholder
             slots.extend(PageSlot(source=source, index=p, text_layer=exhibit_prep.pdf_page_layer(exhibit, p))
                          for p in range(exhibit.pages))
 
-    bookmarks: list[Bookmark] = []
-    groups: dict[str, Bookmark] = {}
-    for doc in composition.documents:
-        page = first_page.get(doc.anchor)
-        if page is None:
-            raise RuntimeError(f"Document {doc.anchor} was not laid out.")
-        mark = Bookmark(title=doc.title, page=page)
-        if doc.group:
-            if doc.group not in groups:
-                groups[doc.group] = Bookmark(title=doc.group, page=page)
-                bookmarks.append(groups[doc.group])
-            groups[doc.group].children.append(mark)
-        else:
-            bookmarks.append(mark)
-
+    bookmarks, index_entries = outline(composition, first_page)
     output = os.path.join(folder, "bundle.pdf")
-    assembled = assemble(
-        target=output, sources=sources, slots=slots, bookmarks=bookmarks, title=composition.title,
-        producer=f"safety_workflow {__version__}", file_id=hashlib.sha256(str(bundle.pk).encode()).digest()[:16],
-        lang=i18n.html_lang(composition.language),
-        # Translators: the stamp at the foot of every page of a bundle; ASCII letters only (the stamp's font).
-        page_label=i18n.text(composition.language, lambda: _("Page %(page)s of %(total)s")),
-        progress=lambda n, t: progress("assemble", n, t, f"Assembled page {n} of {t}"),
-    )
+    file_id = hashlib.sha256(str(bundle.pk).encode()).digest()[:16]
+    on_page = lambda n, t: progress("assemble", n, t, f"Assembled page {n} of {t}")  # noqa: E731
+    # Translators: the stamp at the foot of every page of a bundle; ASCII letters only (the stamp's font).
+    page_label = i18n.text(composition.language, lambda: _("Page %(page)s of %(total)s"))
+    if bundle.supplement_of_id:
+        served_path = os.path.join(folder, "served.pdf")
+        copy_served(bundle.supplement_of, served_path)
+        served_marks = [_bookmark_from(item) for item in bundle.supplement_of.contents.get("bookmarks", [])]
+        assembled = append_supplement(served=served_path, target=output, sources=sources, slots=slots,
+                                      bookmarks=[*served_marks, *bookmarks], progress=on_page, file_id=file_id,
+                                      page_label=page_label)
+        index_entries = [*bundle.supplement_of.contents.get("index", []), *index_entries]
+        bookmarks = [*served_marks, *bookmarks]
+    else:
+        assembled = assemble(
+            target=output, sources=sources, slots=slots, bookmarks=bookmarks, title=composition.title,
+            producer=f"safety_workflow {__version__}", file_id=file_id, progress=on_page,
+            lang=i18n.html_lang(composition.language), page_label=page_label,
+        )
+    if composition.contents:
+        composition.contents.update(pages=assembled.page_count, index=index_entries,
+                                    bookmarks=[_bookmark_dict(b) for b in bookmarks])
     clock.lap("assemble")
     log.extend(_log("note", message=note) for note in notes)
     if result.refused:
@@ -186,7 +205,76 @@ def build(bundle: Bundle, folder: str, progress: Progress) -> tuple[str, Any, li
                     listed=sum(e.kind == "listed" for e in composition.exhibits),
                     withheld=sum(e.kind == "withheld" for e in composition.exhibits)))
     log.append(_log("timings", **clock.laps))
-    return output, assembled, log
+    return output, assembled, log, composition.contents
+
+
+def outline(composition: Composition, first_page: dict[str, int]) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The bookmarks ("Title (p. N)", grouped by section) and the index entries with their pages: both from
+    where each document landed, so they agree with each other and with the page numbers stamped on the pages."""
+    from .assemble import Bookmark
+
+    bookmarks: list[Bookmark] = []
+    groups: dict[str, Bookmark] = {}
+    entries: list[dict[str, Any]] = []
+    for doc in composition.documents:
+        page = first_page.get(doc.anchor)
+        if page is None:
+            raise RuntimeError(f"Document {doc.anchor} was not laid out.")
+        mark = Bookmark(title=f"{_short(doc.title)} (p. {page})", page=page)
+        entries.append({"title": doc.title, "page": page, "group": doc.group})
+        if doc.group:
+            if doc.group not in groups:
+                groups[doc.group] = Bookmark(title=f"{doc.group} (p. {page})", page=page)
+                bookmarks.append(groups[doc.group])
+            groups[doc.group].children.append(mark)
+        else:
+            bookmarks.append(mark)
+    return bookmarks, entries
+
+
+def _short(title: str, limit: int = 200) -> str:
+    """A bookmark's title, cut at ``limit`` characters (viewers show no more), so that its page is never cut."""
+    title = " ".join(title.split())
+    return title if len(title) <= limit else title[:limit - 1].rstrip() + "\u2026"
+
+
+def _bookmark_dict(mark: Any) -> dict[str, Any]:
+    return {"title": mark.title, "page": mark.page, "children": [_bookmark_dict(c) for c in mark.children]}
+
+
+def _bookmark_from(data: dict[str, Any]) -> Any:
+    from .assemble import Bookmark
+
+    return Bookmark(title=data["title"], page=data["page"], children=[_bookmark_from(c) for c in data["children"]])
+
+
+def copy_court_document(insert: Any, target: str) -> None:
+    """A private copy of an uploaded court document, checked against the SHA-256 recorded at upload."""
+    from django.core.files.storage import default_storage
+
+    from .exhibits import EvidenceIntegrityError
+
+    digest = hashlib.sha256()
+    with default_storage.open(insert.storage_name, "rb") as source, open(target, "wb") as out:
+        for chunk in iter(lambda: source.read(1024 * 1024), b""):
+            digest.update(chunk)
+            out.write(chunk)
+    if digest.hexdigest() != insert.sha256:
+        raise EvidenceIntegrityError(f"The court document \u201c{insert.title}\u201d no longer matches the SHA-256 "
+                                     "recorded when it was added; the bundle was not built.")
+
+
+def copy_served(served: Bundle, target: str) -> None:
+    """The served bundle's file, checked against its SHA-256: a supplement continues exactly what was served."""
+    from .exhibits import EvidenceIntegrityError
+
+    digest = hashlib.sha256()
+    with served.file.open("rb") as source, open(target, "wb") as out:
+        for chunk in iter(lambda: source.read(1024 * 1024), b""):
+            digest.update(chunk)
+            out.write(chunk)
+    if digest.hexdigest() != served.sha256:
+        raise EvidenceIntegrityError("The served bundle no longer matches its SHA-256; the supplement was not built.")
 
 
 class _Clock:
@@ -202,7 +290,8 @@ class _Clock:
         self.last = now
 
 
-def _publish(bundle: Bundle, attempt: int, path: str, assembled: Any, log: list[dict[str, Any]]) -> bool:
+def _publish(bundle: Bundle, attempt: int, path: str, assembled: Any, log: list[dict[str, Any]],
+             contents: dict[str, Any]) -> bool:
     """Store the file and mark the bundle READY in one go; False if the attempt was superseded."""
     name = None
     try:
@@ -217,12 +306,13 @@ def _publish(bundle: Bundle, attempt: int, path: str, assembled: Any, log: list[
             current.sha256 = assembled.sha256
             current.size = assembled.size
             current.page_count = assembled.page_count
+            current.contents = contents
             current.progress, current.step = 100, "Ready"
             current.finished_at = current.heartbeat_at = timezone.now()
             current.log = [*current.log, *log, _log("ready", sha256=assembled.sha256, pages=assembled.page_count,
                                                     attempt=attempt)]
-            current.save(update_fields=["file", "status", "sha256", "size", "page_count", "progress", "step",
-                                        "finished_at", "heartbeat_at", "log"])
+            current.save(update_fields=["file", "status", "sha256", "size", "page_count", "contents", "progress",
+                                        "step", "finished_at", "heartbeat_at", "log"])
             _timeline(current, "bundle_ready",
                       f"{current.get_kind_display()} ready ({assembled.page_count} pages, "
                       f"SHA-256 {assembled.sha256[:12]}...).")
@@ -269,9 +359,9 @@ def bundle_build_job(*, bundle_id: str, attempt: int) -> str:
     _remove_leftovers(bundle.pk)
     folder = tempfile.mkdtemp(prefix=f"sw-bundle-{bundle.pk}-{attempt}-")
     try:
-        path, assembled, log = build(bundle, folder, progress)
+        path, assembled, log, contents = build_with_contents(bundle, folder, progress)
         progress("publish", 0, 1, "Storing the bundle", force=True)
-        return "ready" if _publish(bundle, attempt, path, assembled, log) else "superseded"
+        return "ready" if _publish(bundle, attempt, path, assembled, log, contents) else "superseded"
     except (CompositionError, Exception) as exc:  # everything ends as FAILED, with nothing downloadable
         from .exhibits import EvidenceIntegrityError
 

@@ -72,7 +72,8 @@ class Exhibit:
 class Document:
     anchor: str
     title: str
-    template: str
+    #: A template name, or a list of them (the first that exists: a council's override, then ours).
+    template: str | list[str]
     context: dict[str, Any] = field(default_factory=dict)
     group: str = ""
     exhibit: Exhibit | None = None
@@ -93,6 +94,12 @@ class Composition:
     language: str = "en"
     #: A bilingual bundle's redactions for its English documents (the same phrases, English replacements).
     redactions_en: list[Redaction] | None = None
+    #: Uploaded PDFs laid in page for page (court documents: ``court.Insert``).
+    inserts: list[Any] = field(default_factory=list)
+    #: What the bundle holds, stored on a ready injunction bundle (``Bundle.contents``) for its supplements.
+    contents: dict[str, Any] = field(default_factory=dict)
+    #: Pages before the first (a supplementary section continues the served bundle's numbering).
+    page_offset: int = 0
 
 
 # Formatting ---------------------------------------------------------------------------------
@@ -215,11 +222,26 @@ def incident_context(incident: Incident, marks: list[str] | None = None) -> dict
         "police_already_informed": incident.police_already_informed,
         "police_reference": incident.police_reference,
         "subject": subject_name(incident.subject) if incident.subject_id else "",
-        "subject_details": [(str(k).replace("_", " "), str(v)) for k, v in sorted(incident.subject_details.items())
-                            if isinstance(v, (str, int, float)) and str(v).strip()],
+        "subject_details": subject_details(incident),
         "level": level_label(level) if level else _("Not assessed"),
         "exhibits": marks or [],
     }
+
+
+def subject_details(incident: Incident) -> list[tuple[str, str]]:
+    """What the reporter said about the subject, as "As reported, name", ...; a reported name that is the linked
+    subject's own is left out (it would print the subject twice)."""
+    linked = " ".join(subject_name(incident.subject).lower().split()) if incident.subject_id else ""
+    rows = []
+    for key, value in sorted((incident.subject_details or {}).items()):
+        if not isinstance(value, (str, int, float)) or not str(value).strip():
+            continue
+        if linked and " ".join(str(value).lower().split()) == linked:
+            continue
+        label = str(key).replace("_", " ")
+        rows.append((_("as reported, %(label)s") % {"label": label} if incident.subject_id else label.capitalize(),
+                     str(value)))
+    return rows
 
 
 def incidents_for_bundle(queryset: Any) -> list[Incident]:

@@ -71,10 +71,15 @@ def _serialize(value: Any, out: BinaryIO, remap: Callable[[IndirectObject], int 
 class PdfStreamWriter:
     """A PDF written object by object; only the cross-reference offsets stay in memory."""
 
-    def __init__(self, out: BinaryIO) -> None:
+    def __init__(self, out: BinaryIO, *, first_free: int = 0) -> None:
+        """A new PDF; or, with ``first_free``, an incremental update appended where ``out`` stands, to a PDF whose
+        objects are numbered below ``first_free`` (its trailer's /Size)."""
         self.out = out
-        self.offsets: list[int] = [0]
-        out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+        if first_free:
+            self.offsets: list[int] = [0] + [-2] * (first_free - 1)  # -2: an object of the original, untouched
+        else:
+            self.offsets = [0]
+            out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
 
     def allocate(self) -> int:
         self.offsets.append(-1)
@@ -89,6 +94,10 @@ class PdfStreamWriter:
             self.out.write(value._data)
             self.out.write(b"\nendstream")
         self.out.write(b"\nendobj\n")
+
+    def redefine(self, num: int) -> None:
+        """An object of the original written again in an incremental update (its new offset goes in the xref)."""
+        self.offsets[num] = -1
 
     def write_raw_stream(self, num: int, data: bytes, extra: bytes = b"") -> None:
         self.offsets[num] = self.out.tell()
@@ -110,6 +119,33 @@ class PdfStreamWriter:
         self.out.write(
             b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n"
             % (len(self.offsets), root, info, hex_id, hex_id, xref)
+        )
+
+
+    def finish_update(self, *, root: int, info: int | None, first_id: bytes, file_id: bytes, prev: int) -> None:
+        """The cross-reference section of an incremental update: only the objects written since, chained to
+        the original's with /Prev."""
+        for num, offset in enumerate(self.offsets):
+            if num and offset == -1:
+                self.offsets[num] = self.out.tell()
+                self.out.write(b"%d 0 obj\nnull\nendobj\n" % num)
+        xref = self.out.tell()
+        self.out.write(b"xref\n")
+        written = [num for num, offset in enumerate(self.offsets) if num and offset >= 0]
+        runs: list[list[int]] = []
+        for num in written:
+            if runs and runs[-1][-1] == num - 1:
+                runs[-1].append(num)
+            else:
+                runs.append([num])
+        for run in runs:
+            self.out.write(b"%d %d\n" % (run[0], len(run)))
+            for num in run:
+                self.out.write(b"%010d 00000 n\r\n" % self.offsets[num])
+        info_part = b" /Info %d 0 R" % info if info is not None else b""
+        self.out.write(
+            b"trailer\n<< /Size %d /Root %d 0 R%s /ID [<%s> <%s>] /Prev %d >>\nstartxref\n%d\n%%%%EOF\n"
+            % (len(self.offsets), root, info_part, first_id.hex().encode(), file_id.hex().encode(), prev, xref)
         )
 
 

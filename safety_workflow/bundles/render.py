@@ -94,8 +94,9 @@ def render_html(composition: Composition, *, bundle_context: dict[str, Any],
             "documents": parts,
             # Our own integers only: one named page per distinct exhibit length.
             "placeholder_pages": page_counts,
+            # A supplementary section's first page is numbered on from the served bundle's last.
+            "page_offset": int(composition.page_offset or 0),
         })
-
 
 
 @dataclass

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('safety_workflow', '0009_notifications_webhooks'),
+        ('safety_workflow', '0010_court_bundle'),
     ]
 
     operations = [

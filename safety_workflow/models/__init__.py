@@ -3,7 +3,7 @@
 from .actions import AdviceGiven, AdviceTemplate, CouncilAction, PoliceContact, PoliceReferral
 from .assessment import Assessment, DecisionQuestion, DecisionRule, DecisionTable
 from .audit import AccessLogChain, AccessLogEntry, TaskDeadline, TimelineEntry
-from .bundles import Bundle
+from .bundles import Bundle, CourtDocument
 from .cases import (
     LEVEL_ORDER,
     Case,
@@ -58,6 +58,7 @@ __all__ = [
     "ContactMethod",
     "Language",
     "CouncilAction",
+    "CourtDocument",
     "CourseOfConductFlag",
     "DecisionQuestion",
     "DecisionRule",

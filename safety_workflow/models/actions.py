@@ -91,6 +91,10 @@ class CouncilAction(models.Model):
         PHA_1997 = "pha_1997", _("Protection from Harassment Act 1997 (CPR 65.28)")
         ASB_2014 = "asb_2014", _("Anti-social Behaviour, Crime and Policing Act 2014 (CPR 65.43)")
 
+    class Court(models.TextChoices):
+        COUNTY_COURT = "county_court", _("The County Court")
+        HIGH_COURT_KB = "high_court_kb", _("The High Court of Justice, King's Bench Division")
+
     class Outcome(models.TextChoices):
         GRANTED = "granted", _("Injunction granted")
         UNDERTAKING = "undertaking", _("Undertaking accepted")
@@ -109,7 +113,16 @@ class CouncilAction(models.Model):
     bundle = models.ForeignKey("safety_workflow.Bundle", on_delete=models.PROTECT, null=True, blank=True,
                                related_name="+")
     claim_number = models.CharField(max_length=50, blank=True)
-    court = models.CharField(max_length=200, blank=True)
+    court = models.CharField(max_length=200, blank=True, help_text=_(
+        "As given when the bundle was filed (free text, kept as it was); the court and claim details below are "
+        "what the bundle prints."))
+    court_kind = models.CharField(_("court"), max_length=20, choices=Court.choices, blank=True)
+    hearing_centre = models.CharField(max_length=120, blank=True, help_text=_(
+        "The County Court hearing centre (\"Northshire\"), or for the High Court the district registry or "
+        "\"Royal Courts of Justice\"."))
+    parties = models.JSONField(default=list, blank=True, help_text=_(
+        "The parties as the claim names them: [{\"name\", \"role\"}], role claimant, defendant, applicant, "
+        "respondent or interested_party."))
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     outcome_on = models.DateField(null=True, blank=True)
     expires_on = models.DateField(null=True, blank=True)

@@ -296,6 +296,42 @@ def bundle_retry(*, user: Any, bundle: Bundle, request: Any = None) -> Bundle:
     return current
 
 
+def bundle_supplement(*, user: Any, bundle: Bundle, purpose: str = "", request: Any = None) -> Bundle:
+    """A supplementary bundle: the served ``bundle`` with what was added since (court documents, incidents,
+    evidence) appended, paginated on from its last page. Built by a worker, like any bundle."""
+    from ..bundles.court import supplement_news
+
+    _check_available()
+    with transaction.atomic():
+        served = Bundle.objects.select_for_update().get(pk=bundle.pk)
+        if (served.kind != Bundle.Kind.INJUNCTION or served.status != Bundle.Status.READY
+                or served.case_id is None or not served.contents.get("bookmarks")):
+            raise Conflict(_("Only a ready injunction bundle for one case (built since supplements were possible) can "
+                           "be supplemented."), code="bundle_not_supplementable")
+        incidents, evidence, documents = supplement_news(served, user)
+        if not (incidents or evidence or documents):
+            raise Conflict(_("Nothing has been added to the case since this bundle was built: there is nothing to "
+                           "supplement it with."), code="nothing_to_supplement")
+        supplement = Bundle.objects.create(
+            kind=served.kind, scope=served.scope, redactions=served.redactions, case=served.case,
+            subject=served.subject, purpose=purpose or "", requested_by=user, attempts=1, supplement_of=served,
+            heartbeat_at=timezone.now(),
+            log=[{"at": timezone.now().isoformat(), "event": "requested", "by": str(user.pk),
+                  "supplement_of": str(served.pk), "incidents": len(incidents), "evidence": len(evidence),
+                  "court_documents": len(documents)}],
+        )
+        access_log_record(actor=user, action="export", object_type="bundle", object_id=supplement.pk,
+                          object_repr=str(supplement), purpose=purpose or "", result="requested", request=request,
+                          subject=served.subject_id,
+                          data={"kind": served.kind, "supplement_of": str(served.pk)})
+        timeline_record(case=served.case, actor=user, action="bundle_requested",
+                        summary="Supplementary injunction bundle requested.",
+                        data={"bundle": str(supplement.pk), "supplement_of": str(served.pk)})
+        _queue_build(supplement)
+    supplement.refresh_from_db()
+    return supplement
+
+
 def bundles_requeue_stale(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Queue again every build that shows no sign of life (its worker was killed, or the queue lost it).
 

@@ -36,6 +36,7 @@ from ..models import (
     Case,
     CouncilAction,
     CourseOfConductFlag,
+    CourtDocument,
     DisposalRecord,
     EmployeeAssistanceOffer,
     EscalationSignal,
@@ -239,6 +240,12 @@ def _dispose_cases(run: _Run, pks: list[Any]) -> None:
                       rule_kind="case")
     CouncilAction.objects.filter(case__in=ids).delete()
     _dispose_bundles(run, list(Bundle.objects.filter(case__in=ids)), rule_kind="case")
+    # The court documents the legal team added to the case's injunction bundles go with the case.
+    documents = list(CourtDocument.objects.filter(case__in=ids))
+    for document in documents:
+        files = run.queue_file("bundle", document.file.name) if document.file else 0
+        run.record("bundle", f"court_document:{document.pk}", Action.DELETED, rule_kind="case", files=files)
+    CourtDocument.objects.filter(pk__in=[d.pk for d in documents]).delete()
     for label, records in _support_of_cases(ids):
         for pk in records.values_list("pk", flat=True):
             run.record("support", f"{label}:{pk}", Action.DELETED, rule_kind="case")

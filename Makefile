@@ -7,7 +7,7 @@ MANAGE := $(PY) example_project/manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test test-postgres lint build clean venv
+.PHONY: demo test test-postgres lint build clean venv messages
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,17 @@ test: $(STAMP)
 
 test-postgres: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(PY) -m pytest $(PYTEST_ARGS)
+
+# The message catalogues (docs/development.md, "Messages and translations"): extract every marked string into the
+# English source catalogue and the Welsh one, then compile them. Needs GNU gettext (apt-get install gettext); a
+# server never does, as the compiled .mo files are committed and shipped. New Welsh entries come out untranslated
+# ("untranslated messages" below, and tests/test_language.py fails) until they are translated in
+# safety_workflow/locale/cy/LC_MESSAGES/django.po; then run this again to compile them.
+MESSAGES := cd safety_workflow && ../$(PY) -P ../example_project/manage.py
+messages: $(STAMP)
+	$(MESSAGES) makemessages --locale cy --locale en --add-location file --ignore "migrations/*"
+	$(MESSAGES) compilemessages --locale cy --locale en
+	msgfmt --check --statistics -o /dev/null safety_workflow/locale/cy/LC_MESSAGES/django.po
 
 lint: $(STAMP)
 	$(PY) -m ruff check safety_workflow tests example_project bench

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 LEVELS = ("low", "medium", "serious")
 ROUTES = ("advice", "council_action", "police")
 SEVERITY = {level: rank for rank, level in enumerate(LEVELS)}
@@ -69,20 +71,20 @@ class Decision:
 def validate_answers(table: TableSpec, answers: Any) -> dict[str, str]:
     """Field errors, keyed by question; empty when every question has an acceptable answer."""
     if not isinstance(answers, dict):
-        return {"answers": "Give the answers as an object keyed by question."}
+        return {"answers": _("Give the answers as an object keyed by question.")}
     errors: dict[str, str] = {}
     known = {q.key for q in table.questions}
     for question in table.questions:
         if question.key not in answers:
-            errors[question.key] = "This question must be answered."
+            errors[question.key] = _("This question must be answered.")
         elif not question.accepts(answers[question.key]):
             errors[question.key] = (
-                "Answer true or false." if question.kind == "yes_no"
-                else f"Answer one of: {', '.join(question.choices)}."
+                _("Answer true or false.") if question.kind == "yes_no"
+                else _("Answer one of: %(choices)s.") % {"choices": ", ".join(question.choices)}
             )
     for key in answers:
         if key not in known:
-            errors[key] = "Not a question in this version of the assessment."
+            errors[key] = _("Not a question in this version of the assessment.")
     return errors
 
 

@@ -23,6 +23,7 @@
 | safety_workflow.W005 | webhooks may go to private or loopback addresses and DEBUG is off |
 | safety_workflow.W007 | PDF export is on but COUNCIL_ADDRESS is empty: draft witness statements give no work address |
 | safety_workflow.W008 | DEBUG is off and a PostgreSQL database opens a connection per request (CONN_MAX_AGE 0) |
+| safety_workflow.W006 | DOCUMENT_LANGUAGE or NOTICE_LANGUAGE is not en, cy or bilingual; or no compiled cy catalogue |
 """
 
 from __future__ import annotations
@@ -385,3 +386,27 @@ def check_persistent_connections(app_configs: Any = None, **kwargs: Any) -> list
                      "\"Production\").",
                 id="safety_workflow.W008"))
     return messages
+
+
+@register()
+def check_languages(app_configs: Any = None, **kwargs: Any) -> list:
+    """The document and notice languages are ones the package writes, and its Welsh catalogue is compiled."""
+    from pathlib import Path
+
+    from .i18n import DOCUMENT_LANGUAGES
+
+    warnings = []
+    for name in ("DOCUMENT_LANGUAGE", "NOTICE_LANGUAGE"):
+        value = getattr(app_settings, name)
+        if value not in DOCUMENT_LANGUAGES:
+            warnings.append(Warning(
+                f"SAFETY_WORKFLOW[{name!r}] = {value!r} is not a language the package writes: English is used.",
+                hint='Use "en", "cy" or "bilingual" (Welsh, then English).', id="safety_workflow.W006"))
+    compiled = Path(__file__).resolve().parent / "locale" / "cy" / "LC_MESSAGES" / "django.mo"
+    if not compiled.is_file():
+        warnings.append(Warning(
+            "The Welsh message catalogue is not compiled: the API and documents answer in English when asked for "
+            "Welsh.",
+            hint="Install the package from its wheel (which ships the .mo), or run `make messages` in a checkout.",
+            id="safety_workflow.W006"))
+    return warnings

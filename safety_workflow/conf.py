@@ -117,6 +117,13 @@ DEFAULTS: dict[str, Any] = {
     # The council's address, given in draft witness statements as the witness's address for the statement
     # (CPR PD32 18.1: a witness speaking in a professional capacity gives their work address, never their home).
     "COUNCIL_ADDRESS": "",
+    # The council's name in Welsh, for documents written in Welsh ("" uses COUNCIL_NAME, or "y Cyngor").
+    "COUNCIL_NAME_CY": "",
+    # Languages (docs/language.md): the language of the documents the package writes (bundles, letters) when
+    # neither the request nor the person it is for says: "en", "cy", or "bilingual" (Welsh, then English);
+    # and the language of the notices it sends ("en", "cy" or "bilingual"), whoever's request caused them.
+    "DOCUMENT_LANGUAGE": "en",
+    "NOTICE_LANGUAGE": "en",
     # A queued or running bundle build with no sign of life for this many seconds counts as dead
     # (a killed worker): the scheduled requeue task queues it again, and it may be retried through the API.
     "BUNDLE_STALE_AFTER_SECONDS": 900,

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from .matching import fold
 
 #: The year an election period is compared with: the days up to and including the period's last day.
@@ -59,11 +61,11 @@ def period_problems(*, poll_date: dt.date, starts_on: dt.date, ends_on: dt.date)
     """Why these dates cannot be an election period ({} when they can)."""
     errors: dict[str, list[str]] = {}
     if starts_on > poll_date:
-        errors["starts_on"] = ["The period starts on or before polling day."]
+        errors["starts_on"] = [_("The period starts on or before polling day.")]
     if ends_on < poll_date:
-        errors["ends_on"] = ["The period ends on or after polling day."]
+        errors["ends_on"] = [_("The period ends on or after polling day.")]
     if not errors and (ends_on - starts_on).days + 1 > MAX_PERIOD_DAYS:
-        errors["starts_on"] = [f"An election period is at most {MAX_PERIOD_DAYS} days long."]
+        errors["starts_on"] = [_("An election period is at most %(days)s days long.") % {"days": MAX_PERIOD_DAYS}]
     return errors
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy
+
 
 class SafetyWorkflowError(Exception):
     status_code = 400
     code = "invalid"
-    default_message = "The request is not valid."
+    default_message = gettext_lazy("The request is not valid.")
 
     def __init__(self, message: str | None = None, *, code: str | None = None,
                  errors: dict[str, Any] | None = None) -> None:
@@ -33,7 +35,7 @@ class NotFound(SafetyWorkflowError):
 
     status_code = 404
     code = "not_found"
-    default_message = "Not found."
+    default_message = gettext_lazy("Not found.")
 
 
 class Forbidden(SafetyWorkflowError):
@@ -41,31 +43,31 @@ class Forbidden(SafetyWorkflowError):
 
     status_code = 403
     code = "forbidden"
-    default_message = "You do not have permission to do this."
+    default_message = gettext_lazy("You do not have permission to do this.")
 
 
 class Conflict(SafetyWorkflowError):
     status_code = 409
     code = "conflict"
-    default_message = "The record changed; reload and try again."
+    default_message = gettext_lazy("The record changed; reload and try again.")
 
 
 class TooManyRequests(SafetyWorkflowError):
     status_code = 429
     code = "rate_limited"
-    default_message = "Too many requests; try again later."
+    default_message = gettext_lazy("Too many requests; try again later.")
 
 
 class PayloadTooLarge(SafetyWorkflowError):
     status_code = 413
     code = "file_too_large"
-    default_message = "The file is too large."
+    default_message = gettext_lazy("The file is too large.")
 
 
 class UnsupportedMediaType(SafetyWorkflowError):
     status_code = 415
     code = "unsupported_file_type"
-    default_message = "This type of file is not accepted."
+    default_message = gettext_lazy("This type of file is not accepted.")
 
 
 #: Every code the API answers, by HTTP status: the OpenAPI schema's error bodies enumerate them, and

@@ -11,14 +11,16 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 UNITS = ("years", "months", "days")
 
 #: Events a period is counted from.
 CASE_CLOSED, ENTRY_REMOVED, CREATED = "case_closed", "entry_removed", "created"
 TRIGGERS = {
-    CASE_CLOSED: "the case was closed (a merged case: the case it was merged into)",
-    ENTRY_REMOVED: "the entry was removed from the register or refused",
-    CREATED: "the record was made",
+    CASE_CLOSED: _("the case was closed (a merged case: the case it was merged into)"),
+    ENTRY_REMOVED: _("the entry was removed from the register or refused"),
+    CREATED: _("the record was made"),
 }
 
 
@@ -34,48 +36,48 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
-    Kind("case", "Case file: the case, its incidents, assessments, decisions, referrals and timeline",
+    Kind("case", _("Case file: the case, its incidents, assessments, decisions, referrals and timeline"),
          (CASE_CLOSED,), "delete",
-         "Deleted whole: an incident stripped of the account, the people and the dates is no record at all, "
-         "and counts by ward and month can still identify a councillor."),
-    Kind("evidence", "Evidence files (and the files in storage)", (CASE_CLOSED,), "delete",
-         "The file is deleted from storage and its record removed; the case keeps a line saying it was."),
-    Kind("bundle", "Bundles and packs (court bundles, referral packs, liaison packs, subject-access exports)",
+         _("Deleted whole: an incident stripped of the account, the people and the dates is no record at all, "
+         "and counts by ward and month can still identify a councillor.")),
+    Kind("evidence", _("Evidence files (and the files in storage)"), (CASE_CLOSED,), "delete",
+         _("The file is deleted from storage and its record removed; the case keeps a line saying it was.")),
+    Kind("bundle", _("Bundles and packs (court bundles, referral packs, liaison packs, subject-access exports)"),
          (CREATED, CASE_CLOSED), "delete",
-         "A bundle is a copy of records held elsewhere: the PDF is deleted from storage with its row. A bundle "
-         "a council action relies on (an injunction bundle) stays with its case."),
-    Kind("support", "Support records: advice given, home security assessments, priority address flags, "
-                    "employee-assistance offers, induction training", (CREATED, CASE_CLOSED), "delete",
-         "Deleted: they name the councillor and describe their home and health. Never while the case they "
-         "belong to is open, nor while a priority address flag is in force."),
-    Kind("register_entry", "Register entries, once removed or refused", (ENTRY_REMOVED,), "anonymise",
-         "Anonymised to a tombstone (reference, dates, decisions and who took them): the register's own "
-         "history stays answerable; the person's name, reasons, mitigations and addresses go."),
-    Kind("access_log", "Access log rows (who read, checked, changed or downloaded what)", (CREATED,), "delete",
-         "Deleted oldest first; the chain of hashes is re-anchored on the first row kept, so the rest of the "
-         "log still verifies."),
-    Kind("check_query", "What was typed into register checks (name, date of birth, postcode, address)",
+         _("A bundle is a copy of records held elsewhere: the PDF is deleted from storage with its row. A bundle "
+         "a council action relies on (an injunction bundle) stays with its case.")),
+    Kind("support", _("Support records: advice given, home security assessments, priority address flags, "
+                    "employee-assistance offers, induction training"), (CREATED, CASE_CLOSED), "delete",
+         _("Deleted: they name the councillor and describe their home and health. Never while the case they "
+         "belong to is open, nor while a priority address flag is in force.")),
+    Kind("register_entry", _("Register entries, once removed or refused"), (ENTRY_REMOVED,), "anonymise",
+         _("Anonymised to a tombstone (reference, dates, decisions and who took them): the register's own "
+         "history stays answerable; the person's name, reasons, mitigations and addresses go.")),
+    Kind("access_log", _("Access log rows (who read, checked, changed or downloaded what)"), (CREATED,), "delete",
+         _("Deleted oldest first; the chain of hashes is re-anchored on the first row kept, so the rest of the "
+         "log still verifies.")),
+    Kind("check_query", _("What was typed into register checks (name, date of birth, postcode, address)"),
          (CREATED,), "anonymise",
-         "Anonymised: the log row of the check (who, when, why, result) is kept for the access log's own "
-         "period; the details typed about the person checked are erased."),
-    Kind("idempotency", "Idempotency keys of incident reports", (CREATED,), "delete",
-         "Deleted: they only stop a retried report from being recorded twice."),
-    Kind("liaison_meeting", "Liaison meeting records (police and monitoring officer)", (CREATED,), "delete",
-         "Deleted: the notes and attendees of the meeting."),
-    Kind("subject", "Subjects (the people incidents are about) no longer in any record", (CREATED,), "delete",
-         "Deleted with their aliases and contact handles once no case, entry, bundle or flag refers to them."),
-    Kind("protected_person", "Protected people (councillors, candidates, household members, supporters, staff) "
-                             "no longer in any record", (CREATED,), "delete",
-         "Deleted with their contact details and candidacies once no incident, support record, flag or linked "
+         _("Anonymised: the log row of the check (who, when, why, result) is kept for the access log's own "
+         "period; the details typed about the person checked are erased.")),
+    Kind("idempotency", _("Idempotency keys of incident reports"), (CREATED,), "delete",
+         _("Deleted: they only stop a retried report from being recorded twice.")),
+    Kind("liaison_meeting", _("Liaison meeting records (police and monitoring officer)"), (CREATED,), "delete",
+         _("Deleted: the notes and attendees of the meeting.")),
+    Kind("subject", _("Subjects (the people incidents are about) no longer in any record"), (CREATED,), "delete",
+         _("Deleted with their aliases and contact handles once no case, entry, bundle or flag refers to them.")),
+    Kind("protected_person", _("Protected people (councillors, candidates, household members, supporters, staff) "
+                             "no longer in any record"), (CREATED,), "delete",
+         _("Deleted with their contact details and candidacies once no incident, support record, flag or linked "
          "person refers to them: their incidents go with their cases, their support records on their own period. "
-         "A councillor's record is made again, empty, when they next report."),
-    Kind("notification", "Notifications: who was told what, through which channel, and whether it arrived",
+         "A councillor's record is made again, empty, when they next report.")),
+    Kind("notification", _("Notifications: who was told what, through which channel, and whether it arrived"),
          (CREATED,), "delete",
-         "Deleted: the notice's text, the address or number it went to and its delivery status. A case's "
-         "notifications also go with the case."),
-    Kind("webhook_delivery", "Webhook deliveries: the events sent to host platforms and each attempt",
+         _("Deleted: the notice's text, the address or number it went to and its delivery status. A case's "
+           "notifications also go with the case.")),
+    Kind("webhook_delivery", _("Webhook deliveries: the events sent to host platforms and each attempt"),
          (CREATED,), "delete",
-         "Deleted: the event as sent (references and ids) and its delivery log."),
+         _("Deleted: the event as sent (references and ids) and its delivery log.")),
 )}
 
 #: Kinds that live inside a case: they cannot be kept longer than the case itself.

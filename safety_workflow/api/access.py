@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext_lazy
+
 from ..roles import Role
 
 C, CAND, MS, HS, L, MO, ES, P, F, IG = (
@@ -57,7 +59,7 @@ class Access:
     roles: frozenset[str] | str
     resource: str = ""
     refused: str = "forbidden"
-    message: str = "Your role may not do this."
+    message: str = gettext_lazy("Your role may not do this.")
     errors: tuple[int, ...] = ()
     note: str = ""
     logs_refusal: bool = False
@@ -218,7 +220,7 @@ ACCESS: dict[str, Access] = {
     "police-contacts.get": Access(EVERY_ROLE),
     # The register
     "register-check.post": Access("REGISTER_CHECK_ROLES", refused="register_check_not_permitted",
-                                  message="Your role does not use the register check.",
+                                  message=gettext_lazy("Your role does not use the register check."),
                                   errors=(RATE_LIMITED,), logs_refusal=True),
     "register-entries.get": Access(REGISTER_READERS, refused="register_not_permitted",
                                    note="entries granted to the caller; every entry for health and safety "

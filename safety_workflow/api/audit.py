@@ -14,6 +14,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -75,7 +76,7 @@ class AccessLogFilter(FilterSet):
     def filter_checked_name(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
         normalised = checked_name_normalised(value)
         if not normalised:
-            raise InvalidInput(errors={"checked_name": ["Give a name with a surname."]})
+            raise InvalidInput(errors={"checked_name": [_("Give a name with a surname.")]})
         return queryset.filter(action=AccessLogEntry.Action.CHECK, checked_name=normalised)
 
     def filter_register_entry(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:

@@ -21,6 +21,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Page
 from django.db import models
 from django.http import Http404
+from django.template.response import SimpleTemplateResponse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -31,6 +35,7 @@ from rest_framework.views import set_rollback
 from viewflow.workflow.exceptions import FlowLockFailed
 
 from ..errors import Forbidden, InvalidInput, SafetyWorkflowError
+from ..i18n import api_language, content_language
 from ..roles import roles_for
 from . import fields
 from .access import Access, access_for, operation_key
@@ -89,20 +94,20 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         headers = {"Retry-After": str(exc.retry_after)} if getattr(exc, "retry_after", None) else None
         return error_response(exc.code, exc.message, exc.status_code, exc.errors or None, headers)
     if isinstance(exc, FlowLockFailed):
-        return error_response("busy", "Someone else is working on this case; try again.",
+        return error_response("busy", _("Someone else is working on this case; try again."),
                               status.HTTP_409_CONFLICT)
     if isinstance(exc, RequestDataTooBig):
-        return error_response("request_too_large", "The request body is too large.",
+        return error_response("request_too_large", _("The request body is too large."),
                               status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, SuspiciousOperation):
-        return error_response("malformed_request", "The request could not be read.", status.HTTP_400_BAD_REQUEST)
+        return error_response("malformed_request", _("The request could not be read."), status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        return error_response("invalid", "The request is not valid.", 400, _flatten(errors))
+        return error_response("invalid", _("The request is not valid."), 400, _flatten(errors))
     if not isinstance(exc, exceptions.APIException):
         return None
     code = next((c for cls, c in DRF_CODES.items() if isinstance(exc, cls)), "error")
@@ -113,9 +118,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         headers["Retry-After"] = str(int(exc.wait))
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        return error_response(code, "The request is not valid.", exc.status_code, _flatten(detail), headers)
+        return error_response(code, _("The request is not valid."), exc.status_code, _flatten(detail), headers)
     if isinstance(exc, exceptions.NotFound):
-        return error_response(code, "Not found.", exc.status_code, headers=headers)
+        return error_response(code, _("Not found."), exc.status_code, headers=headers)
     return error_response(code, str(exc.detail), exc.status_code, headers=headers)
 
 
@@ -150,7 +155,8 @@ class StrictJSONParser(JSONParser):
         data = super().parse(stream, media_type, parser_context)
         where = _unreadable(data)
         if where:
-            raise exceptions.ParseError(f"The text at {where} holds characters that cannot be stored.")
+            raise exceptions.ParseError(_("The text at %(where)s holds characters that cannot be stored.")
+                                        % {"where": where})
         return data
 
 
@@ -162,7 +168,7 @@ class InputSerializer(serializers.Serializer):
             known = {name for name, field in self.fields.items() if not field.read_only}
             unknown = sorted(str(key) for key in data.keys() if key not in known)
             if unknown:
-                raise serializers.ValidationError({name: ["This field is not known."] for name in unknown})
+                raise serializers.ValidationError({name: [_("This field is not known.")] for name in unknown})
         return super().to_internal_value(data)
 
 
@@ -214,9 +220,9 @@ class KeyFormField(forms.Field):
         try:
             key = pk.to_python(value)
         except DjangoValidationError:
-            raise DjangoValidationError("Not a valid id.", code="invalid") from None
+            raise DjangoValidationError(_("Not a valid id."), code="invalid") from None
         if isinstance(key, int) and not 0 < key < 2**63:
-            raise DjangoValidationError("Not a valid id.", code="invalid")
+            raise DjangoValidationError(_("Not a valid id."), code="invalid")
         return key
 
 
@@ -229,7 +235,7 @@ class BooleanFormField(forms.Field):
         try:
             return self.VALUES[str(value).lower()]
         except KeyError:
-            raise DjangoValidationError('Use "true" or "false".', code="invalid") from None
+            raise DjangoValidationError(_('Use "true" or "false".'), code="invalid") from None
 
 
 class KeyFilter(django_filters.Filter):
@@ -285,7 +291,7 @@ class Pagination(PageNumberPagination):
         except ValueError:
             value = 0
         if not 1 <= value <= maximum:
-            raise InvalidInput(errors={name: [f"Give a whole number from 1 to {maximum}."]})
+            raise InvalidInput(errors={name: [_("Give a whole number from 1 to %(maximum)s.") % {"maximum": maximum}]})
         return value
 
     def get_page_size(self, request: Any) -> int:
@@ -400,6 +406,17 @@ class SafetyAPIMixin:
     def get_exception_handler(self) -> Callable:  # noqa: D102 - DRF hook
         return exception_handler
 
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        """Answer in the language of ``Accept-Language`` (English or Welsh), whatever the host's middleware:
+        messages, errors and task titles are rendered inside it, and the response says which in
+        ``Content-Language`` (and ``Vary: Accept-Language``)."""
+        language = api_language(request)
+        with translation.override(language):
+            response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+            if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
+                response.render()  # lazy texts become words in this language, not the host's
+        return with_language(response, language)
+
     # The operation -----------------------------------------------------------------------------------
     def access(self) -> Access:
         return access_for(operation_key(self, self.request.method))
@@ -459,14 +476,15 @@ class SafetyAPIMixin:
         params = request.query_params
         unknown = sorted(set(params) - self.query_parameter_names())
         if unknown:
-            raise InvalidInput("Unknown query parameters: " + ", ".join(unknown) + ".", code="unknown_parameters",
-                               errors={name: ["This parameter is not known."] for name in unknown})
+            raise InvalidInput(_("Unknown query parameters: %(names)s.") % {"names": ", ".join(unknown)},
+                               code="unknown_parameters",
+                               errors={name: [_("This parameter is not known.")] for name in unknown})
         bad = sorted(name for name in params for value in params.getlist(name) if "\x00" in value)
         if bad:
-            raise InvalidInput(errors={name: ["This holds characters that cannot be stored."] for name in bad})
+            raise InvalidInput(errors={name: [_("This holds characters that cannot be stored.")] for name in bad})
         blank = sorted(name for name in params if "" in params.getlist(name) and name not in self.text_parameters())
         if blank:  # an empty value is not "no filter": it is a typo the caller should hear about
-            raise InvalidInput(errors={name: ["Give a value, or leave the parameter out."] for name in blank})
+            raise InvalidInput(errors={name: [_("Give a value, or leave the parameter out.")] for name in blank})
         self.query = {}
         query_serializer = self.query_serializer()
         if query_serializer is not None:
@@ -499,8 +517,17 @@ class VisiblePKField(serializers.PrimaryKeyRelatedField):
             self.fail("does_not_exist", pk_value=data)
 
 
+def with_language(response: Any, language: str) -> Any:
+    response["Content-Language"] = content_language(language)
+    patch_vary_headers(response, ["Accept-Language"])
+    return response
+
+
 def not_found(request: Any, *args: Any, **kwargs: Any) -> Any:
     """Any other path under the API: the same JSON 404 as a record that does not exist."""
     from django.http import JsonResponse
 
-    return JsonResponse({"code": "not_found", "message": "Not found."}, status=404)
+    language = api_language(request)
+    with translation.override(language):
+        response = JsonResponse({"code": "not_found", "message": str(_("Not found."))}, status=404)
+    return with_language(response, language)

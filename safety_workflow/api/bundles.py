@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..errors import NotFound
-from ..models import Bundle
+from ..models import Bundle, Language
 from ..selectors.bundles import bundle_get, bundles_visible_to
 from ..services.audit import access_log_record
 from ..services.bundles import bundle_download, bundle_request, bundle_retry, bundle_supplement
@@ -39,6 +39,12 @@ class BundleRequestInput(InputSerializer):
                                        help_text="A list of {text, reason} or {preset} objects.")
     purpose = serializers.CharField(required=False, allow_blank=True, max_length=2000,
                                     help_text="Why the bundle is needed; kept in the access log.")
+    language = serializers.ChoiceField(
+        choices=Language.choices, required=False,
+        help_text="The language the bundle is written in: en, cy, or bilingual (each part in Welsh, then in "
+                  "English). Without it: the language recorded for the person it is for (the person of a "
+                  "subject-access export, the one person harmed in a court bundle or police pack), else the "
+                  "council's default. Evidence is reproduced as it is, in whatever language it was written.")
 
 
 class SupplementInput(InputSerializer):
@@ -62,9 +68,8 @@ class BundleOutput(ModelOutput):
     class Meta:
         model = Bundle
         fields = ["id", "kind", "status", "stale", "progress", "step", "scope", "case", "subject", "supplement_of",
-                  "redactions",
-                  "purpose", "requested_by", "requested_at", "started_at", "finished_at", "attempts", "sha256",
-                  "size", "page_count", "error", "log", "download_url"]
+                  "redactions", "purpose", "language", "requested_by", "requested_at", "started_at", "finished_at",
+                  "attempts", "sha256", "size", "page_count", "error", "log", "download_url"]
         read_only_fields = fields
 
     @extend_schema_field(RedactionOutput(many=True))

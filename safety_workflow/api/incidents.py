@@ -9,6 +9,8 @@ import django_filters
 from django.db import transaction
 from django.db.models import Count
 from django.http import FileResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
@@ -64,8 +66,8 @@ from .serializers import (
 from .task_forms import HandleInput
 
 IMMEDIATE_DANGER_ADVICE = (
-    "If you are in immediate danger, call 999 now. The police referral has been made and the named police "
-    "contact has been told."
+    gettext_lazy("If you are in immediate danger, call 999 now. The police referral has been made and the named "
+                 "police contact has been told.")
 )
 
 class SubjectDetailsInput(InputSerializer):
@@ -397,7 +399,7 @@ class IncidentViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         key = request.headers.get("Idempotency-Key", "").strip() or None
         if key is not None and (len(key) > 200 or not key.isascii() or not key.isprintable()):
-            raise InvalidInput(errors={"Idempotency-Key": ["At most 200 printable ASCII characters."]})
+            raise InvalidInput(errors={"Idempotency-Key": [_("At most 200 printable ASCII characters.")]})
         serializer = IncidentReportInput(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -57,7 +58,7 @@ class BriefQuerySerializer(InputSerializer):
 
     def validate_since(self, value: dt.datetime) -> dt.datetime:
         if value > timezone.now():
-            raise serializers.ValidationError("This is in the future.")
+            raise serializers.ValidationError(_("This is in the future."))
         return value
 
 

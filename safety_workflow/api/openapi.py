@@ -36,10 +36,35 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+ACCEPT_LANGUAGE = {
+    "in": "header", "name": "Accept-Language", "required": False, "schema": {"type": "string"},
+    "description": "The language of the answer's messages, errors and task titles: Welsh (`cy`) or English "
+                   "(`en`), the first of the header's ranges the API speaks (`cy`, `cy-GB`, `cy;q=0.9, en;q=0.8` "
+                   "answer in Welsh); without one, or naming neither, the host's default (English unless it is "
+                   "Welsh). Documents (bundles) take their own `language`.",
+}
+CONTENT_LANGUAGE = {"schema": {"type": "string", "enum": ["en-GB", "cy"]},
+                    "description": "The language the answer's messages are in."}
+
+
 class SafetyAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema, with the package's rules: collections are what the view says they are,
     request bodies refuse unknown fields, downloads give their real types, and every operation declares the
     errors it can give, worked out from ``api.access`` and from what the operation takes."""
+
+    def get_operation(self, *args, **kwargs):
+        """Every operation answers in the language of ``Accept-Language`` (English or Welsh) and says which in
+        ``Content-Language`` (``api.base.SafetyAPIMixin.dispatch``)."""
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return operation
+        parameters = operation.setdefault("parameters", [])
+        if not any(p.get("in") == "header" and p.get("name") == "Accept-Language" for p in parameters):
+            parameters.append(ACCEPT_LANGUAGE)
+        for response in operation.get("responses", {}).values():
+            if isinstance(response, dict) and "$ref" not in response:
+                response.setdefault("headers", {}).setdefault("Content-Language", CONTENT_LANGUAGE)
+        return operation
 
     def _handler(self):
         view = self.view

@@ -22,7 +22,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..models import AccessLogEntry, Candidacy, ContactMethod, ElectionPeriod, ProtectedPerson
+from ..models import AccessLogEntry, Candidacy, ContactMethod, ElectionPeriod, Language, ProtectedPerson
 from ..selectors.common import get_or_not_found
 from ..selectors.people import (
     election_period_get,
@@ -82,6 +82,10 @@ class ProtectedPersonDetailsInput(InputSerializer):
     address = serializers.CharField(max_length=500, required=False, allow_blank=True)
     postcode = serializers.CharField(max_length=10, required=False, allow_blank=True)
     preferred_contact = serializers.ChoiceField(choices=ContactMethod.choices, required=False, allow_blank=True)
+    language = serializers.ChoiceField(
+        choices=Language.choices, required=False, allow_blank=True,
+        help_text="The language of the documents written for them (en, cy, or bilingual: Welsh first); blank: "
+                  "the council's default (SAFETY_WORKFLOW[\"DOCUMENT_LANGUAGE\"]).")
 
 
 class NewProtectedPersonInput(ProtectedPersonDetailsInput):
@@ -153,6 +157,9 @@ class ProtectedPersonOutput(serializers.Serializer):
     address = serializers.CharField()
     postcode = serializers.CharField()
     preferred_contact = serializers.ChoiceField(choices=ContactMethod.choices, allow_blank=True)
+    language = serializers.ChoiceField(choices=Language.choices, allow_blank=True,
+                                       help_text="The language of the documents written for them; blank: the "
+                                                 "council's default.")
     candidacies = CandidacyOutput(many=True, source="candidacies.all")
     incident_count = serializers.IntegerField(help_text="Incidents aimed at them that you may see.")
     created_at = fields.DateTimeField()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
@@ -22,7 +23,10 @@ class AdviceTemplateOutput(ModelOutput):
 
     class Meta:
         model = AdviceTemplate
-        fields = ["code", "title", "topic", "body", "for_kinds"]
+        fields = ["code", "title", "topic", "body", "title_cy", "body_cy", "for_kinds"]
+        extra_kwargs = {"title": {"help_text": "In English."}, "body": {"help_text": "In English."},
+                        "title_cy": {"help_text": "In Welsh (blank: not written in Welsh)."},
+                        "body_cy": {"help_text": "In Welsh (blank: not written in Welsh)."}}
 
 
 class AdviceTemplateQuery(InputSerializer):
@@ -46,10 +50,17 @@ class AdviceTemplateList(SafetyAPIMixin, GenericAPIView):
 
 class QuestionOutput(serializers.Serializer):
     key = serializers.CharField()
-    text = serializers.CharField()
-    help_text = serializers.CharField()
+    text = serializers.SerializerMethodField(help_text="In the language of Accept-Language (English where no Welsh "
+                                                       "is written).")
+    help_text = serializers.SerializerMethodField()
     kind = serializers.CharField()
     choices = serializers.ListField(child=serializers.CharField())
+
+    def get_text(self, question: Any) -> str:
+        return question.text_in()[0]
+
+    def get_help_text(self, question: Any) -> str:
+        return question.text_in()[1]
 
 
 class RuleOutput(serializers.Serializer):
@@ -95,5 +106,6 @@ class PoliceContactList(SafetyAPIMixin, APIView):
         contacts: Any = PoliceContact.objects.filter(active=True)
         return Response({
             "contacts": PoliceContactOutput(contacts, many=True).data,
-            "emergency": "In an emergency call 999. Report crimes on 101 or online and keep the crime reference.",
+            "emergency": _("In an emergency call 999. Report crimes on 101 or online and keep the crime "
+                           "reference."),
         })

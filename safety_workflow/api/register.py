@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -93,8 +94,8 @@ def _required_purpose(request: Request, query: dict[str, Any] | None, entry_id: 
     purpose = _purpose(request, query)
     if purpose or not purpose_required_to_read(request.user):
         return purpose
-    refusal = InvalidInput("Say why you are reading the register: give a purpose.", code="purpose_required",
-                           errors={"purpose": ["Required: every read of the register is logged with its purpose."]})
+    refusal = InvalidInput(_("Say why you are reading the register: give a purpose."), code="purpose_required",
+                           errors={"purpose": [_("Required: every read of the register is logged with its purpose.")]})
     attempt = access_attempt(RegisterEntry, entry_id, "register_entry") if entry_id else {
         "object_type": "register_entry", "object_id": "", "subject": None}
     refusal.access_attempt = {**attempt, "outcome": AccessLogEntry.Outcome.REFUSED, "result": "purpose_missing"}

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -41,15 +42,15 @@ class CheckInputSerializer(InputSerializer):
 
     def validate_date_of_birth(self, value: dt.date | None) -> dt.date | None:
         if value is not None and value > timezone.localdate():
-            raise serializers.ValidationError("This is in the future.")
+            raise serializers.ValidationError(_("This is in the future."))
         return value
 
     def validate_meeting_date(self, value: dt.date) -> dt.date:
         today = timezone.localdate()
         if value < today - MEETING_DATE_PAST:
-            raise serializers.ValidationError("The check is for a meeting about to happen, not one in the past.")
+            raise serializers.ValidationError(_("The check is for a meeting about to happen, not one in the past."))
         if value > today + MEETING_DATE_FUTURE:
-            raise serializers.ValidationError("Check nearer the time: entries change.")
+            raise serializers.ValidationError(_("Check nearer the time: entries change."))
         return value
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -191,10 +192,12 @@ class RetentionScheduleView(SafetyAPIMixin, GenericAPIView):
         rows = []
         for kind, rule in schedule().items():
             meta = KINDS[kind]
-            unit = rule.unit[:-1] if rule.amount == 1 else rule.unit
-            rows.append({"kind": kind, "label": meta.label, "period": f"{rule.amount} {unit}", "after": rule.after,
-                         "after_means": TRIGGERS[rule.after], "disposal": meta.action,
-                         "explanation": meta.explanation})
+            period = {"years": ngettext("%(count)s year", "%(count)s years", rule.amount),
+                      "months": ngettext("%(count)s month", "%(count)s months", rule.amount),
+                      "days": ngettext("%(count)s day", "%(count)s days", rule.amount)}[rule.unit]
+            rows.append({"kind": kind, "label": str(meta.label), "period": period % {"count": rule.amount},
+                         "after": rule.after, "after_means": str(TRIGGERS[rule.after]), "disposal": meta.action,
+                         "explanation": str(meta.explanation)})
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(ScheduleRowOutput(page, many=True).data)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Prefetch
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -237,7 +238,7 @@ class ContactHandleInputSerializer(InputSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not normalise_handle(attrs["kind"], attrs["value"]):
-            raise serializers.ValidationError({"value": ["This is not a usable contact detail."]})
+            raise serializers.ValidationError({"value": [_("This is not a usable contact detail.")]})
         return attrs
 
 
@@ -255,7 +256,7 @@ class SubjectInputSerializer(InputSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not (attrs["full_name"].strip() or attrs["description"].strip() or attrs["aliases"] or attrs["handles"]):
             raise serializers.ValidationError(
-                "Give a name, or describe the person (an alias, a contact handle or a description).")
+                _("Give a name, or describe the person (an alias, a contact handle or a description)."))
         return attrs
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     PolymorphicProxySerializer,
     extend_schema,
@@ -208,7 +209,8 @@ class TaskViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
         form = task_form(task)
         if form is None:
             raise Conflict(
-                f"Complete this task at {TaskOutput(task, context=self.get_serializer_context()).data['complete_at']}",
+                _("Complete this task at %(where)s")
+                % {"where": TaskOutput(task, context=self.get_serializer_context()).data["complete_at"]},
                 code="task_completed_elsewhere",
             )
         serializer = form[0](data=request.data, context={"request": request})

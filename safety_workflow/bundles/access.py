@@ -13,6 +13,8 @@ import datetime as dt
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..models import (
     AccessLogEntry,
@@ -61,11 +63,11 @@ def subject_access_register_entries(subject: Subject) -> list[dict[str, Any]]:
     rows = []
     for entry in entries:
         if entry.notification and entry.notified_on:
-            notified = f"Yes, {fmt_date(entry.notified_on)}"
+            notified = _("Yes, %(date)s") % {"date": fmt_date(entry.notified_on)}
         elif entry.not_notified_reason:
-            notified = "No: telling you was judged to create a risk"
+            notified = _("No: telling you was judged to create a risk")
         else:
-            notified = "Not yet"
+            notified = _("Not yet")
         rows.append({
             "status": str(entry.get_state_display()),
             "since": fmt_date(entry.decided_at or entry.proposed_at),
@@ -83,8 +85,9 @@ class _People:
     A person the process protects is labelled by kind ("Councillor A", "Candidate B", "Household member A",
     "Staff member A"); an officer is "a council officer"."""
 
-    KIND_LABELS = {"councillor": "Councillor", "candidate": "Candidate", "household": "Household member",
-                   "supporter": "Supporter", "staff": "Staff member"}
+    KIND_LABELS = {"councillor": gettext_lazy("Councillor"), "candidate": gettext_lazy("Candidate"),
+                   "household": gettext_lazy("Household member"), "supporter": gettext_lazy("Supporter"),
+                   "staff": gettext_lazy("Staff member")}
 
     def __init__(self) -> None:
         self.labels: dict[Any, str] = {}
@@ -97,7 +100,7 @@ class _People:
 
     def _next(self, kind: str) -> str:
         self.counts[kind] = self.counts.get(kind, 0) + 1
-        return f"{kind} {_letters(self.counts[kind])}"
+        return _("%(kind)s %(letter)s") % {"kind": kind, "letter": _letters(self.counts[kind])}
 
     def label(self, user: Any) -> str:
         if user is None:
@@ -107,14 +110,15 @@ class _People:
             protected = ProtectedPerson.objects.filter(user=user).first()
             if protected is not None:
                 return self.label_person(protected)
-            self.labels[key] = self._next("Councillor") if Role.COUNCILLOR in roles_for(user) else "a council officer"
+            self.labels[key] = (self._next(str(self.KIND_LABELS["councillor"])) if Role.COUNCILLOR in roles_for(user)
+                                else _("a council officer"))
             self.names[key] = _user_names(user)
         return self.labels[key]
 
     def label_person(self, protected: Any) -> str:
         key = ("person", protected.pk)
         if key not in self.labels:
-            self.labels[key] = self._next(self.KIND_LABELS.get(protected.kind, "Person"))
+            self.labels[key] = self._next(str(self.KIND_LABELS.get(protected.kind, _("Person"))))
             names = {protected.full_name, protected.email}
             names.update(part for part in protected.full_name.split() if len(part) >= 4)
             if protected.user_id is not None:
@@ -129,7 +133,7 @@ class _People:
             label = f"[{self.labels[key]}]"
             for name in names:
                 if len(" ".join((name or "").split())) >= 3:
-                    items.append(Redaction(text=name, replacement=label, reason="Another person's name or e-mail",
+                    items.append(Redaction(text=name, replacement=label, reason=_("Another person's name or e-mail"),
                                            source="automatic"))
         return items
 
@@ -149,15 +153,19 @@ def _letters(n: int) -> str:
     return out
 
 
-CHECK_RESULTS = {"match": "On the register: a match", "possible_match": "A possible match, to be confirmed",
-                 "no_match": "Not found on the register", "refused": "Not answered (the officer's role)",
-                 "rate_limited": "Not answered (too many checks)"}
+CHECK_RESULTS = {"match": gettext_lazy("On the register: a match"),
+                 "possible_match": gettext_lazy("A possible match, to be confirmed"),
+                 "no_match": gettext_lazy("Not found on the register"),
+                 "refused": gettext_lazy("Not answered (the officer's role)"),
+                 "rate_limited": gettext_lazy("Not answered (too many checks)")}
 READ_ACTIONS = (AccessLogEntry.Action.VIEW, AccessLogEntry.Action.DOWNLOAD, AccessLogEntry.Action.EXPORT,
                 AccessLogEntry.Action.CHANGE, AccessLogEntry.Action.ERASE, AccessLogEntry.Action.GRANT,
                 AccessLogEntry.Action.REVOKE, AccessLogEntry.Action.HOLD, AccessLogEntry.Action.HOLD_REVIEW,
                 AccessLogEntry.Action.HOLD_RELEASE)
-RECORD_LABELS = {"incident": "Incident", "case": "Case", "register_entry": "Register entry", "evidence": "Evidence",
-                 "bundle": "Bundle", "subject": "Your details", "register_check": "Register check"}
+RECORD_LABELS = {"incident": gettext_lazy("Incident"), "case": gettext_lazy("Case"),
+                 "register_entry": gettext_lazy("Register entry"), "evidence": gettext_lazy("Evidence"),
+                 "bundle": gettext_lazy("Bundle"), "subject": gettext_lazy("Your details"),
+                 "register_check": gettext_lazy("Register check")}
 
 
 def subject_access_checks(names: list[str], date_of_birth: dt.date | None,
@@ -175,9 +183,9 @@ def subject_access_checks(names: list[str], date_of_birth: dt.date | None,
         if typed and date_of_birth and typed != date_of_birth.isoformat():
             continue
         meeting = (check.data or {}).get("meeting_date")
-        rows.append({"at": fmt_datetime(check.at), "by": people.label(check.actor) or "a council officer",
+        rows.append({"at": fmt_datetime(check.at), "by": people.label(check.actor) or _("a council officer"),
                      "purpose": check.purpose, "meeting_date": fmt_date(dt.date.fromisoformat(meeting))
-                     if meeting else "", "result": CHECK_RESULTS.get(check.result, check.result),
+                     if meeting else "", "result": str(CHECK_RESULTS.get(check.result, check.result)),
                      "reference": Verbatim(check.reference)})
     return rows
 
@@ -187,10 +195,10 @@ def subject_access_reads(subject: Subject, people: _People) -> list[dict[str, An
     rows = []
     for row in (AccessLogEntry.objects.filter(subject_ref=subject.pk, action__in=READ_ACTIONS)
                 .select_related("actor").order_by("at", "id")):
-        record = RECORD_LABELS.get(row.object_type, row.object_type.replace("_", " ").capitalize())
+        record = str(RECORD_LABELS.get(row.object_type, row.object_type.replace("_", " ").capitalize()))
         if row.object_type in ("incident", "case", "register_entry"):
             record = f"{record} {row.object_repr}"
-        rows.append({"at": fmt_datetime(row.at), "by": people.label(row.actor) or "a council officer",
+        rows.append({"at": fmt_datetime(row.at), "by": people.label(row.actor) or _("a council officer"),
                      "action": str(row.get_action_display()), "record": Verbatim(record), "purpose": row.purpose,
                      "outcome": str(row.get_outcome_display()).split(" (")[0]})
     return rows
@@ -220,21 +228,22 @@ def compose_person_access(bundle: Bundle) -> Composition:
     people = _People()
     checks = subject_access_checks([name], date_of_birth, people)
     docs = [
-        Document(anchor="cover", title="About this export", template=f"{TEMPLATE_DIR}/access/cover.html", context={
+        Document(anchor="cover", title=_("About this export"), template=f"{TEMPLATE_DIR}/access/cover.html", context={
             "council": council_name(), "subject": name, "prepared_on": fmt_date(timezone.now()),
             "prepared_by": person(bundle.requested_by), "purpose": bundle.purpose,
         }),
-        Document(anchor="details", title="Personal details held", template=f"{TEMPLATE_DIR}/access/details.html",
-                 context={"subject": {"name": "", "description": "No record is held about you as the subject of "
-                                      "an incident, and you are not on the register."}}),
-        Document(anchor="checks", title="Register checks of your name", template=f"{TEMPLATE_DIR}/access/checks.html",
+        Document(anchor="details", title=_("Personal details held"), template=f"{TEMPLATE_DIR}/access/details.html",
+                 context={"subject": {"name": "", "description": _(
+                     "No record is held about you as the subject of an incident, and you are not on the register.")}}),
+        Document(anchor="checks", title=_("Register checks of your name"),
+                 template=f"{TEMPLATE_DIR}/access/checks.html",
                  context={"checks": checks, "names": name}),
     ]
-    docs.append(Document(anchor="redactions", title="What was redacted and why",
+    docs.append(Document(anchor="redactions", title=_("What was redacted and why"),
                          template=f"{TEMPLATE_DIR}/access/redactions.html",
                          context={"withheld_witnesses": False, "people": people.count,
                                   "requested": len(bundle.redactions or [])}))
-    return Composition(kind=bundle.kind, title="Subject-access export", documents=with_index(docs),
+    return Composition(kind=bundle.kind, title=_("Subject-access export"), documents=with_index(docs),
                        redactions=[*people.redactions(), *requested_redactions(bundle, set())])
 
 
@@ -277,7 +286,7 @@ def compose_protected_person_access(bundle: Bundle) -> Composition:
         protected = (ProtectedPerson.objects.select_related("user", "linked_to__user")
                      .prefetch_related("candidacies__election").get(pk=bundle.scope["protected_person"]))
     except (ProtectedPerson.DoesNotExist, KeyError, ValueError) as exc:
-        raise CompositionError("The person no longer exists.") from exc
+        raise CompositionError(_("The person no longer exists.")) from exc
     people = _People()
     own = {protected.full_name, protected.email, *(_user_names(protected.user) if protected.user_id else set())}
     incidents = list(Incident.objects.filter(protected_person=protected)
@@ -288,36 +297,36 @@ def compose_protected_person_access(bundle: Bundle) -> Composition:
     for subject in subjects.values():
         for name in {subject.full_name, *(a.name for a in subject.aliases.all())}:
             if len(" ".join((name or "").split())) >= 3:
-                withheld.append(Redaction(text=name, replacement="[the person it is about]",
-                                          reason="The identity of the person an incident is about",
+                withheld.append(Redaction(text=name, replacement=_("[the person it is about]"),
+                                          reason=_("The identity of the person an incident is about"),
                                           source="automatic"))
     rows = [{
         "reference": Verbatim(i.reference), "occurred_at": fmt_datetime(i.occurred_at),
         "reported_at": fmt_datetime(i.reported_at),
-        "reported_by": "you" if i.reported_by_id == protected.user_id else people.label(i.reported_by),
-        "as": people.KIND_LABELS.get(i.person_kind, i.person_kind).lower(),
+        "reported_by": _("you") if i.reported_by_id == protected.user_id else people.label(i.reported_by),
+        "as": str(people.KIND_LABELS.get(i.person_kind, i.person_kind)).lower(),
         "election": f"{i.election_period.name}" if i.election_period_id else "",
         "channel": str(i.get_channel_display()), "location": i.location, "ward": i.ward,
         "account": i.account, "words_used": i.words_used, "level": level_label(incident_level(i)),
-        "about": "[the person it is about]" if i.subject_id else "Not identified",
+        "about": _("[the person it is about]") if i.subject_id else _("Not identified"),
     } for i in incidents]
     cases = {i.case_id: i.case for i in incidents if i.case_id}
     outcomes = [{"case": Verbatim(c.reference), "state": str(c.get_state_display()),
                  "closed_at": fmt_date(c.closed_at), "outcome": c.outcome_summary}
                 for c in sorted(cases.values(), key=lambda c: c.created)]
     linked = people.label_person(protected.linked_to) if protected.linked_to_id else ""
-    reads = [{"at": fmt_datetime(r.at), "by": people.label(r.actor) or "a council officer",
-              "action": str(r.get_action_display()), "record": Verbatim("Your record"), "purpose": r.purpose,
+    reads = [{"at": fmt_datetime(r.at), "by": people.label(r.actor) or _("a council officer"),
+              "action": str(r.get_action_display()), "record": Verbatim(_("Your record")), "purpose": r.purpose,
               "outcome": str(r.get_outcome_display()).split(" (")[0]}
              for r in AccessLogEntry.objects.filter(object_type="protected_person", object_id=str(protected.pk),
                                                     action__in=READ_ACTIONS).select_related("actor")
              .order_by("at", "id")]
     docs = [
-        Document(anchor="cover", title="About this export", template=f"{TEMPLATE_DIR}/access/cover.html", context={
+        Document(anchor="cover", title=_("About this export"), template=f"{TEMPLATE_DIR}/access/cover.html", context={
             "council": council_name(), "subject": protected.name, "prepared_on": fmt_date(bundle.requested_at),
             "prepared_by": person(bundle.requested_by), "purpose": bundle.purpose,
         }),
-        Document(anchor="details", title="Your details", template=f"{TEMPLATE_DIR}/access/person.html", context={
+        Document(anchor="details", title=_("Your details"), template=f"{TEMPLATE_DIR}/access/person.html", context={
             "person": {
                 "name": protected.name, "kind": str(protected.get_kind_display()), "linked_to": linked,
                 "relationship": protected.relationship, "share_with_linked": protected.share_with_linked,
@@ -326,23 +335,24 @@ def compose_protected_person_access(bundle: Bundle) -> Composition:
                 "preferred_contact": str(protected.get_preferred_contact_display()),
                 "recorded_on": fmt_date(protected.created_at),
                 "candidacies": [{"election": c.election.name, "poll_date": fmt_date(c.election.poll_date),
-                                 "ward": c.ward, "elected": {True: "Yes", False: "No"}.get(c.elected, "Not recorded")}
+                                 "ward": c.ward,
+                                 "elected": {True: _("Yes"), False: _("No")}.get(c.elected, _("Not recorded"))}
                                 for c in protected.candidacies.all()],
             }}),
-        Document(anchor="incidents", title="Incidents aimed at you", template=f"{TEMPLATE_DIR}/access/harmed.html",
+        Document(anchor="incidents", title=_("Incidents aimed at you"), template=f"{TEMPLATE_DIR}/access/harmed.html",
                  context={"incidents": rows, "outcomes": outcomes}),
-        Document(anchor="support", title="Support given to you", template=f"{TEMPLATE_DIR}/access/support.html",
+        Document(anchor="support", title=_("Support given to you"), template=f"{TEMPLATE_DIR}/access/support.html",
                  context=_support_rows(protected)),
-        Document(anchor="reads", title="Who looked at your record", template=f"{TEMPLATE_DIR}/access/reads.html",
+        Document(anchor="reads", title=_("Who looked at your record"), template=f"{TEMPLATE_DIR}/access/reads.html",
                  context={"reads": reads}),
     ]
     redactions = [r for r in people.redactions() if r.text not in own]
-    docs.append(Document(anchor="redactions", title="What was redacted and why",
+    docs.append(Document(anchor="redactions", title=_("What was redacted and why"),
                          template=f"{TEMPLATE_DIR}/access/redactions.html",
                          context={"withheld_witnesses": False, "people": people.count,
                                   "withheld_subjects": bool(subjects), "own_export": True,
                                   "requested": len(bundle.redactions or [])}))
-    return Composition(kind=bundle.kind, title="Subject-access export", documents=with_index(docs),
+    return Composition(kind=bundle.kind, title=_("Subject-access export"), documents=with_index(docs),
                        redactions=[*redactions, *withheld, *requested_redactions(bundle, set())])
 
 
@@ -354,7 +364,7 @@ def compose_subject_access(bundle: Bundle) -> Composition:
     try:
         subject = Subject.objects.prefetch_related("aliases", "handles").get(pk=bundle.scope["subject"])
     except (Subject.DoesNotExist, KeyError, ValueError) as exc:
-        raise CompositionError("The subject no longer exists.") from exc
+        raise CompositionError(_("The subject no longer exists.")) from exc
     people = _People()
     names = _names_of(subject)
     incidents = list(Incident.objects.filter(subject=subject)
@@ -405,11 +415,11 @@ def compose_subject_access(bundle: Bundle) -> Composition:
             })
     person_ids = {i.protected_person_id for i in incidents}
     docs = [
-        Document(anchor="cover", title="About this export", template=f"{TEMPLATE_DIR}/access/cover.html", context={
+        Document(anchor="cover", title=_("About this export"), template=f"{TEMPLATE_DIR}/access/cover.html", context={
             "council": council_name(), "subject": subject_name(subject), "prepared_on": fmt_date(bundle.requested_at),
             "prepared_by": person(bundle.requested_by), "purpose": bundle.purpose,
         }),
-        Document(anchor="details", title="Personal details held", template=f"{TEMPLATE_DIR}/access/details.html",
+        Document(anchor="details", title=_("Personal details held"), template=f"{TEMPLATE_DIR}/access/details.html",
                  context={"subject": {
                      "name": subject.full_name, "date_of_birth": fmt_date(subject.date_of_birth),
                      "description": subject.description, "recorded_on": fmt_date(subject.created_at),
@@ -417,9 +427,9 @@ def compose_subject_access(bundle: Bundle) -> Composition:
                      "handles": [{"kind": str(h.get_kind_display()), "platform": h.platform, "value": h.value}
                                  for h in subject.handles.all()],
                  }}),
-        Document(anchor="incidents", title="Incidents recorded", template=f"{TEMPLATE_DIR}/access/incidents.html",
+        Document(anchor="incidents", title=_("Incidents recorded"), template=f"{TEMPLATE_DIR}/access/incidents.html",
                  context={"incidents": incident_rows}),
-        Document(anchor="decisions", title="Assessments and decisions",
+        Document(anchor="decisions", title=_("Assessments and decisions"),
                  template=f"{TEMPLATE_DIR}/access/decisions.html", context={
                      "assessments": [{"case": Verbatim(a.case.reference), "assessed_at": fmt_date(a.assessed_at),
                                       "level": level_label(a.level), "route": str(a.get_route_display()),
@@ -433,20 +443,21 @@ def compose_subject_access(bundle: Bundle) -> Composition:
                                     "reason": r.reason} for r in referrals],
                      "advice_count": advice,
                  }),
-        Document(anchor="evidence", title="Evidence held", template=f"{TEMPLATE_DIR}/access/evidence.html",
+        Document(anchor="evidence", title=_("Evidence held"), template=f"{TEMPLATE_DIR}/access/evidence.html",
                  context={"evidence": evidence_rows}),
         # Each file itself follows, other people's data covered on its pixels and in its text.
-        *exhibit_documents(exhibits, "Evidence"),
-        Document(anchor="register", title="Potentially Violent Persons Register",
+        *exhibit_documents(exhibits, _("Evidence")),
+        Document(anchor="register", title=_("Potentially Violent Persons Register"),
                  template=f"{TEMPLATE_DIR}/access/register.html",
                  context={"entries": subject_access_register_entries(subject)}),
-        Document(anchor="checks", title="Register checks of your name", template=f"{TEMPLATE_DIR}/access/checks.html",
+        Document(anchor="checks", title=_("Register checks of your name"),
+                 template=f"{TEMPLATE_DIR}/access/checks.html",
                  context={"checks": subject_access_checks(names, subject.date_of_birth, people),
                           "names": ", ".join(names),
                      "erased": DisposalRecord.objects.filter(subject_ref=subject.pk, kind="check_query").count()}),
-        Document(anchor="reads", title="Who looked at your records", template=f"{TEMPLATE_DIR}/access/reads.html",
+        Document(anchor="reads", title=_("Who looked at your records"), template=f"{TEMPLATE_DIR}/access/reads.html",
                  context={"reads": subject_access_reads(subject, people)}),
-        Document(anchor="disposals", title="Records disposed of", template=f"{TEMPLATE_DIR}/access/disposals.html",
+        Document(anchor="disposals", title=_("Records disposed of"), template=f"{TEMPLATE_DIR}/access/disposals.html",
                  context={"disposals": subject_access_disposals(subject)}),
     ]
     redactions = [
@@ -454,13 +465,13 @@ def compose_subject_access(bundle: Bundle) -> Composition:
         *home_address_redactions(person_ids, "automatic"),
         *requested_redactions(bundle, person_ids),
     ]
-    docs.append(Document(anchor="redactions", title="What was redacted and why",
+    docs.append(Document(anchor="redactions", title=_("What was redacted and why"),
                          template=f"{TEMPLATE_DIR}/access/redactions.html",
                          context={"withheld_witnesses": any(r["witnesses"] for r in incident_rows),
                                   "people": people.count, "requested": len(bundle.redactions or [])}))
     return Composition(
         kind=bundle.kind,
-        title="Subject-access export",
+        title=_("Subject-access export"),
         documents=with_index(docs),
         exhibits=exhibits,
         evidence=evidence,

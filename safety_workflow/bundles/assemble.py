@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from django.utils.translation import gettext as _
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject, TextStringObject
 
@@ -344,7 +345,7 @@ def _open_reader(handle: BinaryIO) -> PdfReader:
     if reader.is_encrypted:
         # Evidence PDFs with an owner password only (no password to open) are still readable.
         if not reader.decrypt(""):
-            raise AssemblyError("The PDF is password-protected.")
+            raise AssemblyError(_("The PDF is password-protected."))
     return reader
 
 
@@ -359,8 +360,11 @@ def assemble(
     lang: str = "en-GB",
     progress: Callable[[int, int], None] | None = None,
     file_id: bytes | None = None,
+    page_label: str = "Page %(page)s of %(total)s",
 ) -> AssemblyResult:
     """Write the bundle to ``target`` page by page, then hash it.
+
+    ``page_label`` is the stamp on every page (ASCII: the stamp font's), with ``%(page)s`` and ``%(total)s``.
 
     ``slots`` lists the bundle's pages in order. An exhibit's pages come in one run: it is opened
     for that run and closed after it, so only one exhibit is ever in memory.
@@ -387,7 +391,7 @@ def assemble(
         tops: list[float] = [0.0] * total
         _copy_pages(writer, sources, slots, page_nums, tops, pages_num=pages_num, open_num=open_num,
                     font_num=font_num, text_font_num=text_font_num,
-                    stamp=lambda n: f"Page {n + 1} of {total}", progress=progress)
+                    stamp=lambda n: page_label % {"page": n + 1, "total": total}, progress=progress)
 
         writer.write_object(pages_num, {
             "/Type": NameObject("/Pages"), "/Kids": [OwnRef(n) for n in page_nums], "/Count": total,
@@ -492,6 +496,7 @@ def append_supplement(
     bookmarks: list[Bookmark],
     progress: Callable[[int, int], None] | None = None,
     file_id: bytes | None = None,
+    page_label: str = "Page %(page)s of %(total)s",
 ) -> AssemblyResult:
     """A supplementary section appended to the served bundle ``served`` as a PDF incremental update.
 
@@ -523,7 +528,7 @@ def append_supplement(
         tail = handle.read()
     found = re.findall(rb"startxref\s+(\d+)", tail)
     if not found:
-        raise AssemblyError("The served bundle has no cross-reference table to continue.")
+        raise AssemblyError(_("The served bundle has no cross-reference table to continue."))
     prev_xref = int(found[-1])
     shutil.copyfile(served, target)
     total_old = len(old_pages)
@@ -551,7 +556,7 @@ def append_supplement(
         tops: list[float] = [0.0] * len(slots)
         _copy_pages(writer, sources, slots, new_pages, tops, pages_num=pages_num, open_num=open_num,
                     font_num=font_num, text_font_num=text_font_num,
-                    stamp=lambda n: f"Page {total_old + n + 1} of {total}", progress=progress)
+                    stamp=lambda n: page_label % {"page": total_old + n + 1, "total": total}, progress=progress)
         page_nums = [*old_pages, *new_pages]
         writer.redefine(pages_num)
         writer.write_object(pages_num, {
@@ -612,7 +617,7 @@ def count_pages(handle: BinaryIO) -> list[tuple[float, float, int]]:
     except Exception as exc:
         raise AssemblyError(f"The PDF cannot be read: {exc.__class__.__name__}") from exc
     if not result:
-        raise AssemblyError("The PDF has no pages.")
+        raise AssemblyError(_("The PDF has no pages."))
     return result
 
 

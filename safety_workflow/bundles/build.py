@@ -25,11 +25,12 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .. import __version__, signals
+from .. import __version__, i18n, signals
 from ..conf import app_settings
 from ..models import Bundle
-from .compose import Composition, CompositionError, compose
+from .compose import Composition, CompositionError, compose_in_language
 from .redact import Redactor
 
 logger = logging.getLogger("safety_workflow")
@@ -95,7 +96,7 @@ def build_with_contents(bundle: Bundle, folder: str, progress: Progress
 
     log: list[dict[str, Any]] = []
     clock = _Clock()
-    composition: Composition = compose(bundle)
+    composition: Composition = compose_in_language(bundle)
     progress("collect", 1, 1, "Records collected", force=True)
     clock.lap("collect")
 
@@ -110,9 +111,11 @@ def build_with_contents(bundle: Bundle, folder: str, progress: Progress
         copy_court_document(insert, insert.path)
     clock.lap("exhibits")
     # Redact everything the templates will see: titles, contexts and the exhibits' own text.
+    english = Redactor(composition.redactions_en) if composition.redactions_en is not None else redactor
     for doc in composition.documents:
-        doc.title = redactor.text(doc.title)
-        doc.context = redactor.tree(doc.context)
+        doc_redactor = english if doc.language == "en" else redactor
+        doc.title = doc_redactor.text(doc.title)
+        doc.context = doc_redactor.tree(doc.context)
     for exhibit in composition.exhibits:
         for name in ("description", "original_name", "witness", "note"):
             setattr(exhibit, name, redactor.text(getattr(exhibit, name)))
@@ -169,18 +172,22 @@ def build_with_contents(bundle: Bundle, folder: str, progress: Progress
     output = os.path.join(folder, "bundle.pdf")
     file_id = hashlib.sha256(str(bundle.pk).encode()).digest()[:16]
     on_page = lambda n, t: progress("assemble", n, t, f"Assembled page {n} of {t}")  # noqa: E731
+    # Translators: the stamp at the foot of every page of a bundle; ASCII letters only (the stamp's font).
+    page_label = i18n.text(composition.language, lambda: _("Page %(page)s of %(total)s"))
     if bundle.supplement_of_id:
         served_path = os.path.join(folder, "served.pdf")
         copy_served(bundle.supplement_of, served_path)
         served_marks = [_bookmark_from(item) for item in bundle.supplement_of.contents.get("bookmarks", [])]
         assembled = append_supplement(served=served_path, target=output, sources=sources, slots=slots,
-                                      bookmarks=[*served_marks, *bookmarks], progress=on_page, file_id=file_id)
+                                      bookmarks=[*served_marks, *bookmarks], progress=on_page, file_id=file_id,
+                                      page_label=page_label)
         index_entries = [*bundle.supplement_of.contents.get("index", []), *index_entries]
         bookmarks = [*served_marks, *bookmarks]
     else:
         assembled = assemble(
             target=output, sources=sources, slots=slots, bookmarks=bookmarks, title=composition.title,
             producer=f"safety_workflow {__version__}", file_id=file_id, progress=on_page,
+            lang=i18n.html_lang(composition.language), page_label=page_label,
         )
     if composition.contents:
         composition.contents.update(pages=assembled.page_count, index=index_entries,

@@ -16,10 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..adapter import get_adapter
 from ..conf import app_settings
+from ..i18n import BILINGUAL, BILINGUAL_SEPARATOR, ENGLISH, WELSH
 from ..models import (
     Bundle,
     EvidenceFile,
@@ -74,6 +77,8 @@ class Document:
     context: dict[str, Any] = field(default_factory=dict)
     group: str = ""
     exhibit: Exhibit | None = None
+    #: The language it is written in ("en" or "cy"); set by :func:`compose_in_language`.
+    language: str = ""
 
 
 @dataclass
@@ -85,6 +90,10 @@ class Composition:
     evidence: dict[str, EvidenceFile] = field(default_factory=dict)
     redactions: list[Redaction] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: "en", "cy" or "bilingual" (each written document in Welsh, then in English; the exhibits once).
+    language: str = "en"
+    #: A bilingual bundle's redactions for its English documents (the same phrases, English replacements).
+    redactions_en: list[Redaction] | None = None
     #: Uploaded PDFs laid in page for page (court documents: ``court.Insert``).
     inserts: list[Any] = field(default_factory=list)
     #: What the bundle holds, stored on a ready injunction bundle (``Bundle.contents``) for its supplements.
@@ -114,12 +123,16 @@ def person(user: Any) -> str:
 
 
 def council_name() -> str:
-    return app_settings.COUNCIL_NAME or "the Council"
+    """The council's name in the language being written (``COUNCIL_NAME_CY`` in Welsh, if set)."""
+    if translation.get_language() == WELSH and app_settings.COUNCIL_NAME_CY:
+        return app_settings.COUNCIL_NAME_CY
+    return app_settings.COUNCIL_NAME or _("the Council")
 
 
 def protected_name(incident: Incident) -> str:
     """The person harmed, as a bundle names them: their name, and what they were when it happened."""
-    return f"{incident.protected_person.name} ({person_kind_label(incident.person_kind)})"
+    return _("%(name)s (%(kind)s)") % {"name": incident.protected_person.name,
+                                       "kind": person_kind_label(incident.person_kind)}
 
 
 def person_kind_label(kind: str) -> str:
@@ -128,7 +141,9 @@ def person_kind_label(kind: str) -> str:
 
 def election_label(period: Any) -> str:
     """An election period, as the police and the court read it."""
-    return f"{period.name}, poll on {fmt_date(period.poll_date)}" if period is not None else ""
+    if period is None:
+        return ""
+    return _("%(election)s, poll on %(date)s") % {"election": period.name, "date": fmt_date(period.poll_date)}
 
 
 def protected_description(person: ProtectedPerson, *, council: str, election: Any = None) -> str:
@@ -137,31 +152,39 @@ def protected_description(person: ProtectedPerson, *, council: str, election: An
     member of the Council", "employed by the Council as Customer Services Adviser"."""
     kind = person.kind
     if kind == ProtectedPerson.Kind.COUNCILLOR:
-        return f"an elected member of {council}"
+        return _("an elected member of %(council)s") % {"council": council}
     if kind == ProtectedPerson.Kind.CANDIDATE:
         candidacies = sorted(person.candidacies.all(), key=lambda c: c.election.poll_date)
         stood = next((c for c in candidacies if election is not None and c.election_id == election.pk),
                      candidacies[-1] if candidacies else None)
         if stood is None:
-            return f"a candidate for election to {council}"
-        return (f"a candidate for {stood.ward} in the {stood.election.name} "
-                f"(polling day {fmt_date(stood.election.poll_date)})")
+            return _("a candidate for election to %(council)s") % {"council": council}
+        return _("a candidate for %(ward)s in the %(election)s (polling day %(date)s)") % {
+            "ward": stood.ward, "election": stood.election.name, "date": fmt_date(stood.election.poll_date)}
     if kind == ProtectedPerson.Kind.STAFF:
-        role = f" as {person.job_title}" if person.job_title else ""
-        where = f" ({person.workplace})" if person.workplace else ""
-        return f"employed by {council}{role}{where}"
+        values = {"council": council, "job": person.job_title, "workplace": person.workplace}
+        if person.job_title and person.workplace:
+            return _("employed by %(council)s as %(job)s (%(workplace)s)") % values
+        if person.job_title:
+            return _("employed by %(council)s as %(job)s") % values
+        if person.workplace:
+            return _("employed by %(council)s (%(workplace)s)") % values
+        return _("employed by %(council)s") % values
     linked = person.linked_to
-    relation = person.relationship or ("a member of the household" if kind == ProtectedPerson.Kind.HOUSEHOLD
-                                       else "a supporter")
+    relation = person.relationship or (_("a member of the household") if kind == ProtectedPerson.Kind.HOUSEHOLD
+                                       else _("a supporter"))
     if linked is None:
         return relation
-    return f"{relation} of {linked.name}, {protected_description(linked, council=council, election=election)}"
+    return _("%(relation)s of %(name)s, %(description)s") % {
+        "relation": relation, "name": linked.name,
+        "description": protected_description(linked, council=council, election=election)}
 
 
 def subject_name(subject: Subject | None) -> str:
     if subject is None:
-        return "Persons unknown"
-    return subject.full_name or f"Unidentified person ({subject.description[:80] or 'no description'})"
+        return _("Persons unknown")
+    return subject.full_name or _("Unidentified person (%(description)s)") % {
+        "description": subject.description[:80] or _("no description")}
 
 
 def incident_level(incident: Incident) -> str:
@@ -171,7 +194,7 @@ def incident_level(incident: Incident) -> str:
 
 
 def level_label(level: str) -> str:
-    return str(Level(level).label) if level in Level.values else "Not assessed"
+    return str(Level(level).label) if level in Level.values else _("Not assessed")
 
 
 def incident_context(incident: Incident, marks: list[str] | None = None) -> dict[str, Any]:
@@ -200,7 +223,7 @@ def incident_context(incident: Incident, marks: list[str] | None = None) -> dict
         "police_reference": incident.police_reference,
         "subject": subject_name(incident.subject) if incident.subject_id else "",
         "subject_details": subject_details(incident),
-        "level": level_label(level) if level else "Not assessed",
+        "level": level_label(level) if level else _("Not assessed"),
         "exhibits": marks or [],
     }
 
@@ -216,7 +239,8 @@ def subject_details(incident: Incident) -> list[tuple[str, str]]:
         if linked and " ".join(str(value).lower().split()) == linked:
             continue
         label = str(key).replace("_", " ")
-        rows.append((f"as reported, {label}" if incident.subject_id else label.capitalize(), str(value)))
+        rows.append((_("as reported, %(label)s") % {"label": label} if incident.subject_id else label.capitalize(),
+                     str(value)))
     return rows
 
 
@@ -251,14 +275,15 @@ def exhibit_documents(exhibits: list[Exhibit], group: str) -> list[Document]:
     for exhibit in exhibits:
         exhibit.anchor = f"exhibit-{exhibit.number}"
         exhibit.placeholder = f"exhibit-pages-{exhibit.number}"
-        docs.append(Document(anchor=exhibit.anchor, title=f"Exhibit {exhibit.mark}: {exhibit.description}",
+        docs.append(Document(anchor=exhibit.anchor, title=_("Exhibit %(mark)s: %(description)s") % {
+                                 "mark": exhibit.mark, "description": exhibit.description},
                              template=f"{TEMPLATE_DIR}/exhibit.html", group=group, exhibit=exhibit))
     return docs
 
 
 def with_index(documents: list[Document], *, position: int = 1) -> list[Document]:
     """Insert the index (every entry a link to its document) at ``position``."""
-    index = Document(anchor="index", title="Index", template=f"{TEMPLATE_DIR}/index.html")
+    index = Document(anchor="index", title=_("Index"), template=f"{TEMPLATE_DIR}/index.html")
     documents = [*documents[:position], index, *documents[position:]]
     entries: list[dict[str, Any]] = []
     for doc in documents:
@@ -278,13 +303,13 @@ def home_address_redactions(person_ids: set[Any], source: str) -> list[Redaction
         for text in (address, postcode):
             text = " ".join((text or "").split())
             if len(text) >= 3:
-                items.append(Redaction(text=text, replacement="[redacted: home address]",
-                                       reason="Home address of a person harmed", source=source))
+                items.append(Redaction(text=text, replacement=_("[redacted: home address]"),
+                                       reason=_("Home address of a person harmed"), source=source))
         # Each line of a multi-line address, and its identifying parts ("27 Larch Avenue" of
         # "27 Larch Avenue, Riverside"), in case it is quoted in part.
         for line in address_forms(address):
-            items.append(Redaction(text=line, replacement="[redacted: home address]",
-                                   reason="Home address of a person harmed", source=source))
+            items.append(Redaction(text=line, replacement=_("[redacted: home address]"),
+                                   reason=_("Home address of a person harmed"), source=source))
     return items
 
 
@@ -294,13 +319,88 @@ def requested_redactions(bundle: Bundle, person_ids: set[Any]) -> list[Redaction
         if item.get("preset") == "home_addresses":
             items.extend(home_address_redactions(person_ids, "home_addresses"))
         elif item.get("text"):
-            reason = item.get("reason") or "Redacted at the requester's instruction"
-            items.append(Redaction(text=item["text"], replacement=f"[redacted: {reason}]", reason=reason,
+            reason = item.get("reason") or ""
+            if reason in ("", "Redacted at the requester's instruction"):  # the default, stored in English
+                reason = _("Redacted at the requester's instruction")
+            items.append(Redaction(text=item["text"], replacement=_("[redacted: %(reason)s]") % {"reason": reason},
+                                   reason=reason,
                                    source="requested"))
     return items
 
 
 # Dispatch -------------------------------------------------------------------------------------
+
+def _words(composition: Composition) -> Composition:
+    """Titles and groups as text in the language being written (a section name may be a lazy translation)."""
+    composition.title = str(composition.title)
+    for doc in composition.documents:
+        doc.title, doc.group = str(doc.title), str(doc.group or "")
+        for entry in doc.context.get("entries", []) if isinstance(doc.context.get("entries"), list) else []:
+            if isinstance(entry, dict):
+                entry.update({key: str(entry[key]) for key in ("title", "group") if entry.get(key) is not None})
+    return composition
+
+
+def compose_in_language(bundle: Bundle) -> Composition:
+    """The bundle composed in its language (``bundle.language``).
+
+    A bilingual bundle is composed in Welsh and in English, and its documents interleaved: each document the
+    package writes in Welsh, followed by the same in English (its anchor ending ``-en``); the exhibits, which are
+    evidence as it was given, once, with a bilingual slip; one index in each language at the front.
+    """
+    language = bundle.language or ENGLISH
+    if language != BILINGUAL:
+        with translation.override(language):
+            composition = _words(compose(bundle))
+        for doc in composition.documents:
+            doc.language = language
+        composition.language = language
+        return composition
+    with translation.override(WELSH):
+        welsh = _words(compose(bundle))
+    with translation.override(ENGLISH):
+        english = _words(compose(bundle))
+    if [d.anchor for d in welsh.documents] != [d.anchor for d in english.documents]:
+        raise CompositionError("The Welsh and English compositions differ.")  # a bug: the records are the same
+    documents: list[Document] = []
+    index_position = next((n for n, d in enumerate(welsh.documents) if d.anchor == "index"), None)
+    for cy, en in zip(welsh.documents, english.documents, strict=True):
+        if cy.anchor == "index":
+            continue
+        group = BILINGUAL_SEPARATOR.join(dict.fromkeys(g for g in (cy.group, en.group) if g))
+        cy.group, en.group = group, group
+        if cy.exhibit is not None or "page_anchors" in cy.context:  # evidence, an uploaded PDF: once
+            cy.language = BILINGUAL
+            if cy.exhibit is not None and en.exhibit is not None:  # its slip's English half dates in English
+                cy.context["exhibit_english"] = {"uploaded_at": en.exhibit.uploaded_at}
+            cy.title = BILINGUAL_SEPARATOR.join(dict.fromkeys((cy.title, en.title)))
+            documents.append(cy)
+            continue
+        cy.language, en.language = WELSH, ENGLISH
+        en.anchor = f"{en.anchor}-en"
+        documents.extend((cy, en))
+    if index_position is not None:
+        after = welsh.documents[index_position + 1].anchor if index_position + 1 < len(welsh.documents) else None
+        position = next((n for n, d in enumerate(documents) if d.anchor == after), len(documents))
+        # ... after the English twin of the document before it (the cover), so the covers stay together.
+        indexes = []
+        for language_part in (WELSH, ENGLISH):
+            with translation.override(language_part):
+                [index] = [d for d in with_index(documents, position=0) if d.anchor == "index"]
+            index.anchor = "index" if language_part == WELSH else "index-en"
+            index.language = language_part
+            indexes.append(index)
+        for index in indexes:  # each index lists both
+            index.context["entries"] = [{"anchor": i.anchor, "title": i.title, "group": ""} for i in indexes] + [
+                e for e in index.context["entries"] if e["anchor"] != "index"]
+        documents = [*documents[:position], *indexes, *documents[position:]]
+    welsh.documents = documents
+    welsh.title = BILINGUAL_SEPARATOR.join(dict.fromkeys((welsh.title, english.title)))
+    welsh.language = BILINGUAL
+    # The English documents are redacted with the English replacement words ("[redacted: ...]").
+    welsh.redactions_en = english.redactions
+    return welsh
+
 
 def compose(bundle: Bundle) -> Composition:
     from . import access, court
@@ -340,8 +440,8 @@ def liaison_escalations(since: dt.date, until: dt.date) -> list[dict[str, Any]]:
     for flag in flags:
         rows.append({"subject": subject_name(flag.subject), "subject_id": Verbatim(str(flag.subject_id)),
                      "reason": _withdrawn_note(flag) + flag.reason,
-                     "protected_person": f"{flag.protected_person.name} "
-                                         f"({person_kind_label(flag.protected_person.kind)})",
+                     "protected_person": _("%(name)s (%(kind)s)") % {
+                         "name": flag.protected_person.name, "kind": person_kind_label(flag.protected_person.kind)},
                      "incidents": flag.incident_count, "levels": ""})
     signals = (EscalationSignal.objects.filter(noticed_at__gte=start, noticed_at__lt=end)
                .select_related("subject").annotate(incident_count=Count("incidents")).order_by("noticed_at"))
@@ -356,16 +456,19 @@ def _withdrawn_note(item: Any) -> str:
     """A flag or signal a correction withdrew is shown as withdrawn, with why, before what it said."""
     if item.withdrawn_at is None:
         return ""
-    return f"WITHDRAWN {fmt_date(item.withdrawn_at)}: {item.withdrawal_reason} Originally: "
+    return _("WITHDRAWN %(date)s: %(reason)s Originally: ") % {"date": fmt_date(item.withdrawn_at),
+                                                                "reason": item.withdrawal_reason}
 
 
 #: Register events shown in the liaison pack, and how they are described.
 REGISTER_CHANGES = {
-    "proposed": "Proposed", "approved": "Approved", "refused": "Refused", "notified": "Individual told in writing",
-    "not_notified": "Not told (reason recorded)", "renewed": "Renewed on review", "removed": "Removed",
-    "review_reset": "Review date reset by a new incident", "erased": "Erased after the retention period",
-    "review_corrected": "Review date corrected (an incident was found not to be about the person)",
-    "basis_questioned": "An incident behind the entry was found not to be about the person",
+    "proposed": gettext_lazy("Proposed"), "approved": gettext_lazy("Approved"), "refused": gettext_lazy("Refused"),
+    "notified": gettext_lazy("Individual told in writing"),
+    "not_notified": gettext_lazy("Not told (reason recorded)"), "renewed": gettext_lazy("Renewed on review"),
+    "removed": gettext_lazy("Removed"), "review_reset": gettext_lazy("Review date reset by a new incident"),
+    "erased": gettext_lazy("Erased after the retention period"),
+    "review_corrected": gettext_lazy("Review date corrected (an incident was found not to be about the person)"),
+    "basis_questioned": gettext_lazy("An incident behind the entry was found not to be about the person"),
 }
 
 
@@ -379,7 +482,7 @@ def liaison_register_changes(since: dt.date, until: dt.date, *, user: Any) -> li
                                                 entry__in=register_entries_visible_to(user).values("pk"))
               .select_related("entry__subject", "actor").order_by("at", "id"))
     return [{"date": fmt_date(e.at), "subject": subject_name(e.entry.subject), "entry": Verbatim(e.entry.reference),
-             "change": REGISTER_CHANGES[e.action], "by": person(e.actor)} for e in events]
+             "change": str(REGISTER_CHANGES[e.action]), "by": person(e.actor)} for e in events]
 
 
 def incidents_by_month_and_level(incidents: list[Incident]) -> dict[str, Any]:
@@ -456,13 +559,13 @@ def compose_liaison_meeting(bundle: Bundle) -> Composition:
                                      .filter(occurred_at__gte=start, occurred_at__lt=end))
     referrals = (PoliceReferral.objects.filter(status__in=PoliceReferral.OPEN_STATUSES)
                  .select_related("case__subject", "contact").order_by("referred_at"))
-    period = f"{fmt_date(since)} to {fmt_date(until)}"
+    period = _("%(start)s to %(end)s") % {"start": fmt_date(since), "end": fmt_date(until)}
     docs = [
-        Document(anchor="cover", title="Cover sheet", template=f"{TEMPLATE_DIR}/liaison/cover.html",
+        Document(anchor="cover", title=_("Cover sheet"), template=f"{TEMPLATE_DIR}/liaison/cover.html",
                  context={"period": period, "council": council_name(), "prepared_by": person(bundle.requested_by),
                           "prepared_on": fmt_date(bundle.requested_at), "incident_count": len(incidents),
                           "referral_count": len(referrals)}),
-        Document(anchor="incidents", title="Incidents since the last meeting",
+        Document(anchor="incidents", title=_("Incidents since the last meeting"),
                  template=f"{TEMPLATE_DIR}/liaison/incidents.html",
                  context={"period": period, "incidents": [
                      {"occurred_at": fmt_datetime(i.occurred_at), "reference": Verbatim(i.reference),
@@ -472,7 +575,8 @@ def compose_liaison_meeting(bundle: Bundle) -> Composition:
                       "channel": str(i.get_channel_display()), "level": level_label(incident_level(i)),
                       "ward": i.ward, "hate": i.hate_element, "danger": i.immediate_danger}
                      for i in incidents]}),
-        Document(anchor="referrals", title="Open police referrals", template=f"{TEMPLATE_DIR}/liaison/referrals.html",
+        Document(anchor="referrals", title=_("Open police referrals"),
+                 template=f"{TEMPLATE_DIR}/liaison/referrals.html",
                  context={"referrals": [
                      {"case": Verbatim(r.case.reference), "subject": subject_name(r.case.subject),
                       "referred_at": fmt_date(r.referred_at), "status": str(r.get_status_display()),
@@ -480,21 +584,21 @@ def compose_liaison_meeting(bundle: Bundle) -> Composition:
                       "contact": str(r.contact) if r.contact_id else "",
                       "days_open": (bundle.requested_at - r.referred_at).days}
                      for r in referrals]}),
-        Document(anchor="escalations", title="Subjects whose conduct is escalating",
+        Document(anchor="escalations", title=_("Subjects whose conduct is escalating"),
                  template=f"{TEMPLATE_DIR}/liaison/escalations.html",
                  context={"rows": liaison_escalations(since, until)}),
-        Document(anchor="register", title="Register changes", template=f"{TEMPLATE_DIR}/liaison/register.html",
+        Document(anchor="register", title=_("Register changes"), template=f"{TEMPLATE_DIR}/liaison/register.html",
                  context={"rows": liaison_register_changes(since, until, user=bundle.requested_by)}),
-        Document(anchor="chart", title="Incidents by month and level", template=f"{TEMPLATE_DIR}/liaison/chart.html",
+        Document(anchor="chart", title=_("Incidents by month and level"), template=f"{TEMPLATE_DIR}/liaison/chart.html",
                  context={"chart": incidents_by_month_and_level(incidents), "period": period}),
-        Document(anchor="people", title="People harmed, and election periods",
+        Document(anchor="people", title=_("People harmed, and election periods"),
                  template=f"{TEMPLATE_DIR}/liaison/people.html",
                  context={"period": period, **liaison_people_and_elections(incidents, since, until)}),
     ]
     people = {i.protected_person_id for i in incidents}
     return Composition(
         kind=bundle.kind,
-        title=f"Liaison meeting pack, {period}",
+        title=_("Liaison meeting pack, %(period)s") % {"period": period},
         documents=with_index(docs),
         redactions=requested_redactions(bundle, people),
     )

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from ..conf import app_settings
 from ..models import Bundle, CouncilAction, CourtDocument, Incident
 from ..selectors.cases import case_get, incidents_visible_to
-from ..services.court import PARTY_ROLES, court_title
+from ..services.court import PARTY_ROLES, PARTY_ROLES_PLURAL, court_title
 from .compose import (
     TEMPLATE_DIR,
     Composition,
@@ -38,7 +40,7 @@ from .compose import (
 from .redact import Verbatim
 
 #: The statement of truth for a witness statement, in its wording since 6 April 2020 (CPR PD22 para 2.1).
-STATEMENT_OF_TRUTH = (
+STATEMENT_OF_TRUTH = gettext_lazy(
     "I believe that the facts stated in this witness statement are true. I understand that proceedings for "
     "contempt of court may be brought against anyone who makes, or causes to be made, a false statement in a "
     "document verified by a statement of truth without an honest belief in its truth."
@@ -72,25 +74,26 @@ def _injunction_incidents(bundle: Bundle) -> tuple[list[Incident], str, Any]:
         if "case" in scope:
             case = case_get(user, scope["case"])
             incidents = incidents_for_bundle(incidents_visible_to(user).filter(case=case))
-            return incidents, f"Case {case.reference}", case
+            return incidents, _("Case %(case)s") % {"case": case.reference}, case
         tz = timezone.get_current_timezone()
         start = dt.datetime.combine(dt.date.fromisoformat(scope["date_from"]), dt.time.min, tzinfo=tz)
         end = dt.datetime.combine(dt.date.fromisoformat(scope["date_to"]) + dt.timedelta(days=1), dt.time.min,
                                   tzinfo=tz)
         incidents = incidents_for_bundle(incidents_visible_to(user).filter(
             subject_id=scope["subject"], occurred_at__gte=start, occurred_at__lt=end))
-        return incidents, f"Incidents from {fmt_date(start)} to {fmt_date(end - dt.timedelta(days=1))}", None
+        return incidents, _("Incidents from %(start)s to %(end)s") % {
+            "start": fmt_date(start), "end": fmt_date(end - dt.timedelta(days=1))}, None
     except Exception as exc:
-        raise CompositionError("The requester can no longer see what this bundle covers.") from exc
+        raise CompositionError(_("The requester can no longer see what this bundle covers.")) from exc
 
 
 #: The sections of the injunction bundle, in the order of CPR PD32 para 27 and the judiciary's guidance.
-SECTION_A = "A. Statements of case, claim form, application notice and draft order"
-SECTION_B = "B. Witness statements and their exhibits"
-SECTION_C = "C. Notices"
-SECTION_D = "D. Contemporaneous documents, in date order"
-SECTION_E = "E. Chronology"
-SUPPLEMENT = "Supplementary section"
+SECTION_A = gettext_lazy("A. Statements of case, claim form, application notice and draft order")
+SECTION_B = gettext_lazy("B. Witness statements and their exhibits")
+SECTION_C = gettext_lazy("C. Notices")
+SECTION_D = gettext_lazy("D. Contemporaneous documents, in date order")
+SECTION_E = gettext_lazy("E. Chronology")
+SUPPLEMENT = gettext_lazy("Supplementary section")
 SECTION_OF = {
     CourtDocument.Section.STATEMENT_OF_CASE: SECTION_A, CourtDocument.Section.CLAIM_FORM: SECTION_A,
     CourtDocument.Section.APPLICATION_NOTICE: SECTION_A, CourtDocument.Section.DRAFT_ORDER: SECTION_A,
@@ -102,14 +105,25 @@ SECTION_ORDER = list(CourtDocument.Section.values)
 PLACE_PREPOSITIONS = {"at", "in", "on", "outside", "near", "by", "opposite", "inside", "behind", "beside", "from",
                       "within", "along", "across"}
 CHANNEL_SENTENCES = {
-    "in_person": "{subject} approached me in person",
-    "phone": "{subject} telephoned me",
-    "email": "I received an e-mail from {subject}",
-    "letter": "I received a letter from {subject}",
-    "social_media": "{subject} posted about me, or sent me messages, on social media",
-    "at_home": "{subject} came to my home",
-    "surgery": "{subject} came to my surgery",
-    "online_meeting": "{subject} spoke to me in an online meeting",
+    "in_person": gettext_lazy("{subject} approached me in person"),
+    "phone": gettext_lazy("{subject} telephoned me"),
+    "email": gettext_lazy("I received an e-mail from {subject}"),
+    "letter": gettext_lazy("I received a letter from {subject}"),
+    "social_media": gettext_lazy("{subject} posted about me, or sent me messages, on social media"),
+    "at_home": gettext_lazy("{subject} came to my home"),
+    "surgery": gettext_lazy("{subject} came to my surgery"),
+    "online_meeting": gettext_lazy("{subject} spoke to me in an online meeting"),
+}
+#: How a statement introduces an exhibit, by what it is; the template adds the page and the mark.
+EXHIBIT_SENTENCES = {
+    "email": gettext_lazy("A copy of the e-mail is at page"),
+    "screenshot": gettext_lazy("A copy of the screenshot is at page"),
+    "photograph": gettext_lazy("A copy of the photograph is at page"),
+    "recording": gettext_lazy("A copy of the recording is at page"),
+    "video": gettext_lazy("A copy of the video is at page"),
+    "message": gettext_lazy("A copy of the message is at page"),
+    "letter": gettext_lazy("A copy of the letter is at page"),
+    "document": gettext_lazy("A copy of the document is at page"),
 }
 
 
@@ -129,9 +143,7 @@ def claim_context(action: CouncilAction | None, council: str, defendant: str) ->
         for role in roles:
             names = [p["name"] for p in parties if p.get("role") == role]
             if names:
-                label = PARTY_ROLES[role] + ("s" if len(names) > 1 and role != "interested_party" else "")
-                if role == "interested_party" and len(names) > 1:
-                    label = "Interested parties"
+                label = str(PARTY_ROLES_PLURAL[role] if len(names) > 1 else PARTY_ROLES[role])
                 sides.append({"label": label, "names": names, "role": role})
     claimant = next((s for s in sides if s["role"] in ("claimant", "applicant")), None)
     return {
@@ -139,7 +151,7 @@ def claim_context(action: CouncilAction | None, council: str, defendant: str) ->
         "claim_number": Verbatim(action.claim_number) if action is not None and action.claim_number else "",
         "act": act_label(action),
         "sides": sides,
-        "claimant_label": claimant["label"] if claimant else "Claimant",
+        "claimant_label": claimant["label"] if claimant else str(PARTY_ROLES["claimant"]),
     }
 
 
@@ -149,26 +161,27 @@ def _place(location: str) -> str:
         return ""
     first = location.split()[0].lower()
     if first in PLACE_PREPOSITIONS:
-        return f"This happened {location[0].lower()}{location[1:]}."
-    return f"This happened at {location}."
+        return _("This happened %(place)s.") % {"place": f"{location[0].lower()}{location[1:]}"}
+    return _("This happened at %(place)s.") % {"place": location}
 
 
 def _exhibit_noun(exhibit: Exhibit) -> str:
+    """What the exhibit is, as a key of :data:`EXHIBIT_SENTENCES`."""
     kind = str(exhibit.content_type)
     text = f"{exhibit.description} {exhibit.original_name}".lower()
     if kind == "message/rfc822":
-        return "the e-mail"
+        return "email"
     if kind.startswith("image/"):
-        return "the screenshot" if "screenshot" in text or "screen shot" in text else "the photograph"
+        return "screenshot" if "screenshot" in text or "screen shot" in text else "photograph"
     if kind.startswith("audio/"):
-        return "the recording"
+        return "recording"
     if kind.startswith("video/"):
-        return "the video"
+        return "video"
     if kind == "text/plain":
-        return "the message"
+        return "message"
     if "letter" in text:
-        return "the letter"
-    return "the document"
+        return "letter"
+    return "document"
 
 
 def _statement_paragraphs(witness: dict[str, Any], subject: str, basis: str, incidents: list[Incident],
@@ -179,26 +192,36 @@ def _statement_paragraphs(witness: dict[str, Any], subject: str, basis: str, inc
     Each paragraph is ``{"text": str}`` or, introducing an exhibit, ``{"text", "exhibit": {"mark", "anchor"}}``:
     the template prints the page the exhibit starts on ("A copy of the e-mail is at page 12, exhibit AP/1")."""
     council = council_name()
-    they = subject if subject and subject != "Persons unknown" else "the person responsible"
-    where = (f"I give the address of {council}, {address}, as my address for this statement." if address else
-             f"I give the address of {council} as my address for this statement.")
-    paragraphs = [
-        {"text": f"I am {witness['name']}, {witness['description']}. {where}"},
-        {"text": f"I make this statement in support of {council}'s application for an injunction against "
-                 f"{subject}{f' under the {basis}' if basis else ''}. I am not a party to the claim."},
-        {"text": "The facts in this statement are within my own knowledge unless I say otherwise. Where they are "
-                 "not, I say where they come from, and I believe them to be true."},
-    ]
+    they = subject if subject and subject != _("Persons unknown") else _("the person responsible")
+    values = {"name": witness["name"], "description": witness["description"], "council": council,
+              "address": address, "subject": subject, "basis": basis}
+    where = (_("I give the address of %(council)s, %(address)s, as my address for this statement.") if address else
+             _("I give the address of %(council)s as my address for this statement.")) % values
     if further:
-        paragraphs[1] = {"text": f"I make this further statement in support of {council}'s application for an "
-                                 f"injunction against {subject}{f' under the {basis}' if basis else ''}. It is about "
-                                 "what has happened, or come to light, since my statement in the bundle as served."
-                                 " I am not a party to the claim."}
+        support = (_("I make this further statement in support of %(council)s’s application for an injunction "
+                     "against %(subject)s under the %(basis)s. It is about what has happened, or come to light, since "
+                     "my statement in the bundle as served. I am not a party to the claim.") if basis else
+                   _("I make this further statement in support of %(council)s’s application for an injunction "
+                     "against %(subject)s. It is about what has happened, or come to light, since my statement in "
+                     "the bundle as served. I am not a party to the claim.")) % values
+    else:
+        support = (_("I make this statement in support of %(council)s’s application for an injunction against "
+                     "%(subject)s under the %(basis)s. I am not a party to the claim.") if basis else
+                   _("I make this statement in support of %(council)s’s application for an injunction against "
+                     "%(subject)s. I am not a party to the claim.")) % values
+    paragraphs = [
+        {"text": _("I am %(name)s, %(description)s.") % values + " " + where},
+        {"text": support},
+        {"text": _("The facts in this statement are within my own knowledge unless I say otherwise. Where they are "
+                   "not, I say where they come from, and I believe them to be true.")},
+    ]
     for incident in incidents:
         local = timezone.localtime(incident.occurred_at)
-        when = f"{fmt_date(local)} at {local:%H:%M}"
-        sentence = CHANNEL_SENTENCES.get(incident.channel, "{subject} contacted me").format(subject=they)
-        paragraphs.append({"text": f"On {formats.date_format(local, 'l')} {when}, {sentence}."})
+        sentence = str(CHANNEL_SENTENCES.get(incident.channel, gettext_lazy("{subject} contacted me"))).format(
+            subject=they)
+        paragraphs.append({"text": _("On %(weekday)s %(date)s at %(time)s, %(sentence)s.") % {
+            "weekday": formats.date_format(local, "l"), "date": fmt_date(local), "time": f"{local:%H:%M}",
+            "sentence": sentence}})
         place = _place(incident.location)
         if place:
             paragraphs.append({"text": place})
@@ -206,30 +229,32 @@ def _statement_paragraphs(witness: dict[str, Any], subject: str, basis: str, inc
         own_report = (incident.reported_by_id is not None and incident.protected_person.user_id is not None
                       and incident.reported_by_id == incident.protected_person.user_id)
         if account:
+            reported = {"date": fmt_date(incident.reported_at), "account": account, "council": council,
+                        "officer": person(incident.reported_by) or _("a council officer")}
             if own_report:
-                paragraphs.append({"text": f"When I reported it on {fmt_date(incident.reported_at)}, I said: "
-                                           f"\u201c{account}\u201d"})
+                paragraphs.append({"text": _("When I reported it on %(date)s, I said: “%(account)s”") % reported})
             else:
-                paragraphs.append({"text": f"It was reported to {council} on {fmt_date(incident.reported_at)} by "
-                                           f"{person(incident.reported_by) or 'a council officer'}, who recorded "
-                                           f"this account: \u201c{account}\u201d"})
+                paragraphs.append({"text": _("It was reported to %(council)s on %(date)s by %(officer)s, who recorded "
+                                             "this account: “%(account)s”") % reported})
         if incident.words_used:
-            paragraphs.append({"text": f"The exact words used were: \u201c{' '.join(incident.words_used.split())}"
-                                       "\u201d"})
+            paragraphs.append({"text": _("The exact words used were: “%(words)s”") % {
+                "words": " ".join(incident.words_used.split())}})
         if incident.witnesses:
-            paragraphs.append({"text": "Others saw or heard what happened: "
-                                       f"{' '.join(incident.witnesses.split()).rstrip('.')}."})
+            paragraphs.append({"text": _("Others saw or heard what happened: %(witnesses)s.") % {
+                "witnesses": " ".join(incident.witnesses.split()).rstrip(".")}})
         if incident.immediate_danger:
-            paragraphs.append({"text": "I felt that I was in immediate danger."})
+            paragraphs.append({"text": _("I felt that I was in immediate danger.")})
         if incident.injury:
-            paragraphs.append({"text": "I was injured."})
+            paragraphs.append({"text": _("I was injured.")})
         if incident.police_already_informed:
-            reference = f" (reference {incident.police_reference})" if incident.police_reference else ""
-            paragraphs.append({"text": f"I reported it to the police{reference}."})
+            paragraphs.append({"text": _("I reported it to the police (reference %(reference)s).") % {
+                "reference": incident.police_reference} if incident.police_reference else
+                _("I reported it to the police.")})
         for exhibit in exhibits_by_incident.get(incident.pk, []):
-            paragraphs.append({"text": f"A copy of {_exhibit_noun(exhibit)} is at page", "exhibit": {
+            paragraphs.append({"text": str(EXHIBIT_SENTENCES[_exhibit_noun(exhibit)]), "exhibit": {
                 "mark": exhibit.mark, "anchor": exhibit.anchor or f"exhibit-{exhibit.number}"}})
-    paragraphs.append({"text": f"I support {council}'s application so that this conduct towards me stops."})
+    paragraphs.append({"text": _("I support %(council)s’s application so that this conduct towards me stops.")
+                       % values})
     return paragraphs
 
 
@@ -309,10 +334,10 @@ def compose_injunction(bundle: Bundle) -> Composition:
         return compose_supplement(bundle)
     incidents, scope_label, case = _injunction_incidents(bundle)
     if not incidents:
-        raise CompositionError("There are no incidents in this bundle's scope.")
+        raise CompositionError(_("There are no incidents in this bundle's scope."))
     subjects = {i.subject for i in incidents if i.subject_id}
     subject = subject_name(next(iter(subjects))) if len(subjects) == 1 else (
-        "; ".join(sorted(subject_name(s) for s in subjects)) or "Persons unknown")
+        "; ".join(sorted(subject_name(s) for s in subjects)) or _("Persons unknown"))
     cases = sorted({i.case.reference for i in incidents if i.case_id})
     case_ids = {i.case_id for i in incidents if i.case_id}
     action = (CouncilAction.objects.filter(case_id__in=case_ids, kind=CouncilAction.Kind.INJUNCTION)
@@ -334,10 +359,11 @@ def compose_injunction(bundle: Bundle) -> Composition:
                                       group_of=lambda d: SECTION_OF[d.section])
     today = fmt_date(bundle.requested_at)
     docs = [Document(
-        anchor="cover", title="Cover sheet", template=f"{TEMPLATE_DIR}/injunction/cover.html",
+        anchor="cover", title=_("Cover sheet"), template=f"{TEMPLATE_DIR}/injunction/cover.html",
         context={"council": council, "subject": subject, "claim": claim,
                  "scope": scope_label if case is not None or not cases else
-                 f"{scope_label} (case{'s' if len(cases) > 1 else ''} {', '.join(cases)})",
+                 ngettext("%(scope)s (case %(cases)s)", "%(scope)s (cases %(cases)s)", len(cases)) % {
+                     "scope": scope_label, "cases": ", ".join(cases)},
                  "prepared_by": person(bundle.requested_by), "prepared_on": today,
                  "incident_count": len(incidents), "exhibit_count": len(exhibits),
                  "witnesses": [w["name"] for w in witnesses.values()],
@@ -352,11 +378,12 @@ def compose_injunction(bundle: Bundle) -> Composition:
     docs += _contemporaneous(incidents, by_incident, [d for d in court_docs if d.group == SECTION_D],
                              court_documents, group=SECTION_D)
     docs.append(_chronology(incidents, by_incident, group=SECTION_E))
-    docs.append(Document(anchor="manifest", title="Exhibit manifest (SHA-256)",
+    docs.append(Document(anchor="manifest", title=_("Exhibit manifest (SHA-256)"),
                          template=f"{TEMPLATE_DIR}/manifest.html", context={"exhibits": exhibits}))
     composition = Composition(
         kind=bundle.kind,
-        title=f"Injunction bundle: {subject}" if len(cases) != 1 else f"Injunction bundle {cases[0]}",
+        title=_("Injunction bundle: %(subject)s") % {"subject": subject} if len(cases) != 1 else
+        _("Injunction bundle %(case)s") % {"case": cases[0]},
         documents=with_index(docs),
         exhibits=exhibits,
         evidence=evidence,
@@ -407,19 +434,19 @@ def _statement_docs(witnesses: dict[Any, dict[str, Any]], subject: str, basis: s
         incidents = further[key] if further is not None else witness["incidents"]
         marks = [e.mark for i in witness["incidents"] for e in by_incident.get(i.pk, [])]
         number = witness.get("statements_before", 0) + 1
-        title = (f"Draft witness statement of {witness['name']}" if number == 1 else
-                 f"Draft witness statement no. {number} of {witness['name']}")
+        title = (_("Draft witness statement of %(name)s") % {"name": witness["name"]} if number == 1 else
+                 _("Draft witness statement no. %(number)s of %(name)s") % {"number": number, "name": witness["name"]})
         docs.append(Document(
             anchor=f"statement-{n}", group=group, title=title,
             template=f"{TEMPLATE_DIR}/injunction/statement.html",
             context={"witness": witness["name"], "short_name": witness_short_name(witness["name"]),
                      "initials": witness["initials"], "council": council_name(), "subject": subject,
                      "claim": claim, "statement_number": number,
-                     "exhibit_range": f"{marks[0]} to {marks[-1]}" if len(marks) > 1 else (marks[0] if marks
-                                                                                          else "None"),
+                     "exhibit_range": _("%(first)s to %(last)s") % {"first": marks[0], "last": marks[-1]}
+                     if len(marks) > 1 else (marks[0] if marks else _("None")),
                      "paragraphs": _statement_paragraphs(witness, subject, basis, incidents, by_incident,
                                                          address=address, further=number > 1),
-                     "statement_of_truth": STATEMENT_OF_TRUTH},
+                     "statement_of_truth": str(STATEMENT_OF_TRUTH)},
         ))
     return docs
 
@@ -430,8 +457,8 @@ def _contemporaneous(incidents: list[Incident], by_incident: dict[Any, list[Exhi
     dated: list[tuple[Any, int, Document]] = []
     for n, incident in enumerate(incidents, number_from):
         dated.append((timezone.localtime(incident.occurred_at).date(), 0, Document(
-            anchor=f"incident-{n}", group=group, title=f"Incident record {incident.reference} "
-                                                       f"({fmt_date(incident.occurred_at)})",
+            anchor=f"incident-{n}", group=group, title=_("Incident record %(reference)s (%(date)s)") % {
+                "reference": incident.reference, "date": fmt_date(incident.occurred_at)},
             template=f"{TEMPLATE_DIR}/incident.html",
             context={"incident": incident_context(incident, [e.mark for e in by_incident.get(incident.pk, [])])})))
     by_title = {d.anchor: d for d in uploaded}
@@ -442,7 +469,8 @@ def _contemporaneous(incidents: list[Incident], by_incident: dict[Any, list[Exhi
 
 
 def _chronology(incidents: list[Incident], by_incident: dict[Any, list[Exhibit]], *, group: str,
-                number_from: int = 1, title: str = "Chronology of incidents") -> Document:
+                number_from: int = 1, title: str = "") -> Document:
+    title = title or _("Chronology of incidents")
     return Document(
         anchor="chronology" if number_from == 1 else f"chronology-{number_from}", group=group, title=title,
         template=f"{TEMPLATE_DIR}/injunction/chronology.html",
@@ -477,14 +505,14 @@ def compose_supplement(bundle: Bundle) -> Composition:
     try:
         case = case_get(bundle.requested_by, bundle.scope["case"])
     except Exception as exc:
-        raise CompositionError("The requester can no longer see what this bundle covers.") from exc
+        raise CompositionError(_("The requester can no longer see what this bundle covers.")) from exc
     new_incidents, new_evidence, documents = supplement_news(served, bundle.requested_by)
     if not (new_incidents or new_evidence or documents):
-        raise CompositionError("Nothing has been added since the bundle was served.")
+        raise CompositionError(_("Nothing has been added since the bundle was served."))
     all_incidents = incidents_for_bundle(incidents_visible_to(bundle.requested_by).filter(case=case))
     subjects = {i.subject for i in all_incidents if i.subject_id}
     subject = subject_name(next(iter(subjects))) if len(subjects) == 1 else (
-        "; ".join(sorted(subject_name(s) for s in subjects)) or "Persons unknown")
+        "; ".join(sorted(subject_name(s) for s in subjects)) or _("Persons unknown"))
     action = (CouncilAction.objects.filter(case=case, kind=CouncilAction.Kind.INJUNCTION)
               .order_by("-decided_at").first())
     council = council_name()
@@ -518,9 +546,9 @@ def compose_supplement(bundle: Bundle) -> Composition:
                              documents, group=group, number_from=number_from)
     if new_incidents:
         docs.append(_chronology(new_incidents, by_incident, group=group, number_from=number_from,
-                                title="Chronology: incidents added"))
+                                title=_("Chronology: incidents added")))
     served_pages = contents.get("pages", served.page_count or 0)
-    index = Document(anchor="supplement-index", group="", title="Index, with the supplementary section",
+    index = Document(anchor="supplement-index", group="", title=_("Index, with the supplementary section"),
                      template=f"{TEMPLATE_DIR}/injunction/supplement_index.html",
                      context={"served": contents.get("index", []), "served_pages": served_pages,
                               "served_sha256": Verbatim(served.sha256), "served_id": Verbatim(str(served.pk)),
@@ -528,7 +556,7 @@ def compose_supplement(bundle: Bundle) -> Composition:
     for doc in docs:  # the supplement's documents, one group in the bookmarks and the index
         doc.group = group
     composition = Composition(
-        kind=bundle.kind, title=f"Injunction bundle {case.reference}: supplementary section",
+        kind=bundle.kind, title=_("Injunction bundle %(case)s: supplementary section") % {"case": case.reference},
         documents=[index, *docs], exhibits=exhibits, evidence=evidence,
         redactions=requested_redactions(bundle, {i.protected_person_id for i in all_incidents}),
     )
@@ -557,10 +585,10 @@ def compose_police_referral(bundle: Bundle) -> Composition:
     try:
         case = case_get(user, bundle.scope["case"])
     except Exception as exc:
-        raise CompositionError("The requester can no longer see this case.") from exc
+        raise CompositionError(_("The requester can no longer see this case.")) from exc
     referrals = list(case.referrals.select_related("contact", "referred_by").order_by("referred_at"))
     if not referrals:
-        raise CompositionError("This case has not been referred to the police.")
+        raise CompositionError(_("This case has not been referred to the police."))
     latest = referrals[-1]
     referred = incidents_visible_to(user).filter(case=case, referrals__case=case).distinct()
     incidents = incidents_for_bundle(incidents_visible_to(user).filter(pk__in=referred.values("pk")))
@@ -583,20 +611,21 @@ def compose_police_referral(bundle: Bundle) -> Composition:
     election = next((i.election_period for i in reversed(incidents) if i.election_period_id), None)
     harmed = {i.protected_person_id: i for i in incidents}
     docs = [
-        Document(anchor="cover", title="Cover sheet", template=f"{TEMPLATE_DIR}/police/cover.html", context={
+        Document(anchor="cover", title=_("Cover sheet"), template=f"{TEMPLATE_DIR}/police/cover.html", context={
             "council": council_name(), "case": Verbatim(case.reference), "subject": subject_name(subject),
             "urgent": latest.urgent, "referred_at": fmt_datetime(latest.referred_at),
             "election": election_label(election),
             "candidates": any(i.person_kind == "candidate" for i in incidents),
-            "protected": [f"{i.protected_person.name}, "
-                          f"{protected_description(i.protected_person, council=council, election=election)}"
-                          for i in harmed.values()],
+            "protected": [_("%(name)s, %(description)s") % {
+                "name": i.protected_person.name,
+                "description": protected_description(i.protected_person, council=council, election=election)}
+                for i in harmed.values()],
             "status": str(latest.get_status_display()), "reason": latest.reason,
-            "level": level_label(case.level) if case.level else "Not assessed",
+            "level": level_label(case.level) if case.level else _("Not assessed"),
             "prepared_by": person(user), "prepared_on": fmt_date(bundle.requested_at),
             "incident_count": len(incidents), "exhibit_count": len(exhibits),
         }),
-        Document(anchor="contact", title="Named police contact and crime reference",
+        Document(anchor="contact", title=_("Named police contact and crime reference"),
                  template=f"{TEMPLATE_DIR}/police/contact.html", context={
                      "contact": {"name": contact.name, "force": contact.force, "role": contact.role_title,
                                  "email": contact.email, "phone": contact.phone} if contact else None,
@@ -605,10 +634,11 @@ def compose_police_referral(bundle: Bundle) -> Composition:
                                     "crime_reference": r.crime_reference, "urgent": r.urgent,
                                     "outcome_notes": r.outcome_notes} for r in referrals],
                  }),
-        Document(anchor="subject", title="The subject", template=f"{TEMPLATE_DIR}/police/subject.html", context={
+        Document(anchor="subject", title=_("The subject"), template=f"{TEMPLATE_DIR}/police/subject.html", context={
             "subject": _subject_context(subject),
         }),
-        Document(anchor="assessment", title="Threat assessment", template=f"{TEMPLATE_DIR}/police/assessment.html",
+        Document(anchor="assessment", title=_("Threat assessment"),
+                 template=f"{TEMPLATE_DIR}/police/assessment.html",
                  context={"assessments": [{
                      "assessed_at": fmt_datetime(a.assessed_at), "level": level_label(a.level),
                      "computed_level": level_label(a.computed_level), "override_reason": a.override_reason,
@@ -618,15 +648,16 @@ def compose_police_referral(bundle: Bundle) -> Composition:
                  } for a in assessments]}),
     ]
     for n, incident in enumerate(incidents, 1):
-        docs.append(Document(anchor=f"incident-{n}", group="Incidents, in order",
-                             title=f"Incident {incident.reference}", template=f"{TEMPLATE_DIR}/incident.html",
+        docs.append(Document(anchor=f"incident-{n}", group=_("Incidents, in order"),
+                             title=_("Incident %(reference)s") % {"reference": incident.reference},
+                             template=f"{TEMPLATE_DIR}/incident.html",
                              context={"incident": incident_context(incident, marks.get(incident.pk, []))}))
-    docs.extend(exhibit_documents(exhibits, "Evidence"))
-    docs.append(Document(anchor="manifest", title="Evidence manifest (SHA-256)",
+    docs.extend(exhibit_documents(exhibits, _("Evidence")))
+    docs.append(Document(anchor="manifest", title=_("Evidence manifest (SHA-256)"),
                          template=f"{TEMPLATE_DIR}/manifest.html", context={"exhibits": exhibits}))
     return Composition(
         kind=bundle.kind,
-        title=f"Police referral pack {case.reference}",
+        title=_("Police referral pack %(case)s") % {"case": case.reference},
         documents=with_index(docs),
         exhibits=exhibits,
         evidence=evidence,

@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.safestring import mark_safe
 
+from ..i18n import BILINGUAL, WELSH, html_lang
 from .compose import TEMPLATE_DIR, Composition, Exhibit
 
 EVIDENCE_URL = re.compile(r"sw-evidence:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
@@ -73,22 +75,28 @@ def render_html(composition: Composition, *, bundle_context: dict[str, Any],
     parts = []
     total = len(composition.documents)
     for n, doc in enumerate(composition.documents, 1):
-        context = {**bundle_context, **doc.context, "doc": doc, "exhibit": doc.exhibit}
+        language = doc.language or composition.language
+        context = {**bundle_context, **doc.context, "doc": doc, "exhibit": doc.exhibit,
+                   "bilingual": language == BILINGUAL}
         if doc.exhibit is not None:
             context["evidence_url"] = evidence_url(doc.exhibit)
-        parts.append({"doc": doc, "html": mark_safe(render_to_string(doc.template, context))})  # noqa: S308
+        with translation.override(WELSH if language == BILINGUAL else language or None):
+            html = render_to_string(doc.template, context)
+        parts.append({"doc": doc, "html": mark_safe(html), "lang": html_lang(language)})  # noqa: S308
         if progress is not None:
             progress(n, total)
     page_counts = sorted({e.pages for e in composition.exhibits if e.kind == "pdf" and e.pages})
-    return render_to_string(f"{TEMPLATE_DIR}/base.html", {
-        **bundle_context,
-        "title": composition.title,
-        "documents": parts,
-        # Our own integers only: one named page per distinct exhibit length.
-        "placeholder_pages": page_counts,
-        # A supplementary section's first page is numbered on from the served bundle's last.
-        "page_offset": int(composition.page_offset or 0),
-    })
+    with translation.override(WELSH if composition.language == BILINGUAL else composition.language or None):
+        return render_to_string(f"{TEMPLATE_DIR}/base.html", {
+            **bundle_context,
+            "lang": html_lang(composition.language),
+            "title": composition.title,
+            "documents": parts,
+            # Our own integers only: one named page per distinct exhibit length.
+            "placeholder_pages": page_counts,
+            # A supplementary section's first page is numbered on from the served bundle's last.
+            "page_offset": int(composition.page_offset or 0),
+        })
 
 
 @dataclass

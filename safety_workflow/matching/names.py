@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 import jellyfish
+from django.utils.translation import gettext as _
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 from .text import fold_letters
@@ -244,7 +245,7 @@ def parse_name(text: str) -> ParsedName:
     """Parse "Dr Jonathan O'Brien", "O'BRIEN, Jonathan", "J. O Brien", "Mary-Jane Smith-Jones"."""
     folded = fold_letters(text)
     if "," in folded:
-        surname_part, _, given_part = folded.partition(",")
+        surname_part, _comma, given_part = folded.partition(",")
         return _from_tokens(given_part.replace(",", " ").split(), surname_part.split())
     tokens = folded.split()
     given_tokens, surname_tokens = tokens[:-1], tokens[-1:]
@@ -268,7 +269,7 @@ def parse_reversed(text: str) -> ParsedName | None:
 def parse_query_name(text: str) -> ParsedName:
     name = parse_name(text)
     if not name.given or not name.surnames:
-        raise NameTooShort("Give a first name or initial and a surname.")
+        raise NameTooShort(_("Give a first name or initial and a surname."))
     return name
 
 

@@ -18,7 +18,7 @@ from .cases import (
 from .evidence import EvidenceText
 from .notifications import Notification, WebhookDelivery, WebhookSubscription
 from .patterns import CourseOfConductFlag, EscalationSignal, LiaisonMeeting
-from .people import Candidacy, ElectionPeriod, ProtectedPerson
+from .people import Candidacy, ElectionPeriod, Language, ProtectedPerson
 from .register import (
     RegisterAddress,
     RegisterAlias,
@@ -56,6 +56,7 @@ __all__ = [
     "Case",
     "ContactHandle",
     "ContactMethod",
+    "Language",
     "CouncilAction",
     "CourtDocument",
     "CourseOfConductFlag",

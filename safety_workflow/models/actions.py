@@ -27,6 +27,9 @@ class AdviceTemplate(models.Model):
     title = models.CharField(max_length=200)
     topic = models.CharField(max_length=20, choices=Topic.choices, default=Topic.GENERAL)
     body = models.TextField()
+    title_cy = models.CharField(_("title in Welsh"), max_length=200, blank=True)
+    body_cy = models.TextField(_("advice in Welsh"), blank=True,
+                               help_text=_("Given to a person whose language is Welsh (or both languages)."))
     for_kinds = models.JSONField(
         default=list, blank=True,
         help_text=_("The kinds of protected person the advice is written for (councillor, candidate, household, "
@@ -40,6 +43,15 @@ class AdviceTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def text_in(self, language: str) -> tuple[str, str]:
+        """The title and the advice in ``language`` (en, cy, or bilingual: the Welsh, then the English); the
+        English where no Welsh is written."""
+        if language not in ("cy", "bilingual") or not (self.title_cy and self.body_cy):
+            return self.title, self.body
+        if language == "cy":
+            return self.title_cy, self.body_cy
+        return f"{self.title_cy} / {self.title}", f"{self.body_cy}\n\n{self.body}"
 
 
 class AdviceGiven(models.Model):

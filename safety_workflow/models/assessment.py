@@ -66,6 +66,9 @@ class DecisionQuestion(models.Model):
     key = models.SlugField(max_length=60)
     text = models.CharField(max_length=500)
     help_text = models.TextField(blank=True)
+    text_cy = models.CharField(_("question in Welsh"), max_length=500, blank=True,
+                               help_text=_("Asked of an assessor whose language is Welsh (the API's Accept-Language)."))
+    help_text_cy = models.TextField(_("help in Welsh"), blank=True)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.YES_NO)
     choices = models.JSONField(default=list, blank=True, help_text=_("For 'one of a list': the values."))
     order = models.PositiveIntegerField(default=0)
@@ -78,6 +81,14 @@ class DecisionQuestion(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+    def text_in(self, language: str | None = None) -> tuple[str, str]:
+        """The question and its help in ``language`` (default: the active one); English where no Welsh is written."""
+        from django.utils import translation
+
+        if (language or translation.get_language() or "").split("-")[0] == "cy" and self.text_cy:
+            return self.text_cy, self.help_text_cy or self.help_text
+        return self.text, self.help_text
 
 
 class DecisionRule(models.Model):

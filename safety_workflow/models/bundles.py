@@ -49,6 +49,11 @@ class Bundle(models.Model):
         help_text=_("The subject the bundle is about, when its scope names one."),
     )
     purpose = models.TextField(_("why it was requested"), blank=True)
+    language = models.CharField(
+        _("language"), max_length=10, default="en",
+        choices=[("en", _("English")), ("cy", _("Welsh")), ("bilingual", _("Welsh and English (Welsh first)"))],
+        help_text=_("The language it is written in, settled when it was requested (a rebuild writes the same)."),
+    )
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -21,6 +21,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class Language(models.TextChoices):
+    """The language of the documents the council writes to or for someone (docs/language.md)."""
+
+    ENGLISH = "en", _("English")
+    WELSH = "cy", _("Welsh")
+    BILINGUAL = "bilingual", _("Welsh and English (Welsh first)")
+
+
 class ContactMethod(models.TextChoices):
     """How someone was told something (advice, the outcome of their case), or how they prefer to be."""
 
@@ -104,6 +112,11 @@ class ProtectedPerson(models.Model):
     postcode = models.CharField(_("postcode"), max_length=10, blank=True)
     preferred_contact = models.CharField(_("how they prefer to be contacted"), max_length=10, blank=True,
                                          choices=ContactMethod.choices)
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, choices=Language.choices,
+        help_text=_("The language of the documents written for them (their subject-access export, the bundles "
+                    "about what happened to them); blank: the council's default."),
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)

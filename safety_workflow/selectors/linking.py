@@ -21,6 +21,8 @@ import re
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..matching import fold, normalise_handle
 from ..models import Case, ContactHandle, CourseOfConductFlag, Incident, Subject, SubjectAlias
@@ -34,8 +36,9 @@ DETAIL_KEYS = {
     "social": "social", "socials": "social", "social_media": "social",
     "address": "address",
 }
-KIND_WORDS = {"email": "e-mail address", "phone": "phone number", "social": "social-media account",
-              "address": "postal address", "other": "contact detail"}
+KIND_WORDS = {"email": gettext_lazy("e-mail address"), "phone": gettext_lazy("phone number"),
+              "social": gettext_lazy("social-media account"), "address": gettext_lazy("postal address"),
+              "other": gettext_lazy("contact detail")}
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -182,16 +185,18 @@ def subject_suggestions(incident: Incident) -> list[dict[str, Any]]:
 def _explain(subject: Subject, found: list[dict[str, str]]) -> str:
     parts = []
     for m in found:
+        values = {"reported": m["reported"], "recorded": m["recorded"], "kind": KIND_WORDS.get(m["on"], m["on"])}
         if m["on"] == "name":
-            parts.append(f"the name \"{m['reported']}\" matches {'exactly' if m['kind'] == 'exact' else 'in part'}")
+            parts.append((_('the name "%(reported)s" matches exactly') if m["kind"] == "exact" else
+                          _('the name "%(reported)s" matches in part')) % values)
         elif m["on"] == "alias":
-            parts.append(f"the name \"{m['reported']}\" matches the alias \"{m['recorded']}\"")
+            parts.append(_('the name "%(reported)s" matches the alias "%(recorded)s"') % values)
         elif m["kind"] == "evidence":
-            parts.append(f"the {KIND_WORDS.get(m['on'], m['on'])} {m['recorded']} appears in the evidence "
-                         f"({m['reported']}): check it is theirs, not someone they wrote to or about")
+            parts.append(_("the %(kind)s %(recorded)s appears in the evidence (%(reported)s): check it is theirs, "
+                           "not someone they wrote to or about") % values)
         else:
-            parts.append(f"the same {KIND_WORDS.get(m['on'], m['on'])} ({m['recorded']})")
-    return f"Possibly {subject}: " + "; ".join(parts) + "."
+            parts.append(_("the same %(kind)s (%(recorded)s)") % values)
+    return _("Possibly %(subject)s: %(reasons)s.") % {"subject": subject, "reasons": "; ".join(parts)}
 
 
 def suggestion_as_dict(suggestion: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -24,9 +25,9 @@ from ..roles import CASE_OFFICER_ROLES, has_role
 OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 #: Zero months are filled in up to this many months; a wider range lists only months with incidents.
 MAX_FILLED_MONTHS = 240
-NO_WARD = "No ward recorded"
-NOT_ASSESSED = "Not yet assessed"
-OUTSIDE_ELECTIONS = "Outside any election period"
+NO_WARD = gettext_lazy("No ward recorded")
+NOT_ASSESSED = gettext_lazy("Not yet assessed")
+OUTSIDE_ELECTIONS = gettext_lazy("Outside any election period")
 
 
 def may_read_reports(user: Any) -> bool:

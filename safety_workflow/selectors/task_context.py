@@ -46,8 +46,9 @@ def _assess(task: Task, case: Case) -> dict[str, Any]:
             "version": table.version,
             "title": table.title,
             "questions": [
-                {"key": q.key, "text": q.text, "help_text": q.help_text, "kind": q.kind, "choices": q.choices}
-                for q in table.questions.all()
+                {"key": q.key, **dict(zip(("text", "help_text"), q.text_in(), strict=True)), "kind": q.kind,
+                 "choices": q.choices}
+                for q in table.questions.all()  # in the API's language (Accept-Language)
             ],
         }
     }

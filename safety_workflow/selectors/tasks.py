@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -142,4 +143,4 @@ def task_get(user: Any, task_id: Any, *, related: tuple[str, ...] = TASK_ONE_REL
         raise NotFound()
     if roles_for(user) & set(node.roles):
         return task
-    raise Forbidden("This task is for another role.", code="task_wrong_role")
+    raise Forbidden(_("This task is for another role."), code="task_wrong_role")

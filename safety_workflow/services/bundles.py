@@ -9,9 +9,12 @@ from typing import IO, Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..conf import app_settings
 from ..errors import Conflict, InvalidInput, NotFound, SafetyWorkflowError
+from ..i18n import document_language, valid_document_language
 from ..models import Bundle, Case, PoliceReferral
 from ..selectors.bundles import bundle_kinds_for
 from ..selectors.cases import case_get, incidents_visible_to
@@ -25,7 +28,7 @@ class ExportUnavailable(SafetyWorkflowError):
 
     status_code = 503
     code = "pdf_export_off"
-    default_message = "PDF export is not available on this server."
+    default_message = gettext_lazy("PDF export is not available on this server.")
 
 
 def _date(scope: dict[str, Any], key: str, errors: dict[str, list[str]]) -> dt.date | None:
@@ -34,16 +37,16 @@ def _date(scope: dict[str, Any], key: str, errors: dict[str, list[str]]) -> dt.d
         return dt.date.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
         pass
-    errors[key] = ["Give a date as YYYY-MM-DD."]
+    errors[key] = [_("Give a date as YYYY-MM-DD.")]
     return None
 
 
 def _check_keys(scope: dict[str, Any], allowed: set[str], required: set[str]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for key in sorted(set(scope) - allowed):
-        errors[key] = ["Not part of this kind of bundle's scope."]
+        errors[key] = [_("Not part of this kind of bundle's scope.")]
     for key in sorted(required - set(scope)):
-        errors[key] = ["This field is required."]
+        errors[key] = [_("This field is required.")]
     return errors
 
 
@@ -51,9 +54,9 @@ def _period(scope: dict[str, Any], start: str, end: str, errors: dict[str, list[
     first, last = _date(scope, start, errors), _date(scope, end, errors)
     if first and last:
         if first > last:
-            errors[end] = ["Must not be before the start of the period."]
+            errors[end] = [_("Must not be before the start of the period.")]
         elif (last - first).days > MAX_PERIOD_DAYS:
-            errors[end] = ["The period may be at most three years."]
+            errors[end] = [_("The period may be at most three years.")]
     return first, last  # type: ignore[return-value]
 
 
@@ -61,12 +64,12 @@ def _uuid(value: Any, key: str, errors: dict[str, list[str]]) -> str | None:
     try:
         return str(uuid.UUID(str(value)))
     except (ValueError, TypeError, AttributeError):
-        errors[key] = ["Not a valid identifier."]
+        errors[key] = [_("Not a valid identifier.")]
         return None
 
 
 def _invalid(errors: dict[str, list[str]]) -> InvalidInput:
-    return InvalidInput("The scope is not valid for this kind of bundle.", code="invalid_scope",
+    return InvalidInput(_("The scope is not valid for this kind of bundle."), code="invalid_scope",
                         errors={"scope": errors})
 
 
@@ -76,18 +79,18 @@ def bundle_scope_resolve(*, user: Any, kind: str, scope: Any) -> tuple[dict[str,
     A scope the user cannot see is ``not_found``, exactly as one that does not exist.
     """
     if not isinstance(scope, dict):
-        raise _invalid({"non_field_errors": ["Give the scope as an object."]})
+        raise _invalid({"non_field_errors": [_("Give the scope as an object.")]})
     errors: dict[str, list[str]] = {}
     if kind in (Bundle.Kind.INJUNCTION, Bundle.Kind.POLICE_REFERRAL) and "case" in scope:
         errors = _check_keys(scope, {"case"}, {"case"})
         case_id = scope.get("case")
         if isinstance(case_id, bool) or not isinstance(case_id, (int, str)) or not str(case_id).isdigit():
-            errors["case"] = ["Give the case's id."]
+            errors["case"] = [_("Give the case's id.")]
         if errors:
             raise _invalid(errors)
         case = case_get(user, int(case_id))
         if kind == Bundle.Kind.POLICE_REFERRAL and not PoliceReferral.objects.filter(case=case).exists():
-            raise Conflict("This case has not been referred to the police.", code="case_not_referred")
+            raise Conflict(_("This case has not been referred to the police."), code="case_not_referred")
         return {"case": case.pk}, case, case.subject_id
     if kind == Bundle.Kind.INJUNCTION:
         errors = _check_keys(scope, {"subject", "date_from", "date_to"}, {"subject", "date_from", "date_to"})
@@ -99,10 +102,10 @@ def bundle_scope_resolve(*, user: Any, kind: str, scope: Any) -> tuple[dict[str,
         if not visible.exists():
             raise NotFound()
         if not visible.filter(occurred_at__date__gte=first, occurred_at__date__lte=last).exists():
-            raise InvalidInput("No incidents about this subject fall in the period.", code="empty_scope")
+            raise InvalidInput(_("No incidents about this subject fall in the period."), code="empty_scope")
         return {"subject": subject, "date_from": first.isoformat(), "date_to": last.isoformat()}, None, subject
     if kind == Bundle.Kind.POLICE_REFERRAL:
-        raise _invalid({"case": ["This field is required."]})
+        raise _invalid({"case": [_("This field is required.")]})
     if kind == Bundle.Kind.LIAISON_MEETING:
         errors = _check_keys(scope, {"since", "until"}, {"since", "until"})
         first, last = _period(scope, "since", "until", errors)
@@ -127,7 +130,7 @@ def bundle_scope_resolve(*, user: Any, kind: str, scope: Any) -> tuple[dict[str,
         name = scope.get("name")
         if "name" in scope and (not isinstance(name, str) or not checked_name_normalised(name)
                                 or len(name) > 200):
-            errors["name"] = ["Give the person's name, with a surname."]
+            errors["name"] = [_("Give the person's name, with a surname.")]
         if "date_of_birth" in scope:
             _date(scope, "date_of_birth", errors)
         if errors:
@@ -146,7 +149,7 @@ def bundle_scope_resolve(*, user: Any, kind: str, scope: Any) -> tuple[dict[str,
         if not Subject.objects.filter(pk=subject).exists():
             raise NotFound()
         return {"subject": subject}, None, subject
-    raise InvalidInput(errors={"kind": ["Not a kind of bundle."]})
+    raise InvalidInput(errors={"kind": [_("Not a kind of bundle.")]})
 
 
 def bundle_redactions_clean(items: Any) -> list[dict[str, str]]:
@@ -156,34 +159,37 @@ def bundle_redactions_clean(items: Any) -> list[dict[str, str]]:
     if items in (None, ""):
         return []
     if not isinstance(items, list) or len(items) > MAX_ITEMS:
-        raise InvalidInput(errors={"redactions": [f"Give a list of at most {MAX_ITEMS} redactions."]},
+        raise InvalidInput(errors={"redactions": [
+            _("Give a list of at most %(count)s redactions.") % {"count": MAX_ITEMS}]},
                            code="invalid_redactions")
     cleaned: list[dict[str, str]] = []
     errors: dict[str, list[str]] = {}
     for n, item in enumerate(items):
         if not isinstance(item, dict):
-            errors[str(n)] = ["Give {\"text\": ..., \"reason\": ...} or {\"preset\": ...}."]
+            errors[str(n)] = [_("Give {\"text\": ..., \"reason\": ...} or {\"preset\": ...}.")]
             continue
         if "preset" in item:
             if set(item) != {"preset"} or item["preset"] not in PRESETS:
-                errors[str(n)] = [f"Presets are: {', '.join(sorted(PRESETS))}."]
+                errors[str(n)] = [_("Presets are: %(presets)s.") % {"presets": ", ".join(sorted(PRESETS))}]
             else:
                 cleaned.append({"preset": item["preset"]})
             continue
         text = normalise(item.get("text") or "") if isinstance(item.get("text"), str) else ""
         reason = normalise(item.get("reason") or "") if isinstance(item.get("reason", ""), str) else None
         if set(item) - {"text", "reason"}:
-            errors[str(n)] = ["Only \"text\" and \"reason\" are allowed."]
+            errors[str(n)] = [_("Only \"text\" and \"reason\" are allowed.")]
         elif not MIN_LENGTH <= len(text) <= MAX_LENGTH:
-            errors[str(n)] = [f"The text to redact must be {MIN_LENGTH} to {MAX_LENGTH} characters."]
+            errors[str(n)] = [_("The text to redact must be %(min)s to %(max)s characters.") % {"min": MIN_LENGTH,
+                                                                                          "max": MAX_LENGTH}]
         elif reason is None or len(reason) > 200:
-            errors[str(n)] = ["The reason must be text of at most 200 characters."]
+            errors[str(n)] = [_("The reason must be text of at most 200 characters.")]
         elif reason and text.lower() in reason.lower():
-            errors[str(n)] = ["The reason must not repeat the text it redacts."]
+            errors[str(n)] = [_("The reason must not repeat the text it redacts.")]
         else:
             cleaned.append({"text": text, "reason": reason or "Redacted at the requester's instruction"})
     if errors:
-        raise InvalidInput("Some redactions are not valid.", code="invalid_redactions", errors={"redactions": errors})
+        raise InvalidInput(_("Some redactions are not valid."), code="invalid_redactions",
+                           errors={"redactions": errors})
     return cleaned
 
 
@@ -205,11 +211,35 @@ def _queue_build(bundle: Bundle) -> None:
                          bundle_id=str(bundle_id), attempt=attempt)
 
 
+def bundle_person(*, kind: str, scope: dict[str, Any], case: Case | None) -> Any:
+    """The person a bundle is written for, whose language preference it follows: the person of a subject-access
+    export, or the one person harmed in the incidents of a court bundle or police pack (None if several)."""
+    from ..models import Incident, ProtectedPerson
+
+    if kind == Bundle.Kind.SUBJECT_ACCESS:
+        return ProtectedPerson.objects.filter(pk=scope["protected_person"]).first() if "protected_person" in scope \
+            else None
+    if kind not in (Bundle.Kind.INJUNCTION, Bundle.Kind.POLICE_REFERRAL):
+        return None
+    if case is not None:
+        incidents = Incident.objects.filter(case=case)
+    else:
+        incidents = Incident.objects.filter(subject_id=scope["subject"], occurred_at__date__gte=scope["date_from"],
+                                            occurred_at__date__lte=scope["date_to"])
+    people = set(incidents.exclude(protected_person=None).values_list("protected_person", flat=True)[:2])
+    return ProtectedPerson.objects.filter(pk=people.pop()).first() if len(people) == 1 else None
+
+
 def bundle_request(*, user: Any, kind: str, scope: Any, redactions: Any = None, purpose: str = "",
-                   request: Any = None) -> Bundle:
-    """Ask for a bundle. It is built by a worker: this only checks, records and queues (after the commit)."""
+                   language: str = "", request: Any = None) -> Bundle:
+    """Ask for a bundle. It is built by a worker: this only checks, records and queues (after the commit).
+
+    It is written in ``language`` (en, cy or bilingual), else in the language of the person it is for
+    (:func:`bundle_person`), else in ``SAFETY_WORKFLOW["DOCUMENT_LANGUAGE"]``."""
     if kind not in Bundle.Kind.values:
-        raise InvalidInput(errors={"kind": ["Not a kind of bundle."]})
+        raise InvalidInput(errors={"kind": [_("Not a kind of bundle.")]})
+    if language and not valid_document_language(language):
+        raise InvalidInput(errors={"language": [_("Choose en, cy or bilingual.")]})
     if kind not in bundle_kinds_for(user):
         refusal = NotFound()
         refusal.access_attempt = {"action": "export", "object_type": "bundle", "object_id": "", "outcome": "refused",
@@ -218,9 +248,11 @@ def bundle_request(*, user: Any, kind: str, scope: Any, redactions: Any = None, 
     _check_available()
     canonical, case, subject_id = bundle_scope_resolve(user=user, kind=kind, scope=scope)
     cleaned = bundle_redactions_clean(redactions)
+    language = document_language(requested=language, person=None if language else bundle_person(
+        kind=kind, scope=canonical, case=case))
     with transaction.atomic():
         bundle = Bundle.objects.create(
-            kind=kind, scope=canonical, redactions=cleaned, case=case, subject_id=subject_id,
+            kind=kind, scope=canonical, redactions=cleaned, case=case, subject_id=subject_id, language=language,
             purpose=purpose or "", requested_by=user, attempts=1, heartbeat_at=timezone.now(),
             log=[{"at": timezone.now().isoformat(), "event": "requested", "by": str(user.pk),
                   "redactions": len(cleaned)}],
@@ -243,9 +275,9 @@ def bundle_retry(*, user: Any, bundle: Bundle, request: Any = None) -> Bundle:
     with transaction.atomic():
         current = Bundle.objects.select_for_update().get(pk=bundle.pk)
         if current.status == Bundle.Status.READY:
-            raise Conflict("This bundle is ready; request a new one to rebuild it.", code="bundle_ready")
+            raise Conflict(_("This bundle is ready; request a new one to rebuild it."), code="bundle_ready")
         if current.status != Bundle.Status.FAILED and not current.is_stale():
-            raise Conflict("This bundle is still being built.", code="bundle_in_progress")
+            raise Conflict(_("This bundle is still being built."), code="bundle_in_progress")
         now = timezone.now()
         current.attempts += 1
         current.status = Bundle.Status.QUEUED
@@ -274,12 +306,12 @@ def bundle_supplement(*, user: Any, bundle: Bundle, purpose: str = "", request: 
         served = Bundle.objects.select_for_update().get(pk=bundle.pk)
         if (served.kind != Bundle.Kind.INJUNCTION or served.status != Bundle.Status.READY
                 or served.case_id is None or not served.contents.get("bookmarks")):
-            raise Conflict("Only a ready injunction bundle for one case (built since supplements were possible) can "
-                           "be supplemented.", code="bundle_not_supplementable")
+            raise Conflict(_("Only a ready injunction bundle for one case (built since supplements were possible) can "
+                           "be supplemented."), code="bundle_not_supplementable")
         incidents, evidence, documents = supplement_news(served, user)
         if not (incidents or evidence or documents):
-            raise Conflict("Nothing has been added to the case since this bundle was built: there is nothing to "
-                           "supplement it with.", code="nothing_to_supplement")
+            raise Conflict(_("Nothing has been added to the case since this bundle was built: there is nothing to "
+                           "supplement it with."), code="nothing_to_supplement")
         supplement = Bundle.objects.create(
             kind=served.kind, scope=served.scope, redactions=served.redactions, case=served.case,
             subject=served.subject, purpose=purpose or "", requested_by=user, attempts=1, supplement_of=served,
@@ -366,7 +398,7 @@ def bundle_download(*, user: Any, bundle: Bundle, request: Any = None) -> IO[byt
     Every download, and every download refused because the file changed, is in the access log.
     """
     if bundle.status != Bundle.Status.READY or not bundle.file:
-        raise Conflict("This bundle is not ready.", code="bundle_not_ready")
+        raise Conflict(_("This bundle is not ready."), code="bundle_not_ready")
     try:
         actual = bundle_file_sha256(bundle)
     except OSError:
@@ -377,6 +409,6 @@ def bundle_download(*, user: Any, bundle: Bundle, request: Any = None) -> IO[byt
                       outcome="allowed" if ok else "failed", subject=bundle.subject_id,
                       reference=bundle.sha256, data={"kind": bundle.kind, "size": bundle.size})
     if not ok:
-        raise Conflict("The stored bundle no longer matches its SHA-256 and will not be served. "
-                       "Request a new bundle and tell an administrator.", code="bundle_integrity_failed")
+        raise Conflict(_("The stored bundle no longer matches its SHA-256 and will not be served. "
+                       "Request a new bundle and tell an administrator."), code="bundle_integrity_failed")
     return bundle.file.open("rb")

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from .. import assessment as decision
 from .. import signals
 from ..errors import Conflict, InvalidInput
+from ..i18n import document_language
 from ..models import (
     AdviceGiven,
     Assessment,
@@ -39,7 +42,7 @@ def decision_table_current() -> DecisionTable:
         .first()
     )
     if table is None:
-        raise Conflict("No decision table has been published.", code="no_decision_table")
+        raise Conflict(_("No decision table has been published."), code="no_decision_table")
     return table
 
 
@@ -102,13 +105,13 @@ def assess(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
     answers = data["answers"]
     errors = decision.validate_answers(spec, answers)
     if errors:
-        raise InvalidInput("Some answers are missing or not valid.", errors={"answers": errors},
+        raise InvalidInput(_("Some answers are missing or not valid."), errors={"answers": errors},
                            code="invalid_answers")
     result = decision.evaluate(spec, answers)
     override = data.get("override_level") or ""
     reason = (data.get("override_reason") or "").strip()
     if override and not reason:
-        raise InvalidInput(errors={"override_reason": ["Give the reason for changing the level."]},
+        raise InvalidInput(errors={"override_reason": [_("Give the reason for changing the level.")]},
                            code="override_needs_reason")
     if override == result.level:
         override, reason = "", ""
@@ -164,7 +167,7 @@ def _person_in_case(case: Case, person: ProtectedPerson | None, field: str) -> l
     if person is None:
         return people
     if person.pk not in {p.pk for p in people}:
-        raise InvalidInput(errors={field: ["This person is not harmed in any incident of this case."]})
+        raise InvalidInput(errors={field: [_("This person is not harmed in any incident of this case.")]})
     return [person]
 
 
@@ -176,17 +179,18 @@ def advise(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
     given = []
     for n, item in enumerate(data["advice"]):
         template = item.get("template")
-        title = item.get("title") or (template.title if template else "")
-        text = item.get("text") or (template.body if template else "")
         to = _person_in_case(case, item.get("protected_person"), "advice") if item.get("protected_person") else [
             p for p in people if not (template and template.for_kinds) or p.kind in template.for_kinds]
         if not to:
             raise InvalidInput(errors={"advice": [
-                f"Item {n + 1} is written for {', '.join(template.for_kinds)}: nobody harmed in this case is one. "
-                "Choose other advice, or name the person it is for."]})
-        for person in to:
-            given.append(AdviceGiven(case=case, protected_person=person, template=template, title=title,
-                                     text=text, method=data["method"], given_by=user))
+                _("Item %(number)s is written for %(kinds)s: nobody harmed in this case is one. "
+                  "Choose other advice, or name the person it is for.")
+                % {"number": n + 1, "kinds": ", ".join(template.for_kinds)}]})
+        for person in to:  # a template in the person's language (docs/language.md)
+            title, text = template.text_in(document_language(person=person)) if template else ("", "")
+            given.append(AdviceGiven(case=case, protected_person=person, template=template,
+                                     title=item.get("title") or title, text=item.get("text") or text,
+                                     method=data["method"], given_by=user))
     AdviceGiven.objects.bulk_create(given)
     timeline_record(case=case, actor=user, action="advice_given",
                     summary=f"Advice given: {', '.join(sorted({a.title for a in given}))}.",
@@ -197,9 +201,9 @@ def council_action(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
     case: Case = activation.process
     kind = data["kind"]
     if kind == CouncilAction.Kind.INJUNCTION and not data.get("basis"):
-        raise InvalidInput(errors={"basis": ["Say which Act the injunction is sought under."]})
+        raise InvalidInput(errors={"basis": [_("Say which Act the injunction is sought under.")]})
     if kind == CouncilAction.Kind.WARNING_LETTER and not data.get("letter_sent_on"):
-        raise InvalidInput(errors={"letter_sent_on": ["Give the date the letter was sent."]})
+        raise InvalidInput(errors={"letter_sent_on": [_("Give the date the letter was sent.")]})
     action = CouncilAction.objects.create(
         case=case, kind=kind, reason=data["reason"], decided_by=user,
         letter_sent_on=data.get("letter_sent_on"), letter_reference=data.get("letter_reference", ""),
@@ -223,9 +227,9 @@ def prepare_bundle(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
     action = _current_injunction(case)
     bundle: Bundle = data["bundle"]
     if bundle.kind != Bundle.Kind.INJUNCTION or bundle.status != Bundle.Status.READY:
-        raise InvalidInput(errors={"bundle": ["Choose a ready injunction bundle."]}, code="invalid_bundle")
+        raise InvalidInput(errors={"bundle": [_("Choose a ready injunction bundle.")]}, code="invalid_bundle")
     if bundle.case_id != case.pk:
-        raise InvalidInput(errors={"bundle": ["This bundle was built for another case."]})
+        raise InvalidInput(errors={"bundle": [_("This bundle was built for another case.")]})
     action.bundle = bundle
     action.claim_number = data.get("claim_number", "")
     action.court = data.get("court", "")
@@ -260,7 +264,7 @@ def police_outcome(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
 
 def close(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
     if not data.get("person_informed"):
-        raise InvalidInput(errors={"person_informed": ["Tell the people harmed the outcome before closing."]},
+        raise InvalidInput(errors={"person_informed": [_("Tell the people harmed the outcome before closing.")]},
                            code="person_not_informed")
     case_close(case=activation.process, actor=user, outcome_summary=data["outcome_summary"],
                informed_by=data["informed_by"])
@@ -274,7 +278,7 @@ def register_proposal(*, activation: Any, user: Any, data: dict[str, Any]) -> No
     if data.get("register_entry") is not None:
         entry = register_entries_for_case_proposal(user, case).filter(pk=data["register_entry"]).first()
         if entry is None:
-            raise InvalidInput(errors={"register_entry": ["Propose the entry for this case's subject first."]},
+            raise InvalidInput(errors={"register_entry": [_("Propose the entry for this case's subject first.")]},
                                code="register_entry_not_for_case")
     if entry is not None:
         timeline_record(case=case, actor=user, action="register_proposed",

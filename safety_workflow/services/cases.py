@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -200,10 +201,10 @@ def case_close(*, case: Case, actor: Any, outcome_summary: str, informed_by: str
     services' own task, and closing would leave it in their queue for a closed case.
     """
     if case.state != Case.State.OPEN:
-        raise Conflict("This case is not open.", code="case_not_open")
+        raise Conflict(_("This case is not open."), code="case_not_open")
     open_support = Task.objects.filter(process=case, status__in=OPEN_TASK_STATUSES)
     if any(t.flow_task is not None and t.flow_task.name == "employee_assistance" for t in open_support):
-        raise Conflict("Record the employee-assistance offer before closing the case.",
+        raise Conflict(_("Record the employee-assistance offer before closing the case."),
                        code="employee_assistance_open")
     now = timezone.now()
     case.state = Case.State.CLOSED
@@ -238,8 +239,12 @@ def _tell_case_closed(case: Case) -> None:
         Q(pk__in=incidents.values("protected_person__user")) | Q(pk__in=incidents.values("reported_by")),
         is_active=True)
     recipients = [user for user in people if roles_for(user) & SELF_REPORTING_ROLES]
-    if recipients:
-        notify(event="case_closed", recipients=recipients, case=case, context={"case": case.reference},
-               subject=_("Your councillor safety case %(reference)s is closed") % {"reference": case.reference},
-               message=_("Case %(reference)s has been closed. Sign in to see its outcome.")
-               % {"reference": case.reference})
+    from ..i18n import by_preferred_language, notice_text
+
+    values = {"reference": case.reference}
+    for language, group in by_preferred_language(recipients):  # each person in their own language
+        subject, message = notice_text(lambda: (
+            _("Your councillor safety case %(reference)s is closed") % values,
+            _("Case %(reference)s has been closed. Sign in to see its outcome.") % values), language=language)
+        notify(event="case_closed", recipients=group, case=case, context={"case": case.reference},
+               subject=subject, message=message)

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -70,14 +71,14 @@ def correction_check_permitted(actor: Any) -> None:
     Call only once the caller is known to see the record (a record they may not see is a 404 first).
     """
     if not may_correct_cases(actor):
-        raise Forbidden("Members services or health and safety correct cases.", code="correction_not_permitted")
+        raise Forbidden(_("Members services or health and safety correct cases."), code="correction_not_permitted")
 
 
 def _check(actor: Any, reason: str) -> str:
     correction_check_permitted(actor)
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput(errors={"reason": ["Say why: the correction is part of the case's record."]},
+        raise InvalidInput(errors={"reason": [_("Say why: the correction is part of the case's record.")]},
                            code="reason_required")
     return reason
 
@@ -158,11 +159,11 @@ def incident_unlink_subject(
 
     reason = _check(actor, reason)
     if incident.subject_id is None:
-        raise Conflict("This incident is not linked to a subject.", code="no_subject_linked")
+        raise Conflict(_("This incident is not linked to a subject."), code="no_subject_linked")
     if subject is not None and new_subject:
-        raise InvalidInput(errors={"subject": ["Give an existing subject or a new one, not both."]})
+        raise InvalidInput(errors={"subject": [_("Give an existing subject or a new one, not both.")]})
     if subject is not None and subject.pk == incident.subject_id:
-        raise InvalidInput(errors={"subject": ["The incident is already linked to this subject."]})
+        raise InvalidInput(errors={"subject": [_("The incident is already linked to this subject.")]})
 
     case = incident.case
     with transaction.atomic(), IncidentFlow.lock(case.pk):
@@ -170,7 +171,7 @@ def incident_unlink_subject(
         case = incident.case
         wrong = incident.subject
         if wrong is None:
-            raise Conflict("This incident is not linked to a subject.", code="no_subject_linked")
+            raise Conflict(_("This incident is not linked to a subject."), code="no_subject_linked")
         before = conduct_snapshot(wrong)
         if new_subject:
             subject = subject_create(actor=actor, **new_subject)
@@ -216,21 +217,21 @@ def case_split(*, case: Case, incidents: Iterable[Any], actor: Any, reason: str)
     reason = _check(actor, reason)
     ids = list(dict.fromkeys(str(i.pk if isinstance(i, Incident) else i) for i in incidents))
     if not ids:
-        raise InvalidInput(errors={"incidents": ["Choose the incidents to split out."]})
+        raise InvalidInput(errors={"incidents": [_("Choose the incidents to split out.")]})
     with transaction.atomic(), IncidentFlow.lock(case.pk):
         case = Case.objects.select_related("subject").get(pk=case.pk)
         if case.state != Case.State.OPEN:
-            raise Conflict("Only an open case can be split.", code="case_not_open")
+            raise Conflict(_("Only an open case can be split."), code="case_not_open")
         moving = list(case.incidents.filter(pk__in=ids).select_related("subject").order_by("occurred_at"))
         if len(moving) != len(ids):
-            raise InvalidInput(errors={"incidents": ["Every incident must be one of this case's."]},
+            raise InvalidInput(errors={"incidents": [_("Every incident must be one of this case's.")]},
                                code="incident_not_in_case")
         if case.incidents.exclude(pk__in=ids).count() == 0:
-            raise InvalidInput(errors={"incidents": ["At least one incident must stay in the case."]},
+            raise InvalidInput(errors={"incidents": [_("At least one incident must stay in the case.")]},
                                code="split_leaves_case_empty")
         if len({i.subject_id for i in moving}) > 1:
-            raise InvalidInput(errors={"incidents": ["The incidents split out together must be about one "
-                                                     "subject: split them one subject at a time."]},
+            raise InvalidInput(errors={"incidents": [_("The incidents split out together must be about one "
+                                                     "subject: split them one subject at a time.")]},
                                code="split_mixed_subjects")
         subjects = {s for s in (case.subject, moving[0].subject) if s is not None}
         before = {s.pk: conduct_snapshot(s) for s in subjects}

@@ -7,6 +7,8 @@ import re
 from typing import IO, Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..conf import app_settings
 from ..errors import Conflict, InvalidInput, PayloadTooLarge
@@ -14,8 +16,15 @@ from ..models import Case, CouncilAction, CourtDocument
 from .audit import timeline_record
 
 PARTY_ROLES = {
-    "claimant": "Claimant", "defendant": "Defendant", "applicant": "Applicant", "respondent": "Respondent",
-    "interested_party": "Interested party",
+    "claimant": gettext_lazy("Claimant"), "defendant": gettext_lazy("Defendant"),
+    "applicant": gettext_lazy("Applicant"), "respondent": gettext_lazy("Respondent"),
+    "interested_party": gettext_lazy("Interested party"),
+}
+#: Each role's label for two or more parties.
+PARTY_ROLES_PLURAL = {
+    "claimant": gettext_lazy("Claimants"), "defendant": gettext_lazy("Defendants"),
+    "applicant": gettext_lazy("Applicants"), "respondent": gettext_lazy("Respondents"),
+    "interested_party": gettext_lazy("Interested parties"),
 }
 #: A County Court claim number ("K00NT123", "J2QZ1A7B"): letters and digits, at least one of each.
 COUNTY_CLAIM = re.compile(r"^(?=[A-Z0-9]*[A-Z])(?=[A-Z0-9]*\d)[A-Z0-9]{6,10}$")
@@ -31,7 +40,7 @@ def current_injunction(case: Case) -> CouncilAction:
     """The injunction decided on the case (the latest); ``no_injunction`` (409) when there is none."""
     action = (case.council_actions.filter(kind=CouncilAction.Kind.INJUNCTION).order_by("-decided_at").first())
     if action is None:
-        raise Conflict("No injunction has been decided on this case: record the council action first.",
+        raise Conflict(_("No injunction has been decided on this case: record the council action first."),
                        code="no_injunction")
     return action
 
@@ -49,26 +58,27 @@ def court_claim_update(*, case: Case, user: Any, data: dict[str, Any]) -> Counci
         court = data["court"]
         centre = clean_hearing_centre(data.get("hearing_centre", ""))
         if len(centre) < 2:
-            errors["hearing_centre"] = ["Name the hearing centre (\"Northshire\"), or for the High Court the "
-                                        "district registry or \"Royal Courts of Justice\"."]
+            errors["hearing_centre"] = [_("Name the hearing centre (\"Northshire\"), or for the High Court the "
+                                          "district registry or \"Royal Courts of Justice\".")]
         claim = "".join((data.get("claim_number") or "").upper().split())
         if claim:
             pattern = HIGH_COURT_CLAIM if court == CouncilAction.Court.HIGH_COURT_KB else COUNTY_CLAIM
             if not pattern.match(claim):
                 errors["claim_number"] = [
-                    "A High Court claim number looks like KB-2026-001234." if court == CouncilAction.Court.HIGH_COURT_KB
-                    else "A County Court claim number is 6 to 10 letters and digits, like K00NT123."]
+                    _("A High Court claim number looks like KB-2026-001234.")
+                    if court == CouncilAction.Court.HIGH_COURT_KB
+                    else _("A County Court claim number is 6 to 10 letters and digits, like K00NT123.")]
         parties = []
         for n, party in enumerate(data.get("parties") or []):
             name = " ".join(str(party.get("name", "")).split())
             if not name:
-                errors.setdefault("parties", []).append(f"Party {n + 1} has no name.")
+                errors.setdefault("parties", []).append(_("Party %(number)s has no name.") % {"number": n + 1})
             parties.append({"name": name, "role": party["role"]})
         if parties:
             roles = {p["role"] for p in parties}
             if not roles & {"claimant", "applicant"} or not roles & {"defendant", "respondent"}:
                 errors.setdefault("parties", []).append(
-                    "Name at least one claimant (or applicant) and one defendant (or respondent).")
+                    _("Name at least one claimant (or applicant) and one defendant (or respondent)."))
         if errors:
             raise InvalidInput(errors=errors)
         action.court_kind = court
@@ -91,8 +101,9 @@ def court_title(action: CouncilAction | None) -> str:
         return ""
     centre = action.hearing_centre or clean_hearing_centre(action.court)
     if action.court_kind == CouncilAction.Court.HIGH_COURT_KB:
-        return "In the High Court of Justice, King's Bench Division" + (f", {centre}" if centre else "")
-    return f"In the County Court at {centre}" if centre else ""
+        return (_("In the High Court of Justice, King’s Bench Division, %(centre)s") % {"centre": centre} if centre
+                else _("In the High Court of Justice, King’s Bench Division"))
+    return _("In the County Court at %(centre)s") % {"centre": centre} if centre else ""
 
 
 def court_document_add(*, case: Case, user: Any, section: str, title: str, document_date: Any = None,
@@ -102,17 +113,19 @@ def court_document_add(*, case: Case, user: Any, section: str, title: str, docum
     current_injunction(case)
     errors: dict[str, list[str]] = {}
     if section == CourtDocument.Section.CONTEMPORANEOUS and document_date is None:
-        errors["document_date"] = ["A contemporaneous document needs its date: the bundle puts them in date order."]
+        errors["document_date"] = [
+            _("A contemporaneous document needs its date: the bundle puts them in date order.")]
     if upload is None and section in (CourtDocument.Section.WITNESS_STATEMENT,
                                       CourtDocument.Section.CONTEMPORANEOUS) :
-        errors["file"] = ["Upload the document as a PDF (only court forms and orders are generated)."]
+        errors["file"] = [_("Upload the document as a PDF (only court forms and orders are generated).")]
     if errors:
         raise InvalidInput(errors=errors)
     document = CourtDocument(case=case, section=section, title=" ".join(title.split()), document_date=document_date,
                              text=text, added_by=user)
     if upload is not None:
         if size > app_settings.EVIDENCE_MAX_BYTES:
-            raise PayloadTooLarge(f"Files may be up to {app_settings.EVIDENCE_MAX_BYTES // (1024 * 1024)} MB.")
+            raise PayloadTooLarge(_("Files may be up to %(size)s MB.")
+                                  % {"size": app_settings.EVIDENCE_MAX_BYTES // (1024 * 1024)})
         pages = _pdf_pages(upload)
         digest = hashlib.sha256()
         upload.seek(0)
@@ -137,13 +150,13 @@ def _pdf_pages(upload: IO[bytes]) -> int:
 
     upload.seek(0)
     if upload.read(5) != b"%PDF-":
-        raise InvalidInput("The file is not a PDF.", code="unreadable_pdf", errors={"file": ["Upload a PDF."]})
+        raise InvalidInput(_("The file is not a PDF."), code="unreadable_pdf", errors={"file": [_("Upload a PDF.")]})
     upload.seek(0)
     try:
         pages = len(count_pages(upload))
     except AssemblyError as exc:
-        raise InvalidInput(f"The PDF cannot be read ({exc}).", code="unreadable_pdf",
-                           errors={"file": ["The PDF cannot be read: save it again as a PDF and upload that."]}
+        raise InvalidInput(_("The PDF cannot be read (%(why)s).") % {"why": exc}, code="unreadable_pdf",
+                           errors={"file": [_("The PDF cannot be read: save it again as a PDF and upload that.")]}
                            ) from exc
     upload.seek(0)
     return pages

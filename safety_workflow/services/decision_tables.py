@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .. import assessment as decision
 from ..errors import Conflict, InvalidInput
@@ -21,37 +22,39 @@ def decision_table_problems(table: DecisionTable) -> list[str]:
     problems = []
     questions = {q.key: q for q in table.questions.all()}
     if not questions:
-        problems.append("It has no questions.")
+        problems.append(_("It has no questions."))
     if set(table.routes or {}) != set(decision.LEVELS) or not set((table.routes or {}).values()) <= set(
         decision.ROUTES
     ):
-        problems.append("Give a route (advice, council_action, police) for each level (low, medium, serious).")
+        problems.append(_("Give a route (advice, council_action, police) for each level (low, medium, serious)."))
     for q in questions.values():
         if q.kind == DecisionQuestion.Kind.CHOICE and not q.choices:
-            problems.append(f"Question {q.key!r} has no choices.")
+            problems.append(_("Question %(key)s has no choices.") % {"key": repr(q.key)})
     for rule in table.rules.all():
         if not isinstance(rule.conditions, dict) or not rule.conditions:
-            problems.append(f"Rule {rule.description!r} has no conditions.")
+            problems.append(_("Rule %(rule)s has no conditions.") % {"rule": repr(rule.description)})
             continue
         for key, wanted in rule.conditions.items():
             question = questions.get(key)
             if question is None:
-                problems.append(f"Rule {rule.description!r} asks about {key!r}, which is not a question.")
+                problems.append(_("Rule %(rule)s asks about %(key)s, which is not a question.")
+                                % {"rule": repr(rule.description), "key": repr(key)})
                 continue
             spec = decision.QuestionSpec(key=key, text=question.text, kind=question.kind,
                                          choices=tuple(question.choices or ()))
             values = wanted if isinstance(wanted, list) else [wanted]
             if not all(spec.accepts(v) for v in values):
-                problems.append(f"Rule {rule.description!r} expects an answer {key!r} cannot have.")
+                problems.append(_("Rule %(rule)s expects an answer %(key)s cannot have.")
+                                % {"rule": repr(rule.description), "key": repr(key)})
     return problems
 
 
 def decision_table_publish(*, table: DecisionTable, actor: Any) -> DecisionTable:
     if table.status != DecisionTable.Status.DRAFT:
-        raise Conflict("Only a draft can be published.", code="not_a_draft")
+        raise Conflict(_("Only a draft can be published."), code="not_a_draft")
     problems = decision_table_problems(table)
     if problems:
-        raise InvalidInput("This version cannot be published.", errors={"table": problems},
+        raise InvalidInput(_("This version cannot be published."), errors={"table": problems},
                            code="decision_table_invalid")
     with transaction.atomic():
         DecisionTable.objects.filter(status=DecisionTable.Status.PUBLISHED).update(
@@ -74,7 +77,8 @@ def decision_table_copy(*, table: DecisionTable, actor: Any) -> DecisionTable:
             notes=f"Copied from version {table.version}.",
         )
         DecisionQuestion.objects.bulk_create(
-            DecisionQuestion(table=draft, key=q.key, text=q.text, help_text=q.help_text, kind=q.kind,
+            DecisionQuestion(table=draft, key=q.key, text=q.text, help_text=q.help_text, text_cy=q.text_cy,
+                             help_text_cy=q.help_text_cy, kind=q.kind,
                              choices=list(q.choices), order=q.order)
             for q in table.questions.all()
         )

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .. import elections
 from ..errors import Forbidden, InvalidInput
@@ -28,7 +29,7 @@ BATCH = 500
 
 def election_period_check_writer(*, actor: Any) -> None:
     if not has_role(actor, *ELECTION_WRITERS):
-        raise Forbidden("Electoral services, members services or the monitoring officer record election periods.",
+        raise Forbidden(_("Electoral services, members services or the monitoring officer record election periods."),
                         code="cannot_record_election")
 
 
@@ -39,7 +40,7 @@ def _clean_wards(wards: Iterable[str]) -> list[str]:
 def _check(poll_date: dt.date, starts_on: dt.date, ends_on: dt.date) -> None:
     errors = elections.period_problems(poll_date=poll_date, starts_on=starts_on, ends_on=ends_on)
     if errors:
-        raise InvalidInput("These dates do not make an election period.", errors=errors)
+        raise InvalidInput(_("These dates do not make an election period."), errors=errors)
 
 
 def _local_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -66,7 +67,7 @@ def election_period_update(*, actor: Any, period: ElectionPeriod, **changes: Any
     """Correct a period's name, dates or wards; the incidents in the old and the new dates are flagged again."""
     election_period_check_writer(actor=actor)
     if not changes:
-        raise InvalidInput("Nothing to update.", code="nothing_to_update")
+        raise InvalidInput(_("Nothing to update."), code="nothing_to_update")
     before = (period.starts_on, period.ends_on)
     if "name" in changes:
         changes["name"] = " ".join(changes["name"].split())

@@ -16,6 +16,7 @@ from typing import IO, Any
 import filetype
 from django.core.files.base import File
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from ..conf import app_settings
 from ..errors import Forbidden, InvalidInput, PayloadTooLarge, UnsupportedMediaType
@@ -106,13 +107,13 @@ def sniff_content_type(head: bytes) -> str | None:
 def active_content(head: bytes, sniffed: str | None) -> str:
     """Why these bytes are a program, a script or a page a browser would run ("" if they are not)."""
     if sniffed in EXECUTABLE_TYPES:
-        return "an executable program"
+        return _("an executable program")
     start = head.lstrip(b"\xef\xbb\xbf").lstrip().lower()
     if sniffed is None or sniffed.startswith("text/") or sniffed == "message/rfc822":
         if start.startswith(ACTIVE_STARTS):
-            return "a script or a web page"
+            return _("a script or a web page")
     if sniffed == "text/plain" and ACTIVE_ANYWHERE.search(head):
-        return "a web page or a script"
+        return _("a web page or a script")
     return ""
 
 
@@ -134,12 +135,14 @@ def type_disagreement(sniffed: str, claimed: str, name: str) -> str:
         aliases = CLAIM_ALIASES.get(sniffed, set())
         family = f"{claimed.split('/')[0]}/*"
         if claimed not in aliases and family not in aliases:
-            return f"it was sent as {claimed}, but its bytes are {sniffed}"
+            return (_("it was sent as %(claimed)s, but its bytes are %(sniffed)s")
+                    % {"claimed": claimed, "sniffed": sniffed})
         if sniffed == "text/plain" and ACTIVE_CLAIMS.search(claimed):
-            return f"it was sent as {claimed}"
+            return _("it was sent as %(claimed)s") % {"claimed": claimed}
     extension = os.path.splitext(name or "")[1].lower().lstrip(".")
     if extension and sniffed in EXTENSIONS and extension not in EXTENSIONS[sniffed]:
-        return f"its name ends in .{extension}, but its bytes are {sniffed}"
+        return _("its name ends in .%(extension)s, but its bytes are %(sniffed)s") % {"extension": extension,
+                                                                                 "sniffed": sniffed}
     return ""
 
 
@@ -162,29 +165,31 @@ def evidence_upload(
     captured_at: dt.datetime | None = None,
 ) -> EvidenceFile:
     if not evidence_may_upload(uploaded_by, incident):
-        raise Forbidden("You cannot add evidence to this incident.", code="cannot_add_evidence")
+        raise Forbidden(_("You cannot add evidence to this incident."), code="cannot_add_evidence")
     if size > app_settings.EVIDENCE_MAX_BYTES:
-        raise PayloadTooLarge(f"Files may be up to {app_settings.EVIDENCE_MAX_BYTES // (1024 * 1024)} MB.")
+        raise PayloadTooLarge(_("Files may be up to %(size)s MB.")
+                              % {"size": app_settings.EVIDENCE_MAX_BYTES // (1024 * 1024)})
     if size == 0:
-        raise InvalidInput(errors={"file": ["The file is empty."]}, code="empty_file")
+        raise InvalidInput(errors={"file": [_("The file is empty.")]}, code="empty_file")
     upload.seek(0)
     head = upload.read(SNIFF_BYTES)
     content_type = sniff_content_type(head)
     active = active_content(head, content_type)
     if not active and content_type == "text/plain" and size > len(head) and _scan_text_for_markup(upload):
-        active = "a web page or a script"
+        active = _("a web page or a script")
     if active:
         raise UnsupportedMediaType(
-            f"This file is {active}, which is never accepted as evidence, whatever it is called. "
-            "Send a screenshot or a PDF of it instead.", code="active_content")
+            _("This file is %(what)s, which is never accepted as evidence, whatever it is called. "
+              "Send a screenshot or a PDF of it instead.") % {"what": active}, code="active_content")
     if content_type not in app_settings.EVIDENCE_ALLOWED_TYPES:
         raise UnsupportedMediaType(
-            f"Files of this type ({content_type or 'unknown'}) are not accepted as evidence."
+            _("Files of this type (%(type)s) are not accepted as evidence.") % {"type": content_type or _("unknown")}
         )
     disagreement = type_disagreement(content_type, claimed_type, original_name)
     if disagreement:
         raise UnsupportedMediaType(
-            f"The file is not what it says it is: {disagreement}. Send it with its own name and type.",
+            _("The file is not what it says it is: %(why)s. Send it with its own name and type.")
+            % {"why": disagreement},
             code="file_type_mismatch")
     digest = hashlib.sha256()
     upload.seek(0)

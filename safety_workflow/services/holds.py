@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..models import AccessLogEntry, LegalHold
@@ -19,14 +20,14 @@ Action = AccessLogEntry.Action
 
 def _require_manager(actor: Any) -> None:
     if not may_manage_holds(actor):
-        raise Forbidden("Legal holds are placed, reviewed and released by the monitoring officer or legal.",
+        raise Forbidden(_("Legal holds are placed, reviewed and released by the monitoring officer or legal."),
                         code="hold_not_permitted")
 
 
 def _reason(value: str, field: str) -> str:
     value = (value or "").strip()
     if not value:
-        raise InvalidInput(errors={field: ["Give the reason: it is what keeping the records is defended with."]},
+        raise InvalidInput(errors={field: [_("Give the reason: it is what keeping the records is defended with.")]},
                            code="reason_required")
     return value
 
@@ -34,11 +35,11 @@ def _reason(value: str, field: str) -> str:
 def _review_on(value: dt.date | None) -> dt.date:
     today = timezone.localdate()
     if value is None:
-        raise InvalidInput(errors={"review_on": ["Give the date by which the hold must be reviewed."]})
+        raise InvalidInput(errors={"review_on": [_("Give the date by which the hold must be reviewed.")]})
     if value <= today:
-        raise InvalidInput(errors={"review_on": ["The review date must be in the future."]})
+        raise InvalidInput(errors={"review_on": [_("The review date must be in the future.")]})
     if value > today + dt.timedelta(days=3 * 366):
-        raise InvalidInput(errors={"review_on": ["Review a hold at least every three years."]})
+        raise InvalidInput(errors={"review_on": [_("Review a hold at least every three years.")]})
     return value
 
 
@@ -56,7 +57,7 @@ def legal_hold_place(*, actor: Any, target: str, target_id: Any, reason: str, re
     """Hold a case, a subject or a register entry: nothing it covers is disposed of until the hold is released."""
     _require_manager(actor)
     if target not in TARGETS:
-        raise InvalidInput(errors={"target": [f"Hold one of: {', '.join(TARGETS)}."]})
+        raise InvalidInput(errors={"target": [_("Hold one of: %(targets)s.") % {"targets": ", ".join(TARGETS)}]})
     reason, review_on = _reason(reason, "reason"), _review_on(review_on)
     record = hold_target_get(actor, target, target_id)
     with transaction.atomic():
@@ -73,7 +74,7 @@ def legal_hold_review(*, hold: LegalHold, actor: Any, note: str, review_on: dt.d
     with transaction.atomic():
         current = LegalHold.objects.select_for_update().get(pk=hold.pk)
         if current.state != LegalHold.State.ACTIVE:
-            raise Conflict("This hold has been released.", code="hold_released")
+            raise Conflict(_("This hold has been released."), code="hold_released")
         current.review_on, current.review_note = review_on, note
         current.last_reviewed_at, current.last_reviewed_by = timezone.now(), actor
         current.review_notified_on = None
@@ -90,7 +91,7 @@ def legal_hold_release(*, hold: LegalHold, actor: Any, reason: str, request: Any
     with transaction.atomic():
         current = LegalHold.objects.select_for_update().get(pk=hold.pk)
         if current.state != LegalHold.State.ACTIVE:
-            raise Conflict("This hold has already been released.", code="hold_released")
+            raise Conflict(_("This hold has already been released."), code="hold_released")
         current.state = LegalHold.State.RELEASED
         current.released_at, current.released_by, current.release_reason = timezone.now(), actor, reason
         current.save(update_fields=["state", "released_at", "released_by", "release_reason"])

@@ -10,11 +10,13 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .. import signals
 from ..adapter import get_adapter
 from ..conf import app_settings
 from ..errors import Conflict, Forbidden, InvalidInput
+from ..i18n import notice_text
 from ..models import Case, IdempotencyRecord, Incident, ProtectedPerson, Subject
 from ..notifications import notify
 from ..roles import CASE_OFFICER_ROLES, REPORT_ON_BEHALF_ROLES, SELF_REPORTING_ROLES, Role, roles_for
@@ -69,13 +71,13 @@ def incident_report(
 
     reporter_roles = roles_for(reporter)
     if not reporter_roles & (SELF_REPORTING_ROLES | REPORT_ON_BEHALF_ROLES):
-        raise Forbidden("Your role cannot report incidents.", code="cannot_report")
+        raise Forbidden(_("Your role cannot report incidents."), code="cannot_report")
     if protected_person is not None and new_protected_person:
-        raise InvalidInput(errors={"new_protected_person": ["Name an existing person or a new one, not both."]})
+        raise InvalidInput(errors={"new_protected_person": [_("Name an existing person or a new one, not both.")]})
     if occurred_at > timezone.now() + CLOCK_SKEW:
-        raise InvalidInput(errors={"occurred_at": ["This is in the future."]})
+        raise InvalidInput(errors={"occurred_at": [_("This is in the future.")]})
     if subject is not None and not reporter_roles & CASE_OFFICER_ROLES:
-        raise InvalidInput(errors={"subject": ["Describe the person in subject_details instead."]})
+        raise InvalidInput(errors={"subject": [_("Describe the person in subject_details instead.")]})
 
     try:
         with transaction.atomic():
@@ -146,13 +148,13 @@ def _person_harmed(reporter: Any, roles: frozenset[str], existing: ProtectedPers
     elif roles & SELF_REPORTING_ROLES:
         person = protected_person_for_user(reporter)
     else:
-        raise InvalidInput(errors={"protected_person": ["Say whom the incident was aimed at: a protected person, "
-                                                        "or new_protected_person."]})
+        raise InvalidInput(errors={"protected_person": [_("Say whom the incident was aimed at: a protected person, "
+                                                        "or new_protected_person.")]})
     if not may_act_for(reporter, person):
         if roles & REPORT_ON_BEHALF_ROLES:
-            raise Forbidden("Electoral services report for people standing in an election, and the people "
-                            "linked to them.", code="cannot_report_for_others")
-        raise Forbidden("You report incidents aimed at yourself, your household and your supporters.",
+            raise Forbidden(_("Electoral services report for people standing in an election, and the people "
+                            "linked to them."), code="cannot_report_for_others")
+        raise Forbidden(_("You report incidents aimed at yourself, your household and your supporters."),
                         code="cannot_report_for_others")
     return person
 
@@ -160,10 +162,13 @@ def _person_harmed(reporter: Any, roles: frozenset[str], existing: ProtectedPers
 def _tell_health_and_safety(incident: Incident) -> None:
     """An incident aimed at a member of staff reaches health and safety at once (the employer's duty to
     record, report and review violence at work): identifiers only, the detail is behind sign-in."""
+    values = {"incident": incident.reference, "case": incident.case.reference}
+    subject, message = notice_text(lambda: (
+        _("Staff safety: incident %(incident)s reported") % values,
+        _("An incident aimed at a member of staff has been reported (%(incident)s, case %(case)s). Sign in to see "
+          "it.") % values))
     notify(event="staff_incident_reported", recipients=get_adapter().users_with_role(Role.HEALTH_AND_SAFETY),
-           subject=f"Staff safety: incident {incident.reference} reported",
-           message=(f"An incident aimed at a member of staff has been reported ({incident.reference}, case "
-                    f"{incident.case.reference}). Sign in to see it."),
+           subject=subject, message=message,
            context={"incident": str(incident.pk), "case": incident.case.reference})
 
 
@@ -179,7 +184,7 @@ def _replayed(reporter: Any, key: str, fingerprint: str) -> ReportResult | None:
         record.delete()  # an expired key may be used again
         return None
     if record.fingerprint != fingerprint:
-        raise Conflict("This Idempotency-Key was used for a different report.", code="idempotency_key_reused")
+        raise Conflict(_("This Idempotency-Key was used for a different report."), code="idempotency_key_reused")
     return ReportResult(incident=record.incident, created=False, linked_to_open_case=False)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..errors import Forbidden, InvalidInput
 from ..models import LiaisonMeeting, PoliceContact
@@ -25,10 +26,10 @@ def liaison_meeting_record(
     police_contact: PoliceContact | None = None,
 ) -> LiaisonMeeting:
     if not may_record_meetings(actor):
-        raise Forbidden("Only the monitoring officer or members services record liaison meetings.",
+        raise Forbidden(_("Only the monitoring officer or members services record liaison meetings."),
                         code="cannot_record_meeting")
     if held_at > timezone.now() + CLOCK_SKEW:
-        raise InvalidInput(errors={"held_at": ["Record a meeting once it has been held."]},
+        raise InvalidInput(errors={"held_at": [_("Record a meeting once it has been held.")]},
                            code="meeting_in_future")
     with transaction.atomic():
         return LiaisonMeeting.objects.create(

@@ -15,9 +15,12 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .. import patterns, signals
 from ..adapter import get_adapter
+from ..i18n import notice_text
 from ..models import Case, CourseOfConductFlag, EscalationSignal, Subject
 from ..notifications import notify
 from ..roles import Role
@@ -218,12 +221,16 @@ def _tell_assessors_withdrawn(result: ConductCorrection) -> None:
     """One message to health and safety: identifiers only, the reasons are on the cases."""
     items = [*result.withdrawn_flags, *result.withdrawn_signals]
     references = sorted({item.case.reference for item in items})
+    flags, signals_ = len(result.withdrawn_flags), len(result.withdrawn_signals)
+    subject, message = notice_text(lambda: (
+        _("Councillor safety: a pattern withdrawn in case %(cases)s") % {"cases": ", ".join(references)},
+        _("A correction withdrew course-of-conduct flags (%(flags)s) and escalation signals (%(signals)s).")
+        % {"flags": flags, "signals": signals_} + "\n" + _("Sign in to see why on the case.")))
     notify(
         event="conduct_withdrawn",
         recipients=get_adapter().users_with_role(Role.HEALTH_AND_SAFETY),
-        subject=f"Councillor safety: a pattern withdrawn in case {', '.join(references)}",
-        message=(f"A correction withdrew {len(result.withdrawn_flags)} course-of-conduct flag(s) and "
-                 f"{len(result.withdrawn_signals)} escalation signal(s).\nSign in to see why on the case."),
+        subject=subject,
+        message=message,
         context={"cases": references, "flags": [str(f.pk) for f in result.withdrawn_flags],
                  "signals": [str(s.pk) for s in result.withdrawn_signals]},
     )
@@ -241,18 +248,29 @@ def _user(actor: Any) -> Any:
 def _tell_assessors(result: ConductUpdate) -> None:
     """One message to health and safety, with identifiers only (the adapter's rule): the detail is in the case."""
     references = sorted({item.case.reference for item in [*result.flags, *result.signals]})
-    lines = []
-    if result.flags:
-        lines.append(f"{len(result.flags)} new course-of-conduct flag(s): two or more incidents by the same "
-                     "person against the same person harmed.")
-    if result.signals:
-        kinds = ", ".join(sorted({s.get_kind_display().lower() for s in result.signals}))
-        lines.append(f"New escalation signal(s): {kinds}.")
+
+    def text() -> tuple[str, str]:
+        lines = []
+        if result.flags:
+            lines.append(ngettext(
+                "%(count)s new course-of-conduct flag: two or more incidents by the same person against the same "
+                "person harmed.",
+                "%(count)s new course-of-conduct flags: two or more incidents by the same person against the same "
+                "person harmed.", len(result.flags)) % {"count": len(result.flags)})
+        if result.signals:
+            kinds = ", ".join(sorted({str(s.get_kind_display()).lower() for s in result.signals}))
+            lines.append(ngettext("New escalation signal: %(kinds)s.", "New escalation signals: %(kinds)s.",
+                                  len(result.signals)) % {"kinds": kinds})
+        lines.append(_("Sign in to see the reasons on the case before assessing it."))
+        return (_("Councillor safety: a pattern in case %(cases)s") % {"cases": ", ".join(references)},
+                "\n".join(lines))
+
+    subject, message = notice_text(text)
     notify(
         event="course_of_conduct_flagged" if result.flags else "escalation_signal_noticed",
         recipients=get_adapter().users_with_role(Role.HEALTH_AND_SAFETY),
-        subject=f"Councillor safety: a pattern in case {', '.join(references)}",
-        message="\n".join(lines) + "\nSign in to see the reasons on the case before assessing it.",
+        subject=subject,
+        message=message,
         context={"cases": references, "flags": [str(f.pk) for f in result.flags],
                  "signals": [str(s.pk) for s in result.signals]},
     )

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext as _
 
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..models import (
@@ -39,11 +40,11 @@ Kind = ProtectedPerson.Kind
 #: The fields of a person that may be corrected after they are recorded (kind, account and link are not:
 #: a candidate becomes a councillor through :func:`protected_person_elected`).
 EDITABLE = ("full_name", "relationship", "share_with_linked", "job_title", "workplace", "email", "phone", "address",
-            "postcode", "preferred_contact")
+            "postcode", "preferred_contact", "language")
 
 
-def _invalid(errors: dict[str, list[str]], message: str = "These details do not describe someone the process "
-             "can protect.") -> InvalidInput:
+def _invalid(errors: dict[str, list[str]], message: str = _("These details do not describe someone the process "
+             "can protect.")) -> InvalidInput:
     return InvalidInput(message, code="protected_person_invalid", errors=errors)
 
 
@@ -59,8 +60,8 @@ def protected_person_for_user(user: Any) -> ProtectedPerson:
     if person is not None:
         return person
     if not has_role(user, Role.COUNCILLOR):
-        raise _invalid({"protected_person": ["You are not recorded as a candidate yet: electoral services record "
-                                             "your candidacy. Or say whom the incident was aimed at."]})
+        raise _invalid({"protected_person": [_("You are not recorded as a candidate yet: electoral services record "
+                                             "your candidacy. Or say whom the incident was aimed at.")]})
     try:
         with transaction.atomic():
             return ProtectedPerson.objects.create(kind=Kind.COUNCILLOR, user=user, created_by=user)
@@ -95,23 +96,23 @@ def protected_person_check_may_record(*, actor: Any, kind: str, linked_to: Prote
         if kind == Kind.CANDIDATE or (kind in ProtectedPerson.LINKED_KINDS and linked_to is not None
                                       and _standing(linked_to)):
             return
-        raise Forbidden("Electoral services record candidates, and the household members and supporters of "
-                        "someone standing in an election.", code="cannot_record_person")
+        raise Forbidden(_("Electoral services record candidates, and the household members and supporters of "
+                        "someone standing in an election."), code="cannot_record_person")
     if roles & SELF_REPORTING_ROLES:
         if kind in ProtectedPerson.LINKED_KINDS and (linked_to is None or linked_to.user_id == actor.pk):
             return
-        raise Forbidden("You may record the members of your household and your supporters.",
+        raise Forbidden(_("You may record the members of your household and your supporters."),
                         code="cannot_record_person")
-    raise Forbidden("Your role does not record the people the process protects.", code="cannot_record_person")
+    raise Forbidden(_("Your role does not record the people the process protects."), code="cannot_record_person")
 
 
 def _check_user(user: Any, kind: str, errors: dict[str, list[str]]) -> None:
     if user is None:
         return
     if kind == Kind.COUNCILLOR and not has_role(user, Role.COUNCILLOR):
-        errors["user"] = ["This account does not hold the councillor role."]
+        errors["user"] = [_("This account does not hold the councillor role.")]
     elif kind == Kind.CANDIDATE and not has_role(user, Role.CANDIDATE, Role.COUNCILLOR):
-        errors["user"] = ["This account holds neither the candidate nor the councillor role."]
+        errors["user"] = [_("This account holds neither the candidate nor the councillor role.")]
 
 
 def protected_person_create(
@@ -130,6 +131,7 @@ def protected_person_create(
     address: str = "",
     postcode: str = "",
     preferred_contact: str = "",
+    language: str = "",
     candidacies: Iterable[dict[str, Any]] = (),
 ) -> ProtectedPerson:
     """Record a person. A councillor or candidate recording someone linked to nobody links them to themselves."""
@@ -141,29 +143,29 @@ def protected_person_create(
     errors: dict[str, list[str]] = {}
     full_name = " ".join(full_name.split())
     if user is None and not full_name:
-        errors["full_name"] = ["Give the person's name."]
+        errors["full_name"] = [_("Give the person's name.")]
     if kind == Kind.COUNCILLOR and user is None:
-        errors["user"] = ["A councillor is recorded with their account."]
+        errors["user"] = [_("A councillor is recorded with their account.")]
     _check_user(user, kind, errors)
     if kind in ProtectedPerson.LINKED_KINDS:
         if linked_to is None:
-            errors["linked_to"] = ["Say which councillor or candidate they live with or support."]
+            errors["linked_to"] = [_("Say which councillor or candidate they live with or support.")]
         elif linked_to.kind not in ProtectedPerson.LINKABLE_KINDS:
-            errors["linked_to"] = ["Link them to a councillor or a candidate."]
+            errors["linked_to"] = [_("Link them to a councillor or a candidate.")]
         if not relationship.strip():
-            errors["relationship"] = ["Say how they are related (partner, son, ward assistant, agent...)."]
+            errors["relationship"] = [_("Say how they are related (partner, son, ward assistant, agent...).")]
     elif linked_to is not None:
-        errors["linked_to"] = ["Only a household member or supporter is linked to someone."]
+        errors["linked_to"] = [_("Only a household member or supporter is linked to someone.")]
     if kind == Kind.CANDIDATE and not candidacies:
-        errors["candidacies"] = ["A candidate stands in an election: give the election and the ward or division."]
+        errors["candidacies"] = [_("A candidate stands in an election: give the election and the ward or division.")]
     elif candidacies and kind not in (Kind.CANDIDATE, Kind.COUNCILLOR):
-        errors["candidacies"] = ["Only a candidate or a councillor stands in an election."]
+        errors["candidacies"] = [_("Only a candidate or a councillor stands in an election.")]
     elections = [c["election"] for c in candidacies]
     if len({e.pk for e in elections}) != len(elections):
-        errors["candidacies"] = ["Each election once."]
+        errors["candidacies"] = [_("Each election once.")]
     if errors:
         raise _invalid(errors)
-    exists = Conflict("This account already has a record as a protected person.", code="protected_person_exists")
+    exists = Conflict(_("This account already has a record as a protected person."), code="protected_person_exists")
     if user is not None and ProtectedPerson.objects.filter(user=user).exists():
         raise exists
     try:
@@ -172,7 +174,8 @@ def protected_person_create(
                 kind=kind, full_name=full_name, user=user, linked_to=linked_to, relationship=relationship.strip(),
                 share_with_linked=share_with_linked and linked_to is not None, job_title=job_title.strip(),
                 workplace=workplace.strip(), email=email.strip(), phone=phone.strip(), address=address.strip(),
-                postcode=postcode.upper().strip(), preferred_contact=preferred_contact, created_by=actor,
+                postcode=postcode.upper().strip(), preferred_contact=preferred_contact, language=language,
+                created_by=actor,
             )
             for item in candidacies:
                 Candidacy.objects.create(person=person, election=item["election"], ward=item["ward"].strip(),
@@ -189,7 +192,7 @@ def protected_person_check_may_change(*, actor: Any, person: ProtectedPerson) ->
         return
     if Role.ELECTORAL_SERVICES in roles and (_standing(person) or _standing(person.linked_to)):
         return
-    raise Forbidden("Your role does not change this person's details.", code="cannot_record_person")
+    raise Forbidden(_("Your role does not change this person's details."), code="cannot_record_person")
 
 
 def protected_person_update(*, actor: Any, person: ProtectedPerson, **changes: Any) -> ProtectedPerson:
@@ -198,17 +201,17 @@ def protected_person_update(*, actor: Any, person: ProtectedPerson, **changes: A
     if unknown:  # the API's input serializer refuses these first: a bug if it gets here
         raise ValueError(f"Not editable: {unknown}")
     if not changes:
-        raise InvalidInput("Nothing to update.", code="nothing_to_update")
+        raise InvalidInput(_("Nothing to update."), code="nothing_to_update")
     errors: dict[str, list[str]] = {}
     if "full_name" in changes:
         changes["full_name"] = " ".join(changes["full_name"].split())
         if person.user_id is None and not changes["full_name"]:
-            errors["full_name"] = ["Give the person's name."]
+            errors["full_name"] = [_("Give the person's name.")]
     if "relationship" in changes and person.kind in ProtectedPerson.LINKED_KINDS and not changes[
             "relationship"].strip():
-        errors["relationship"] = ["Say how they are related (partner, son, ward assistant, agent...)."]
+        errors["relationship"] = [_("Say how they are related (partner, son, ward assistant, agent...).")]
     if changes.get("share_with_linked") and person.linked_to_id is None:
-        errors["share_with_linked"] = ["Only a household member or supporter is linked to someone."]
+        errors["share_with_linked"] = [_("Only a household member or supporter is linked to someone.")]
     if errors:
         raise _invalid(errors)
     if "postcode" in changes:
@@ -221,8 +224,8 @@ def protected_person_update(*, actor: Any, person: ProtectedPerson, **changes: A
 
 def protected_person_check_may_stand(*, actor: Any) -> None:
     if not has_role(actor, Role.MEMBERS_SERVICES, Role.MONITORING_OFFICER, Role.ELECTORAL_SERVICES):
-        raise Forbidden("Electoral services (or members services, the monitoring officer) record candidacies and "
-                        "election results.", code="cannot_record_person")
+        raise Forbidden(_("Electoral services (or members services, the monitoring officer) record candidacies and "
+                        "election results."), code="cannot_record_person")
 
 
 def candidacy_add(*, actor: Any, person: ProtectedPerson, election: ElectionPeriod, ward: str) -> Candidacy:
@@ -232,10 +235,10 @@ def candidacy_add(*, actor: Any, person: ProtectedPerson, election: ElectionPeri
 
     protected_person_check_may_stand(actor=actor)
     if person.kind not in (Kind.CANDIDATE, Kind.COUNCILLOR):
-        raise _invalid({"kind": ["Only a candidate or a councillor stands in an election."]})
+        raise _invalid({"kind": [_("Only a candidate or a councillor stands in an election.")]})
     if not ward.strip():
-        raise _invalid({"ward": ["Give the ward or division."]})
-    standing = Conflict("This person already stands in this election.", code="candidacy_exists")
+        raise _invalid({"ward": [_("Give the ward or division.")]})
+    standing = Conflict(_("This person already stands in this election."), code="candidacy_exists")
     if Candidacy.objects.filter(person=person, election=election).exists():
         raise standing
     try:
@@ -268,17 +271,17 @@ def protected_person_elected(*, actor: Any, person: ProtectedPerson, user: Any, 
     protected_person_check_may_stand(actor=actor)
     errors: dict[str, list[str]] = {}
     if person.kind != Kind.CANDIDATE:
-        errors["kind"] = ["Only a candidate is elected."]
+        errors["kind"] = [_("Only a candidate is elected.")]
     if not has_role(user, Role.COUNCILLOR):
-        errors["user"] = ["This account does not hold the councillor role."]
+        errors["user"] = [_("This account does not hold the councillor role.")]
     if person.user_id is not None and person.user_id != user.pk:
-        errors["user"] = ["This person already has another account."]
+        errors["user"] = [_("This person already has another account.")]
     candidacy = Candidacy.objects.filter(person=person, election=election).first()
     if candidacy is None:
-        errors["election"] = ["They did not stand in this election."]
+        errors["election"] = [_("They did not stand in this election.")]
     if errors:
         raise _invalid(errors)
-    taken = Conflict("This account already has a record as a protected person, with its own history.",
+    taken = Conflict(_("This account already has a record as a protected person, with its own history."),
                      code="protected_person_exists")
     try:
         with transaction.atomic():

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .. import signals
 from ..adapter import get_adapter
 from ..errors import Forbidden, InvalidInput
+from ..i18n import notice_text
 from ..models import Case, ElectionPeriod, Incident, PoliceContact, PoliceReferral
 from ..notifications import notify
 from ..roles import Role, has_role
@@ -71,21 +76,30 @@ def police_referral_make(*, case: Case, actor: Any = None) -> PoliceReferral:
                     data={"referral": str(referral.pk), "urgent": urgent,
                           "incidents": [i.reference for i in added]},
                     shared_with_councillor=True)
-    in_election = (f" It falls in the election period of the {election.name} (polling day "
-                   f"{election.poll_date:%d %B %Y})." if election else "")
-    _tell_police(
-        referral=referral, event="police_referral_made",
-        subject=(f"{'URGENT ' if urgent else ''}{'ELECTION PERIOD ' if election else ''}"
-                 f"Councillor safety referral {case.reference}"),
-        message=(
-            f"Case {case.reference} has been referred to you"
-            f"{' as an immediate danger' if urgent else ''}.{in_election} Sign in to see the referral."
-            if new_referral else
-            f"{len(added)} further incident(s) of case {case.reference} have been added to its referral."
-            f"{in_election} Sign in to see them."
-        ),
-        election=election,
-    )
+
+    def text() -> tuple[str, str]:
+        values = {"case": case.reference, "count": len(added)}
+        in_election = (" " + _("It falls in the election period of the %(election)s (polling day %(poll_date)s).")
+                       % {"election": election.name, "poll_date": date_format(election.poll_date, "j F Y")}
+                       if election else "")
+        subject = _("Councillor safety referral %(case)s") % values
+        if election:
+            subject = _("ELECTION PERIOD %(subject)s") % {"subject": subject}
+        if urgent:
+            subject = _("URGENT %(subject)s") % {"subject": subject}
+        if not new_referral:
+            message = (ngettext("%(count)s further incident of case %(case)s has been added to its referral.",
+                                "%(count)s further incidents of case %(case)s have been added to its referral.",
+                                len(added)) % values) + in_election + " " + _("Sign in to see them.")
+        elif urgent:
+            message = (_("Case %(case)s has been referred to you as an immediate danger.") % values + in_election
+                       + " " + _("Sign in to see the referral."))
+        else:
+            message = (_("Case %(case)s has been referred to you.") % values + in_election + " "
+                       + _("Sign in to see the referral."))
+        return subject, message
+
+    _tell_police(referral=referral, event="police_referral_made", text=text, election=election)
     signals.send_on_commit(signals.police_referral_made, referral=referral, urgent=urgent)
     return referral
 
@@ -114,13 +128,21 @@ def police_referral_incidents_leave(*, referral: PoliceReferral, incidents: list
         timeline_record(case=referral.case, actor=actor, action="police_referral_withdrawn",
                         summary="Police referral withdrawn: none of its incidents remain in this case.",
                         reason=reason, data={"referral": str(referral.pk)})
-    _tell_police(
-        referral=referral, event="police_referral_corrected",
-        subject=f"Councillor safety referral {referral.case.reference}: incidents taken out",
-        message=(f"Incident(s) {refs} are no longer part of the referral for case {referral.case.reference}."
-                 f"{where}{' The referral is withdrawn: nothing is left in it.' if withdrawn else ''} "
-                 "Sign in to see why."),
-    )
+
+    def text() -> tuple[str, str]:
+        values = {"case": referral.case.reference, "incidents": refs,
+                  "moved_to": moved_to.reference if moved_to is not None else ""}
+        message = ngettext("Incident %(incidents)s is no longer part of the referral for case %(case)s.",
+                           "Incidents %(incidents)s are no longer part of the referral for case %(case)s.",
+                           len(incidents)) % values
+        if moved_to is not None:
+            message += " " + _("They are now in case %(moved_to)s.") % values
+        if withdrawn:
+            message += " " + _("The referral is withdrawn: nothing is left in it.")
+        message += " " + _("Sign in to see why.")
+        return _("Councillor safety referral %(case)s: incidents taken out") % values, message
+
+    _tell_police(referral=referral, event="police_referral_corrected", text=text)
     return referral
 
 
@@ -153,10 +175,11 @@ def police_referral_merged(*, referral: PoliceReferral, target: Case, actor: Any
                        shared_with_councillor=True)
         for case in (source, target)
     ])
-    _tell_police(referral=kept, event="police_referral_merged",
-                 subject=f"Councillor safety referral {source.reference} is now {target.reference}",
-                 message=(f"Case {source.reference} has been merged into case {target.reference} (same person): "
-                          "its referral continues there. Sign in to see it."))
+    values = {"source": source.reference, "target": target.reference}
+    _tell_police(referral=kept, event="police_referral_merged", text=lambda: (
+        _("Councillor safety referral %(source)s is now %(target)s") % values,
+        _("Case %(source)s has been merged into case %(target)s (same person): its referral continues there. "
+          "Sign in to see it.") % values))
     return kept
 
 
@@ -172,19 +195,20 @@ def police_referral_incidents_corrected(*, incident: Incident, actor: Any, reaso
         for referral in referrals
     ])
     for referral in referrals:
-        _tell_police(
-            referral=referral, event="police_referral_corrected",
-            subject=f"Councillor safety referral {referral.case.reference}: a correction",
-            message=(f"Incident {incident.reference} in the referral for case {referral.case.reference} was linked "
-                     "to the wrong person and has been corrected. Sign in to see the correction."),
-        )
+        values = {"case": referral.case.reference, "incident": incident.reference}
+        _tell_police(referral=referral, event="police_referral_corrected", text=lambda values=values: (
+            _("Councillor safety referral %(case)s: a correction") % values,
+            _("Incident %(incident)s in the referral for case %(case)s was linked to the wrong person and has been "
+              "corrected. Sign in to see the correction.") % values))
     return referrals
 
 
-def _tell_police(*, referral: PoliceReferral, event: str, subject: str, message: str,
+def _tell_police(*, referral: PoliceReferral, event: str, text: Callable[[], tuple[str, str]],
                  election: ElectionPeriod | None = None) -> None:
     """The named contact and the police liaison users: identifiers only, the detail is behind sign-in (and the
-    election period, which forces run their election operations by)."""
+    election period, which forces run their election operations by). ``text()`` gives the subject and the
+    message, written in the notice language (``i18n.notice_text``)."""
+    subject, message = notice_text(text)
     recipients: list[Any] = list(get_adapter().users_with_role(Role.POLICE_LIAISON))
     if referral.contact is not None:
         recipients.append(referral.contact)
@@ -229,7 +253,7 @@ def police_referral_acknowledge(
 def police_referral_record_outcome(*, case: Case, actor: Any, status: str, crime_reference: str = "",
                                    notes: str = "") -> PoliceReferral:
     if status not in FINAL_STATUSES:
-        raise InvalidInput(errors={"status": ["Not a final police outcome."]})
+        raise InvalidInput(errors={"status": [_("Not a final police outcome.")]})
     referral = police_referral_open_for(case)
     referral.status = status
     if crime_reference:
@@ -252,12 +276,12 @@ def police_referral_update(*, referral: PoliceReferral, actor: Any, status: str 
     The named contact records it, or members services on the contact's behalf.
     """
     if not has_role(actor, Role.POLICE_LIAISON, Role.MEMBERS_SERVICES):
-        raise Forbidden("Only the police contact or members services update referrals.")
+        raise Forbidden(_("Only the police contact or members services update referrals."))
     if referral.status not in PoliceReferral.OPEN_STATUSES:
-        raise InvalidInput("This referral has its final outcome.", code="referral_closed")
+        raise InvalidInput(_("This referral has its final outcome."), code="referral_closed")
     allowed = (PoliceReferral.Status.ACKNOWLEDGED, PoliceReferral.Status.INVESTIGATING)
     if status is not None and status not in allowed:
-        raise InvalidInput(errors={"status": ["Final outcomes are recorded by the police-outcome task."]})
+        raise InvalidInput(errors={"status": [_("Final outcomes are recorded by the police-outcome task.")]})
     changes = []
     if status and status != referral.status:
         referral.status = status
@@ -266,7 +290,7 @@ def police_referral_update(*, referral: PoliceReferral, actor: Any, status: str 
         referral.crime_reference = crime_reference
         changes.append(f"crime reference {crime_reference}")
     if not changes and not notes:
-        raise InvalidInput("Nothing to update.", code="nothing_to_update")
+        raise InvalidInput(_("Nothing to update."), code="nothing_to_update")
     referral.save()
     timeline_record(case=referral.case, actor=actor, action="police_update",
                     summary="Police update: " + (", ".join(changes) or "note added") + ".",

@@ -8,12 +8,13 @@ and why, and the state changes go through RegisterFlow's tasks. Grants are in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -21,6 +22,7 @@ from .. import matching, signals
 from ..adapter import get_adapter
 from ..conf import app_settings
 from ..errors import Conflict, Forbidden, InvalidInput
+from ..i18n import notice_text
 from ..models import (
     AccessLogEntry,
     Case,
@@ -61,7 +63,7 @@ def _require_role(actor: Any, roles: Iterable[str], message: str, *, code: str) 
 def _require_reason(reason: str, field: str = "reason") -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput(errors={field: ["Give the reason: it is what the decision is defended with."]},
+        raise InvalidInput(errors={field: [_("Give the reason: it is what the decision is defended with.")]},
                            code="reason_required")
     return reason
 
@@ -78,8 +80,10 @@ def _changed(entry: RegisterEntry, change: str) -> None:
     signals.send_on_commit(signals.register_entry_changed, entry=entry, change=change)
 
 
-def _notify_officers(*, event: str, subject: str, message: str, entry: RegisterEntry,
+def _notify_officers(*, event: str, text: Callable[[], tuple[str, str]], entry: RegisterEntry,
                      exclude: Any = None) -> None:
+    """``text()`` gives the subject and the message, written in the notice language (``i18n.notice_text``)."""
+    subject, message = notice_text(text)
     adapter = get_adapter()
     recipients = {u.pk: u for role in REGISTER_OFFICER_ROLES for u in adapter.users_with_role(role)}
     if exclude is not None:
@@ -94,7 +98,7 @@ def _open_task(entry: RegisterEntry, node: str) -> Task:
     for task in tasks.order_by("-created", "-pk"):
         if task.flow_task is not None and task.flow_task.name == node:
             return task
-    raise Conflict("This register entry is not at that step.", code="register_entry_wrong_step")
+    raise Conflict(_("This register entry is not at that step."), code="register_entry_wrong_step")
 
 
 def _review_interval() -> dt.timedelta:
@@ -110,15 +114,16 @@ def _erase_after(today: dt.date) -> dt.date:
 
 def _clean_mitigations(mitigations: list[dict[str, str]]) -> list[dict[str, str]]:
     if not mitigations:
-        raise InvalidInput(errors={"mitigations": ["Give at least one mitigation: it is what staff are told."]},
+        raise InvalidInput(errors={"mitigations": [_("Give at least one mitigation: it is what staff are told.")]},
                            code="register_entry_invalid")
     cleaned, errors = [], []
     for item in mitigations:
         kind, detail = item.get("kind"), (item.get("detail") or "").strip()
         if kind not in RegisterMitigation.Kind.values:
-            errors.append(f"Unknown mitigation {kind!r}.")
+            errors.append(_("Unknown mitigation %(kind)s.") % {"kind": repr(kind)})
         elif kind in RegisterMitigation.NEEDS_DETAIL and not detail:
-            errors.append(f"Say which: {RegisterMitigation.Kind(kind).label} needs a detail.")
+            errors.append(_("Say which: %(mitigation)s needs a detail.")
+                          % {"mitigation": RegisterMitigation.Kind(kind).label})
         cleaned.append({"kind": kind, "detail": detail})
     if errors:
         raise InvalidInput(errors={"mitigations": errors}, code="register_entry_invalid")
@@ -128,8 +133,8 @@ def _clean_mitigations(mitigations: list[dict[str, str]]) -> list[dict[str, str]
 def _clean_contact(name: str, phone: str, email: str) -> tuple[str, str, str]:
     name, phone, email = (name or "").strip(), (phone or "").strip(), (email or "").strip()
     if not name or not (phone or email):
-        raise InvalidInput(errors={"advice_contact": ["Give whom staff should call: a name and a phone number "
-                                                      "or an e-mail address."]}, code="register_entry_invalid")
+        raise InvalidInput(errors={"advice_contact": [_("Give whom staff should call: a name and a phone number "
+                                                      "or an e-mail address.")]}, code="register_entry_invalid")
     return name, phone, email
 
 
@@ -158,7 +163,8 @@ def _set_addresses(entry: RegisterEntry, addresses: Iterable[dict[str, str]]) ->
         address = (item.get("address") or "").strip()
         postcode = matching.postcode_in(item.get("postcode") or "") or matching.postcode_in(address)
         if item.get("postcode") and not postcode:
-            raise InvalidInput(errors={"addresses": [f"{item['postcode']!r} is not a UK postcode."]},
+            raise InvalidInput(errors={"addresses": [
+                _("%(postcode)s is not a UK postcode.") % {"postcode": repr(item["postcode"])}]},
                                code="register_entry_invalid")
         if address or postcode:
             rows.append(RegisterAddress(entry=entry, address=address, postcode=postcode))
@@ -254,23 +260,23 @@ def register_entry_propose(
     RegisterFlow: the entry waits for someone other than ``actor`` to approve it.
     """
     if not may_propose_entries(actor):
-        raise Forbidden("Health and safety propose register entries.", code="register_propose_not_permitted")
+        raise Forbidden(_("Health and safety propose register entries."), code="register_propose_not_permitted")
     incidents = list(incidents)
     errors: dict[str, list[str]] = {}
     if not subject.full_name:
-        errors["subject"] = ["An unidentified subject cannot be put on the register: record their name first."]
+        errors["subject"] = [_("An unidentified subject cannot be put on the register: record their name first.")]
     if not incidents:
-        errors["incidents"] = ["An entry must rest on at least one recorded incident."]
+        errors["incidents"] = [_("An entry must rest on at least one recorded incident.")]
     elif any(incident.subject_id != subject.pk for incident in incidents):
-        errors["incidents"] = ["Every incident must be about this subject."]
+        errors["incidents"] = [_("Every incident must be about this subject.")]
     if not (reasons or "").strip():
-        errors["reasons"] = ["Say why this person is a risk: the reasons are what the entry is defended with."]
+        errors["reasons"] = [_("Say why this person is a risk: the reasons are what the entry is defended with.")]
     if case is not None and case.subject_id != subject.pk:
-        errors["case"] = ["This case is about another subject."]
+        errors["case"] = [_("This case is about another subject.")]
     if errors:
         if "incidents" in errors and incidents:
-            raise InvalidInput("The entry cannot be proposed.", errors=errors, code="incident_not_about_subject")
-        raise InvalidInput("The entry cannot be proposed.", errors=errors, code="register_entry_invalid")
+            raise InvalidInput(_("The entry cannot be proposed."), errors=errors, code="incident_not_about_subject")
+        raise InvalidInput(_("The entry cannot be proposed."), errors=errors, code="register_entry_invalid")
     mitigations = _clean_mitigations(mitigations)
     name, phone, email = _clean_contact(advice_contact_name, advice_contact_phone, advice_contact_email)
     from ..flows import RegisterFlow
@@ -278,7 +284,7 @@ def register_entry_propose(
     try:
         with transaction.atomic():
             if RegisterEntry.objects.filter(subject=subject, state__in=RegisterEntry.LIVE).exists():
-                raise Conflict("This subject already has an entry in force or awaiting a decision.",
+                raise Conflict(_("This subject already has an entry in force or awaiting a decision."),
                                code="register_entry_exists")
             entry = RegisterEntry.objects.create(
                 reference=register_reference_next(), subject=subject, case=case, reasons=reasons.strip(),
@@ -296,31 +302,32 @@ def register_entry_propose(
                    + ", ".join(sorted(i.reference for i in incidents)))
             RegisterFlow.start.run(entry=entry)
     except IntegrityError:
-        raise Conflict("This subject already has an entry in force or awaiting a decision.",
+        raise Conflict(_("This subject already has an entry in force or awaiting a decision."),
                        code="register_entry_exists") from None
     _notify_officers(event="register_entry_proposed", entry=entry, exclude=actor,
-                     subject=f"Register entry {entry.reference} awaits approval",
-                     message=f"Register entry {entry.reference} has been proposed. Sign in to decide on it.")
+                     text=lambda: (_("Register entry %(entry)s awaits approval") % {"entry": entry.reference},
+                                   _("Register entry %(entry)s has been proposed. Sign in to decide on it.")
+                                   % {"entry": entry.reference}))
     _changed(entry, "proposed")
     return entry
 
 
 def register_entry_decide(*, entry: RegisterEntry, actor: Any, approve: bool, reason: str = "") -> RegisterEntry:
     """Approve or refuse a proposed entry. Never by the person who proposed it."""
-    _require_role(actor, REGISTER_OFFICER_ROLES, "Only the monitoring officer or health and safety decide.",
+    _require_role(actor, REGISTER_OFFICER_ROLES, _("Only the monitoring officer or health and safety decide."),
                   code="register_decide_not_permitted")
     if not approve:
         reason = _require_reason(reason)
     if entry.proposed_by_id == actor.pk:
-        raise Forbidden("An entry must be approved by someone other than the person who proposed it.",
+        raise Forbidden(_("An entry must be approved by someone other than the person who proposed it."),
                         code="approver_is_proposer")
     if entry.state != State.PROPOSED:
-        raise Conflict("This entry is not awaiting approval.", code="register_entry_wrong_step")
+        raise Conflict(_("This entry is not awaiting approval."), code="register_entry_wrong_step")
 
     def handler(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
         current = RegisterEntry.objects.get(pk=entry.pk)
         if current.state != State.PROPOSED:
-            raise Conflict("This entry is not awaiting approval.", code="register_entry_wrong_step")
+            raise Conflict(_("This entry is not awaiting approval."), code="register_entry_wrong_step")
         today = timezone.localdate()
         current.decided_by, current.decided_at, current.decision_reason = user, timezone.now(), reason.strip()
         if approve:
@@ -346,21 +353,21 @@ def register_entry_record_notification(
     reference: str = "", reason: str = "",
 ) -> RegisterEntry:
     """Record that the individual was told in writing (how, when), or why they were not."""
-    _require_role(actor, REGISTER_OFFICER_ROLES, "Only the monitoring officer or health and safety record this.",
+    _require_role(actor, REGISTER_OFFICER_ROLES, _("Only the monitoring officer or health and safety record this."),
                   code="register_notify_not_permitted")
     if method not in RegisterEntry.Notification.values:
-        raise InvalidInput(errors={"method": ["Not a way of telling the individual."]})
+        raise InvalidInput(errors={"method": [_("Not a way of telling the individual.")]})
     if method == RegisterEntry.Notification.NOT_NOTIFIED:
         reason = _require_reason(reason)
         notified_on, reference = None, ""
     else:
         if notified_on is None:
-            raise InvalidInput(errors={"notified_on": ["Give the date the individual was told."]})
+            raise InvalidInput(errors={"notified_on": [_("Give the date the individual was told.")]})
         if notified_on > timezone.localdate():
-            raise InvalidInput(errors={"notified_on": ["This is in the future."]})
+            raise InvalidInput(errors={"notified_on": [_("This is in the future.")]})
         reason = ""
     if entry.state != State.APPROVED:
-        raise Conflict("This entry is not awaiting notification.", code="register_entry_wrong_step")
+        raise Conflict(_("This entry is not awaiting notification."), code="register_entry_wrong_step")
 
     def handler(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
         current = RegisterEntry.objects.get(pk=entry.pk)
@@ -385,7 +392,7 @@ def register_entry_mark_review_due(*, entry: RegisterEntry, early_by: Any = None
     """RegisterFlow's ``active`` step ends: the review task opens. Called by the flow only."""
     current = RegisterEntry.objects.get(pk=entry.pk)
     if current.state != State.ACTIVE:
-        raise Conflict("This entry is not in force.", code="register_entry_wrong_step")
+        raise Conflict(_("This entry is not in force."), code="register_entry_wrong_step")
     current.state = State.REVIEW_DUE
     current.save(update_fields=["state"])
     if early_by is not None:
@@ -394,8 +401,9 @@ def register_entry_mark_review_due(*, entry: RegisterEntry, early_by: Any = None
     else:
         _event(current, action="review_due", summary=f"Review due ({current.review_due_on:%d %B %Y}).")
         _notify_officers(event="register_review_due", entry=current,
-                         subject=f"Register entry {current.reference} is due for review",
-                         message=f"Register entry {current.reference} is due for review. Sign in to review it.")
+                         text=lambda: (_("Register entry %(entry)s is due for review") % {"entry": current.reference},
+                                       _("Register entry %(entry)s is due for review. Sign in to review it.")
+                                       % {"entry": current.reference}))
     _changed(current, "review_due")
 
 
@@ -422,13 +430,13 @@ def register_entry_review(*, entry: RegisterEntry, actor: Any, decision: str, re
     """
     from ..flows import RegisterFlow
 
-    _require_role(actor, REGISTER_OFFICER_ROLES, "Only the monitoring officer or health and safety review entries.",
+    _require_role(actor, REGISTER_OFFICER_ROLES, _("Only the monitoring officer or health and safety review entries."),
                   code="register_review_not_permitted")
     if decision not in ("renew", "remove"):
-        raise InvalidInput(errors={"decision": ['Choose "renew" or "remove".']})
+        raise InvalidInput(errors={"decision": [_('Choose "renew" or "remove".')]})
     reason = _require_reason(reason)
     if entry.state not in (State.ACTIVE, State.REVIEW_DUE):
-        raise Conflict("Only an entry in force can be reviewed.", code="register_entry_wrong_step")
+        raise Conflict(_("Only an entry in force can be reviewed."), code="register_entry_wrong_step")
 
     def handler(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
         current = RegisterEntry.objects.get(pk=entry.pk)
@@ -533,9 +541,10 @@ def register_review_correct_for_subject(*, subject: Subject, left: list[Incident
                 RegisterFlow.active.run(_open_task(current, "active"), **early)
             if touched:
                 _notify_officers(event="register_entry_corrected", entry=current, exclude=actor,
-                                 subject=f"Register entry {current.reference}: a correction",
-                                 message=f"Incidents behind register entry {current.reference} were corrected. "
-                                         "Sign in to see what changed.")
+                                 text=lambda current=current: (
+                                     _("Register entry %(entry)s: a correction") % {"entry": current.reference},
+                                     _("Incidents behind register entry %(entry)s were corrected. Sign in to see "
+                                       "what changed.") % {"entry": current.reference}))
                 changed.append(current)
                 _changed(current, "corrected")
     return changed
@@ -565,11 +574,11 @@ def register_entry_update(
 ) -> RegisterEntry:
     """Change what staff are told (mitigations, whom to call) or what the check matches on
     (aliases, addresses). The reasons and incidents are the approved basis: they do not change."""
-    _require_role(actor, REGISTER_OFFICER_ROLES, "Only the monitoring officer or health and safety change entries.",
+    _require_role(actor, REGISTER_OFFICER_ROLES, _("Only the monitoring officer or health and safety change entries."),
                   code="register_change_not_permitted")
     reason = _require_reason(reason)
     if entry.state not in RegisterEntry.LIVE:
-        raise Conflict("Only an entry in force or awaiting a decision can be changed.",
+        raise Conflict(_("Only an entry in force or awaiting a decision can be changed."),
                        code="register_entry_wrong_step")
     changed = []
     with transaction.atomic():
@@ -593,7 +602,7 @@ def register_entry_update(
             _set_addresses(current, addresses)
             changed.append("addresses")
         if not changed:
-            raise InvalidInput("Nothing to change.", code="nothing_to_update")
+            raise InvalidInput(_("Nothing to change."), code="nothing_to_update")
         if "aliases" in changed or "addresses" in changed:
             register_entry_index(entry=current)
         _event(current, action="changed", actor=actor, reason=reason, summary=f"Changed: {', '.join(changed)}.")
@@ -615,7 +624,7 @@ def register_entry_erase_now(*, entry: RegisterEntry, actor: Any = None) -> None
     decisions and who made them) and the access log. Called by RegisterFlow's ``retained`` step."""
     current = RegisterEntry.objects.select_for_update().get(pk=entry.pk)
     if current.state not in RegisterEntry.RETAINED:
-        raise Conflict("Only a removed or refused entry can be erased.", code="register_entry_wrong_step")
+        raise Conflict(_("Only a removed or refused entry can be erased."), code="register_entry_wrong_step")
     counts = {
         "incidents": current.incidents.count(),
         "grants": RegisterEntryUserGrant.objects.filter(content_object=current).count()

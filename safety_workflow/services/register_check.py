@@ -27,6 +27,8 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Min
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .. import matching
 from ..conf import app_settings
@@ -41,16 +43,16 @@ REFUSED_ROLE, RATE_LIMITED = "refused", "rate_limited"
 WINDOW = dt.timedelta(hours=1)
 
 ADVICE = {
-    matching.MATCH: (
+    matching.MATCH: gettext_lazy(
         "This person is on the Potentially Violent Persons Register. Follow every mitigation below for this "
         "meeting. If you cannot, do not hold the meeting: call the contact first."
     ),
-    matching.POSSIBLE_MATCH: (
+    matching.POSSIBLE_MATCH: gettext_lazy(
         "Someone with a similar name is on the register, but the details given do not confirm it is this "
         "person. Call the contact before the meeting, quoting the check reference. Until it is confirmed, "
         "do not meet alone or away from council premises."
     ),
-    matching.NO_MATCH: (
+    matching.NO_MATCH: gettext_lazy(
         "No entry was found for these details. This is not a clearance: follow your usual lone-working "
         "and personal-safety practice."
     ),
@@ -152,14 +154,14 @@ def register_check(
     if not roles_for(actor) & set(app_settings.REGISTER_CHECK_ROLES):
         with transaction.atomic():
             _log(actor=actor, result=REFUSED_ROLE, reference=reference, **details)
-        raise Forbidden("Your role does not use the register check.", code="register_check_not_permitted")
+        raise Forbidden(_("Your role does not use the register check."), code="register_check_not_permitted")
     postcode = matching.postcode_query(postcode_given) if postcode_given else matching.postcode_in(address)
     try:
         query = matching.check_query(name=name, date_of_birth=date_of_birth, postcode=postcode, address=address)
     except matching.NameTooShort as exc:
         raise InvalidInput(errors={"name": [str(exc)]}) from None
     if postcode_given and not postcode:
-        raise InvalidInput(errors={"postcode": ["This is not a UK postcode."]})
+        raise InvalidInput(errors={"postcode": [_("This is not a UK postcode.")]})
 
     now = timezone.now()
     limit = int(app_settings.REGISTER_CHECKS_PER_HOUR)
@@ -172,8 +174,8 @@ def register_check(
             _log(actor=actor, result=RATE_LIMITED, reference=reference, **details)
             retry = max(1, int((first + WINDOW - now).total_seconds()) + 1)
             refused = TooManyRequests(
-                f"You have made {limit} register checks in the last hour. Try again later, or call the "
-                "contact for the register if a meeting cannot wait.",
+                _("You have made %(count)s register checks in the last hour. Try again later, or call the "
+                  "contact for the register if a meeting cannot wait.") % {"count": limit},
             )
             refused.retry_after = retry
         else:
@@ -224,7 +226,7 @@ def _mitigations_of(entry: CheckCandidate) -> list[RegisterMitigation]:
 def _outcome(decision: matching.CheckDecision, entries: dict[Any, CheckCandidate], *, reference: str,
              checked_at: dt.datetime, meeting_date: dt.date) -> CheckOutcome:
     common = {"result": decision.result, "reference": reference, "checked_at": checked_at,
-              "meeting_date": meeting_date, "advice": ADVICE[decision.result]}
+              "meeting_date": meeting_date, "advice": str(ADVICE[decision.result])}
     if decision.result == matching.MATCH:
         entry = entries[decision.matched]
         contact = {"name": entry.advice_contact_name, "phone": entry.advice_contact_phone,

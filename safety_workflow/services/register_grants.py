@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from ..adapter import get_adapter
 from ..errors import Conflict, InvalidInput, NotFound
@@ -28,19 +29,19 @@ def view_permission() -> Permission:
 
 def _grantee(user: Any, group: Group | None) -> dict[str, Any]:
     if (user is None) == (group is None):
-        raise InvalidInput(errors={"non_field_errors": ["Give either a user or a group."]})
+        raise InvalidInput(errors={"non_field_errors": [_("Give either a user or a group.")]})
     if user is not None:
         if not user.is_active or not roles_for(user) - {Role.FRONTLINE}:
             raise InvalidInput(
-                "Only active people with a role other than frontline can be granted an entry: frontline "
-                "staff use the check.", errors={"user": ["This person cannot be granted register entries."]},
+                _("Only active people with a role other than frontline can be granted an entry: frontline "
+                "staff use the check."), errors={"user": [_("This person cannot be granted register entries.")]},
                 code="grantee_not_eligible",
             )
         return {"user": user}
     frontline_groups = set(get_adapter().role_groups(Role.FRONTLINE))
     if group.name in frontline_groups:
-        raise InvalidInput("Frontline staff use the check; their group cannot be granted entries.",
-                           errors={"group": ["This group cannot be granted register entries."]},
+        raise InvalidInput(_("Frontline staff use the check; their group cannot be granted entries."),
+                           errors={"group": [_("This group cannot be granted register entries.")]},
                            code="grantee_not_eligible")
     return {"group": group}
 
@@ -65,12 +66,12 @@ def register_entry_grant(
     request: Any = None,
 ) -> RegisterEntryUserGrant | RegisterEntryGroupGrant:
     """Let ``user`` (or everyone in ``group``) see this entry in full. Idempotent; always logged."""
-    _require_role(actor, REGISTER_OFFICER_ROLES, "Only the monitoring officer or health and safety grant access.",
+    _require_role(actor, REGISTER_OFFICER_ROLES, _("Only the monitoring officer or health and safety grant access."),
                   code="register_grant_not_permitted")
     reason = _require_reason(reason)
     who = _grantee(user, group)
     if entry.state == RegisterEntry.State.ERASED:
-        raise Conflict("This entry has been erased.", code="register_entry_erased")
+        raise Conflict(_("This entry has been erased."), code="register_entry_erased")
     model = RegisterEntryUserGrant if user is not None else RegisterEntryGroupGrant
     with transaction.atomic():
         grant, created = model.objects.get_or_create(
@@ -85,15 +86,16 @@ def register_entry_grant(
 def register_entry_revoke(*, entry: RegisterEntry, actor: Any, reason: str = "", user: Any = None,
                           group: Group | None = None, request: Any = None) -> None:
     """Withdraw a grant. The person (or group) loses sight of the entry with their next request."""
-    _require_role(actor, REGISTER_OFFICER_ROLES, "Only the monitoring officer or health and safety revoke access.",
+    _require_role(actor, REGISTER_OFFICER_ROLES, _("Only the monitoring officer or health and safety revoke access."),
                   code="register_grant_not_permitted")
     if (user is None) == (group is None):
-        raise InvalidInput(errors={"non_field_errors": ["Give either a user or a group."]})
+        raise InvalidInput(errors={"non_field_errors": [_("Give either a user or a group.")]})
     who = {"user": user} if user is not None else {"group": group}
     model = RegisterEntryUserGrant if user is not None else RegisterEntryGroupGrant
     with transaction.atomic():
-        deleted, _ = model.objects.filter(content_object=entry, permission__codename=VIEW_PERMISSION, **who).delete()
+        deleted, _types = model.objects.filter(content_object=entry, permission__codename=VIEW_PERMISSION,
+                                               **who).delete()
         if not deleted:
-            raise NotFound("No such grant on this entry.")
+            raise NotFound(_("No such grant on this entry."))
         _log(actor=actor, action=AccessLogEntry.Action.REVOKE, entry=entry, who=who,
              reason=(reason or "").strip(), result="revoked", request=request)

@@ -21,9 +21,12 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from ..adapter import get_adapter
 from ..conf import app_settings
+from ..i18n import notice_text
 from ..models import (
     AccessLogChain,
     AccessLogEntry,
@@ -518,10 +521,12 @@ def _holds_due_for_review(run: _Run) -> None:
     recipients = {u.pk: u for role in (Role.MONITORING_OFFICER, Role.LEGAL) for u in adapter.users_with_role(role)}
     for hold in to_tell:
         # Identifiers only: the notice says where to look, never whom the hold is about.
+        subject, message = notice_text(lambda hold=hold: (
+            _("A legal hold is due for review"),
+            _("Legal hold %(hold)s was due for review on %(date)s. Sign in to review or release it.")
+            % {"hold": hold.pk, "date": date_format(hold.review_on, "j F Y")}))
         notify(event="legal_hold_review_due", recipients=list(recipients.values()),
-               subject="A legal hold is due for review",
-               message=f"Legal hold {hold.pk} was due for review on {hold.review_on:%d %B %Y}. "
-                       "Sign in to review or release it.",
+               subject=subject, message=message,
                context={"legal_hold": str(hold.pk)})
         LegalHold.objects.filter(pk=hold.pk).update(review_notified_on=today)
 

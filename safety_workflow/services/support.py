@@ -8,8 +8,10 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..errors import Forbidden, InvalidInput
+from ..i18n import document_language
 from ..models import (
     AdviceGiven,
     AdviceTemplate,
@@ -36,13 +38,13 @@ WRITERS: dict[str, tuple[str, ...]] = {
 
 def support_check_writer(*, kind: str, actor: Any) -> None:
     if not has_role(actor, *WRITERS[kind]):
-        raise Forbidden("Your role does not record this.", code="cannot_record_support")
+        raise Forbidden(_("Your role does not record this."), code="cannot_record_support")
 
 
 def _check_case(case: Case | None, person: ProtectedPerson) -> None:
     """A record that belongs to a case is about someone harmed in it."""
     if case is not None and not case.incidents.filter(protected_person=person).exists():
-        raise InvalidInput(errors={"case": ["This person is not harmed in any incident of this case."]})
+        raise InvalidInput(errors={"case": [_("This person is not harmed in any incident of this case.")]})
 
 
 def _note_on_case(case: Case | None, actor: Any, action: str, summary: str) -> None:
@@ -56,11 +58,12 @@ def advice_give(*, actor: Any, protected_person: ProtectedPerson, method: str,
     support_check_writer(kind="advice", actor=actor)
     _check_case(case, protected_person)
     if template is None and not (title and text):
-        raise InvalidInput("Choose a template, or write a title and the advice.", code="advice_needs_text")
+        raise InvalidInput(_("Choose a template, or write a title and the advice."), code="advice_needs_text")
+    written = template.text_in(document_language(person=protected_person)) if template else ("", "")
     with transaction.atomic():
         advice = AdviceGiven.objects.create(
-            case=case, protected_person=protected_person, template=template, title=title or template.title,
-            text=text or template.body, method=method, given_by=actor,
+            case=case, protected_person=protected_person, template=template, title=title or written[0],
+            text=text or written[1], method=method, given_by=actor,
         )
         _note_on_case(case, actor, "advice_given", f"Advice given: {advice.title}.")
     return advice
@@ -87,7 +90,7 @@ def priority_flag_create(*, actor: Any, protected_person: ProtectedPerson, addre
     support_check_writer(kind="priority_flag", actor=actor)
     _check_case(case, protected_person)
     if review_due <= flagged_on:
-        raise InvalidInput(errors={"review_due": ["The review must fall after the flag date."]})
+        raise InvalidInput(errors={"review_due": [_("The review must fall after the flag date.")]})
     return PriorityAddressFlag.objects.create(
         protected_person=protected_person, case=case, address=address, postcode=postcode.upper().strip(),
         police_reference=police_reference, flagged_on=flagged_on, review_due=review_due, recorded_by=actor,
@@ -99,13 +102,13 @@ def priority_flag_review(*, actor: Any, flag: PriorityAddressFlag, review_due: d
     """Renew the flag to a new review date, or remove it (the police have lifted it)."""
     support_check_writer(kind="priority_flag", actor=actor)
     if not flag.active:
-        raise InvalidInput("This flag has been removed.", code="flag_removed")
+        raise InvalidInput(_("This flag has been removed."), code="flag_removed")
     if remove:
         flag.active = False
         flag.removed_on = timezone.localdate()
     else:
         if review_due is None or review_due <= timezone.localdate():
-            raise InvalidInput(errors={"review_due": ["Give a review date in the future."]})
+            raise InvalidInput(errors={"review_due": [_("Give a review date in the future.")]})
         flag.review_due = review_due
     flag.save(update_fields=["active", "removed_on", "review_due"])
     return flag
@@ -129,7 +132,7 @@ def induction_training_record(*, actor: Any, protected_person: ProtectedPerson, 
                               delivered_by: str = "", notes: str = "") -> InductionTraining:
     support_check_writer(kind="induction_training", actor=actor)
     if completed_on > timezone.localdate():
-        raise InvalidInput(errors={"completed_on": ["This is in the future."]})
+        raise InvalidInput(errors={"completed_on": [_("This is in the future.")]})
     return InductionTraining.objects.create(protected_person=protected_person, course=course,
                                             completed_on=completed_on, delivered_by=delivered_by, notes=notes,
                                             recorded_by=actor)

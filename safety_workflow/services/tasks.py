@@ -12,6 +12,8 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -19,6 +21,7 @@ from .. import sla
 from ..adapter import get_adapter
 from ..conf import app_settings
 from ..errors import Conflict, Forbidden
+from ..i18n import notice_text
 from ..models import TaskDeadline
 from ..notifications import notify
 from ..roles import roles_for
@@ -70,11 +73,11 @@ def user_may_work_on(user: Any, task: Task) -> bool:
 
 def _check_open_and_permitted(task: Task, user: Any) -> None:
     if task.status in (STATUS.DONE, STATUS.CANCELED, STATUS.REVIVED):
-        raise Conflict("This task has already been completed or cancelled.", code="task_already_completed")
+        raise Conflict(_("This task has already been completed or cancelled."), code="task_already_completed")
     if task.status not in (STATUS.NEW, STATUS.ASSIGNED):
-        raise Conflict("This task cannot be worked on now.", code="task_not_open")
+        raise Conflict(_("This task cannot be worked on now."), code="task_not_open")
     if not user_may_work_on(user, task):
-        raise Forbidden("Your role does not carry out this task.", code="task_wrong_role")
+        raise Forbidden(_("Your role does not carry out this task."), code="task_wrong_role")
 
 
 def task_claim(*, task: Task, user: Any) -> Task:
@@ -83,7 +86,7 @@ def task_claim(*, task: Task, user: Any) -> Task:
         if activation.task.owner_id is not None:
             if activation.task.owner_id == user.pk:
                 return activation.task
-            raise Conflict("Someone else has claimed this task.", code="task_claimed_by_other")
+            raise Conflict(_("Someone else has claimed this task."), code="task_claimed_by_other")
         activation.assign(user)
         activation.task.assigned = timezone.now()
         activation.task.save(update_fields=["assigned"])
@@ -94,7 +97,7 @@ def task_release(*, task: Task, user: Any) -> Task:
     with task_activation(task) as activation:
         _check_open_and_permitted(activation.task, user)
         if activation.task.owner_id != user.pk:
-            raise Conflict("Only the person who claimed a task can release it.", code="task_not_yours")
+            raise Conflict(_("Only the person who claimed a task can release it."), code="task_not_yours")
         activation.unassign()
         return activation.task
 
@@ -114,7 +117,7 @@ def task_complete(
     with task_activation(task) as activation:
         _check_open_and_permitted(activation.task, user)
         if activation.task.owner_id not in (None, user.pk):
-            raise Conflict("Someone else has claimed this task.", code="task_claimed_by_other")
+            raise Conflict(_("Someone else has claimed this task."), code="task_claimed_by_other")
         if activation.task.owner_id is None:
             activation.assign(user)
             activation.task.assigned = timezone.now()
@@ -139,12 +142,16 @@ def tasks_overdue_notify(*, tasks: list[Task], now: Any = None) -> int:
             user for role in task_roles(task) for user in adapter.users_with_role(role)
         ]
         reference = getattr(getattr(task.process, "case", None), "reference", task.process_id)
+        subject, message = notice_text(lambda task=task, reference=reference, deadline=deadline: (
+            _("Overdue: %(task)s (%(reference)s)") % {"task": task.flow_task.task_title, "reference": reference},
+            _("The task ‘%(task)s’ for %(reference)s was due at %(due)s.")
+            % {"task": task.flow_task.task_title, "reference": reference,
+               "due": date_format(timezone.localtime(deadline.due_at), "j M Y H:i")}))
         notify(
             event="task_overdue",
             recipients=recipients,
-            subject=f"Overdue: {task.flow_task.task_title} ({reference})",
-            message=f"The task '{task.flow_task.task_title}' for {reference} was due at "
-                    f"{timezone.localtime(deadline.due_at):%d %b %Y %H:%M}.",
+            subject=subject,
+            message=message,
             context={"task": task.pk},
         )
         TaskDeadline.objects.filter(pk=deadline.pk).update(overdue_notified_at=now)

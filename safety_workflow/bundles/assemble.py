@@ -349,6 +349,25 @@ def _open_reader(handle: BinaryIO) -> PdfReader:
     return reader
 
 
+def _write_shared_objects(writer: Any, slots: list) -> tuple[int, int, int | None]:
+    """The objects every page written shares: the stamp's font, the stream that opens each page's content (``q``),
+    and the text layer's font when a slot has one. Returns their object numbers."""
+    font_num = writer.allocate()
+    writer.write_object(font_num, {
+        "/Type": NameObject("/Font"), "/Subtype": NameObject("/Type1"),
+        "/BaseFont": NameObject("/Helvetica"), "/Encoding": NameObject("/WinAnsiEncoding"),
+    }, no_remap)
+    open_num = writer.allocate()
+    writer.write_raw_stream(open_num, b"q\n")
+    text_font_num = None
+    if any(slot.text_layer for slot in slots):
+        from .textlayer import write_font
+
+        text_font_num = writer.allocate()
+        write_font(writer, text_font_num)
+    return font_num, open_num, text_font_num
+
+
 def assemble(
     *,
     target: str,
@@ -374,19 +393,7 @@ def assemble(
     with open(target, "wb") as out:
         writer = PdfStreamWriter(out)
         pages_num = writer.allocate()
-        font_num = writer.allocate()
-        writer.write_object(font_num, {
-            "/Type": NameObject("/Font"), "/Subtype": NameObject("/Type1"),
-            "/BaseFont": NameObject("/Helvetica"), "/Encoding": NameObject("/WinAnsiEncoding"),
-        }, no_remap)
-        open_num = writer.allocate()
-        writer.write_raw_stream(open_num, b"q\n")
-        text_font_num = None
-        if any(slot.text_layer for slot in slots):
-            from .textlayer import write_font
-
-            text_font_num = writer.allocate()
-            write_font(writer, text_font_num)
+        font_num, open_num, text_font_num = _write_shared_objects(writer, slots)
         page_nums = [writer.allocate() for _ in slots]
         tops: list[float] = [0.0] * total
         _copy_pages(writer, sources, slots, page_nums, tops, pages_num=pages_num, open_num=open_num,
@@ -539,19 +546,7 @@ def append_supplement(
             out.write(b"\n")
         writer = PdfStreamWriter(out, first_free=size)
         pages_num = pages_ref.idnum
-        font_num = writer.allocate()
-        writer.write_object(font_num, {
-            "/Type": NameObject("/Font"), "/Subtype": NameObject("/Type1"),
-            "/BaseFont": NameObject("/Helvetica"), "/Encoding": NameObject("/WinAnsiEncoding"),
-        }, no_remap)
-        open_num = writer.allocate()
-        writer.write_raw_stream(open_num, b"q\n")
-        text_font_num = None
-        if any(slot.text_layer for slot in slots):
-            from .textlayer import write_font
-
-            text_font_num = writer.allocate()
-            write_font(writer, text_font_num)
+        font_num, open_num, text_font_num = _write_shared_objects(writer, slots)
         new_pages = [writer.allocate() for _ in slots]
         tops: list[float] = [0.0] * len(slots)
         _copy_pages(writer, sources, slots, new_pages, tops, pages_num=pages_num, open_num=open_num,

@@ -24,6 +24,8 @@ receiver never sees a change that was rolled back. Arguments are keyword-only:
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -44,4 +46,46 @@ case_corrected = Signal()
 
 
 def send_on_commit(signal: Signal, **kwargs: Any) -> None:
-    transaction.on_commit(lambda: signal.send(sender=None, **kwargs), robust=True)
+    on_commit_in_round(lambda: signal.send(sender=None, **kwargs))
+
+
+# After-commit work of one transaction, run together --------------------------------------------------------------
+# Everything a transaction queues with ``on_commit_in_round`` (the signals above, the webhook events of its timeline
+# rows) runs once it commits, in the order queued, sharing one memo for that run: what every event needs looked up
+# (the webhook subscriptions) is looked up once per commit instead of once per event. A transaction rolled back
+# leaves its round unstarted (Django drops its callbacks), and the next transaction's work joins it harmlessly: the
+# memo is only filled by callbacks that run.
+_rounds = threading.local()
+
+
+class _Round:
+    __slots__ = ("started", "memo")
+
+    def __init__(self) -> None:
+        self.started = False
+        self.memo: dict[str, Any] = {}
+
+
+def on_commit_in_round(func: Callable[[], Any]) -> None:
+    """Run ``func`` once the current transaction commits (at once outside one), as part of that commit's round."""
+    current = getattr(_rounds, "registering", None)
+    if current is None or current.started:
+        current = _rounds.registering = _Round()
+    round_ = current
+
+    def run() -> None:
+        round_.started = True
+        outer = getattr(_rounds, "running", None)
+        _rounds.running = round_
+        try:
+            func()
+        finally:
+            _rounds.running = outer
+
+    transaction.on_commit(run, robust=True)
+
+
+def round_memo() -> dict[str, Any] | None:
+    """The memo of the round running now (inside after-commit work queued with ``on_commit_in_round``), or None."""
+    current = getattr(_rounds, "running", None)
+    return current.memo if current is not None else None

@@ -200,7 +200,15 @@ def publish(event_type: str, *, data_for: Any, case: Any = None,
     from .background import deliver_webhook, enqueue_after_commit
     from .models import WebhookDelivery, WebhookSubscription
 
-    subs = list(subscriptions) if subscriptions is not None else list(WebhookSubscription.objects.filter(active=True))
+    if subscriptions is not None:
+        subs = list(subscriptions)
+    else:
+        memo = signals.round_memo()  # one look-up for all the events of one commit
+        subs = memo.get("webhook_subscriptions") if memo is not None else None
+        if subs is None:
+            subs = list(WebhookSubscription.objects.filter(active=True))
+            if memo is not None:
+                memo["webhook_subscriptions"] = subs
     wanted = [s for s in subs if s.wants(event_type) or event_type == "ping"]
     if not wanted:
         return []
@@ -225,7 +233,7 @@ def publish(event_type: str, *, data_for: Any, case: Any = None,
 
 
 def publish_on_commit(event_type: str, *, data_for: Any, case: Any = None) -> None:
-    transaction.on_commit(lambda: publish(event_type, data_for=data_for, case=case), robust=True)
+    signals.on_commit_in_round(lambda: publish(event_type, data_for=data_for, case=case))
 
 
 def _case_event(event_type: str, case: Any, extra: dict[str, Any] | None = None, *, whole: bool = False) -> None:

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from safety_workflow.roles import Role
 
 from .factories import PoliceContactFactory, make_user
+from .workers import workers  # noqa: F401 (a fixture: worker processes stopped after the test)
 
 
 @pytest.fixture

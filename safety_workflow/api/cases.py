@@ -14,12 +14,12 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..models import Assessment, Case, CouncilAction, Incident, Level, PoliceReferral, ProtectedPerson, Route
+from ..models import Assessment, Case, CouncilAction, Incident, Level, PoliceReferral, Route
 from ..roles import CASE_OFFICER_ROLES, SUBJECT_ROLES, Role, roles_for
 from ..selectors.cases import case_get, cases_visible_to, incidents_visible_to, sees_whole_case
 from ..selectors.common import get_or_not_found
-from ..selectors.patterns import conduct_flags_for_case, conduct_flags_withdrawn_from_case
-from ..selectors.tasks import task_queue
+from ..selectors.patterns import conduct_flags_of_case
+from ..selectors.tasks import task_queue_of_case
 from ..services.audit import access_log_record
 from ..services.corrections import case_split, correction_check_permitted
 from ..services.court import court_claim_update, court_document_add, current_injunction
@@ -168,7 +168,7 @@ class CaseDetailOutput(CaseOutput):
 
         if not self._officer(case):
             return []
-        return ConductFlagSerializer(conduct_flags_for_case(case), many=True).data
+        return ConductFlagSerializer(self._flags(case)[0], many=True).data
 
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_course_of_conduct_withdrawn(self, case: Case) -> list[dict[str, Any]]:
@@ -177,21 +177,36 @@ class CaseDetailOutput(CaseOutput):
 
         if not self._officer(case):
             return []
-        return ConductFlagSerializer(conduct_flags_withdrawn_from_case(case), many=True).data
+        return ConductFlagSerializer(self._flags(case)[1], many=True).data
+
+    # What several fields of one case share, read once per case: whether the caller sees the whole case, the
+    # incidents they see (their people are the protected people), the flags in force and withdrawn.
+    def _once(self, case: Case, key: str, read: Any) -> Any:
+        cache = self.__dict__.setdefault("_read_once", {})
+        if (case.pk, key) not in cache:
+            cache[(case.pk, key)] = read()
+        return cache[(case.pk, key)]
 
     def _officer(self, case: Case) -> bool:
-        return sees_whole_case(self.context["request"].user, case)
+        return self._once(case, "officer", lambda: sees_whole_case(self.context["request"].user, case))
+
+    def _incidents(self, case: Case) -> list[Incident]:
+        user = self.context["request"].user
+        return self._once(case, "incidents", lambda: list(
+            incidents_visible_to(user).filter(case=case).select_related("protected_person__user")
+            .order_by("occurred_at")))
+
+    def _flags(self, case: Case) -> tuple[list[Any], list[Any]]:
+        return self._once(case, "flags", lambda: conduct_flags_of_case(case))
 
     @extend_schema_field(IncidentSummary(many=True))
     def get_incidents(self, case: Case) -> list[dict[str, Any]]:
-        user = self.context["request"].user
-        return IncidentSummary(incidents_visible_to(user).filter(case=case).order_by("occurred_at"), many=True).data
+        return IncidentSummary(self._incidents(case), many=True).data
 
     @extend_schema_field(ProtectedPersonSummary(many=True))
     def get_protected_people(self, case: Case) -> list[dict[str, Any]]:
-        user = self.context["request"].user
-        people = ProtectedPerson.objects.filter(
-            incidents__in=incidents_visible_to(user).filter(case=case)).distinct().select_related("user")
+        """The people the incidents the caller sees were aimed at (from those incidents: no query of its own)."""
+        people = list({i.protected_person_id: i.protected_person for i in self._incidents(case)}.values())
         return ProtectedPersonSummary(sorted(people, key=lambda p: (p.kind != "councillor", p.name)), many=True).data
 
     @extend_schema_field(AssessmentOutput(many=True))
@@ -216,8 +231,9 @@ class CaseDetailOutput(CaseOutput):
 
     @extend_schema_field(OpenTaskOutput(many=True))
     def get_open_tasks(self, case: Case) -> list[dict[str, Any]]:
+        """The caller's open tasks of the case (it came from ``case_get``: they see it)."""
         user = self.context["request"].user
-        return OpenTaskOutput(task_queue(user).filter(process_id=case.pk), many=True).data
+        return OpenTaskOutput(task_queue_of_case(user, case.pk, sees_case=True), many=True).data
 
 
 class CaseFilter(FilterSet):

@@ -221,6 +221,26 @@ def conduct_flags_for_case(case: Case) -> QuerySet[CourseOfConductFlag]:
             .order_by("raised_at"))
 
 
+def conduct_flags_of_case(case: Case) -> tuple[list[CourseOfConductFlag], list[CourseOfConductFlag]]:
+    """``conduct_flags_for_case`` and ``conduct_flags_withdrawn_from_case`` together, for a case's detail.
+
+    Most cases have no flag: one plain query says so (joining the flags' five relations for nothing cost
+    PostgreSQL 2 ms of planning). When there are flags, one more reads them with their relations, and one
+    their incidents."""
+    in_force = Q(case=case)
+    if case.subject_id is not None:
+        in_force |= Q(subject_id=case.subject_id,
+                      protected_person__in=Incident.objects.filter(case=case).values("protected_person"))
+    found = list(CourseOfConductFlag.objects.filter((in_force & Q(withdrawn_at__isnull=True))
+                                                    | Q(case=case, withdrawn_at__isnull=False))
+                 .values_list("pk", flat=True))
+    if not found:
+        return [], []
+    flags = list(CourseOfConductFlag.objects.filter(pk__in=found).select_related(*FLAG_RELATED)
+                 .prefetch_related(Prefetch("incidents", queryset=INCIDENT_SUMMARY)).order_by("raised_at"))
+    return ([f for f in flags if f.withdrawn_at is None], [f for f in flags if f.withdrawn_at is not None])
+
+
 def conduct_flags_withdrawn_from_case(case: Case) -> QuerySet[CourseOfConductFlag]:
     """Flags once raised on this case and withdrawn by a correction: the case's history says why."""
     return (CourseOfConductFlag.objects.filter(case=case, withdrawn_at__isnull=False).select_related(*FLAG_RELATED)

@@ -70,12 +70,14 @@ def task_queue(user: Any, *, scope: str = "all") -> QuerySet[Task]:
     return tasks.order_by("deadline__due_at", "created", "pk")
 
 
-def task_queue_of_case(user: Any, case_id: Any, *, scope: str = "all") -> QuerySet[Task]:
+def task_queue_of_case(user: Any, case_id: Any, *, scope: str = "all", sees_case: bool | None = None) -> QuerySet[Task]:
     """``task_queue(user, scope=scope)`` narrowed to one case, in a plain query on the task table's indexed
-    process id: whether the user sees the case is settled first (no query for the roles that see every case),
-    then the rule is the owner or the nodes of the user's roles, with no subquery per row."""
-    visible = cases_visible_to(user)
-    sees_case = not visible.query.where or visible.filter(pk=case_id).exists()
+    process id: whether the user sees the case is settled first (no query for the roles that see every case,
+    nor when the caller says so: ``sees_case=True`` for a case from ``case_get``), then the rule is the owner or
+    the nodes of the user's roles, with no subquery per row."""
+    if sees_case is None:
+        visible = cases_visible_to(user)
+        sees_case = not visible.query.where or visible.filter(pk=case_id).exists()
     rule = Q(owner=user)
     if sees_case:
         roles = roles_for(user)

@@ -43,5 +43,12 @@ def row_hash(fields: dict[str, Any], prev_hash: str) -> str:
     return hashlib.sha256(_dumps([_value(fields.get(name)) for name in CHAINED]) + prev_hash.encode()).hexdigest()
 
 
+def row_after_seq(fields: dict[str, Any]) -> bytes:
+    """The row's canonical form after its ``seq``: ``canonical(row) == b"[" + str(seq) + row_after_seq(row)``
+    (``seq`` is the first chained field, an integer), so the database can hash a row whose ``seq`` it is the
+    one to give: ``row_hash == SHA-256(b"[" + str(seq) + row_after_seq + prev_hash)``."""
+    return b"," + _dumps([_value(fields.get(name)) for name in CHAINED[1:]])[1:]
+
+
 def fields_of(row: Any) -> dict[str, Any]:
     return {name: getattr(row, name) for name in (*CHAINED, *CONTENT)}

@@ -270,3 +270,48 @@ def test_concurrent_writers_make_one_unbroken_chain(people):
     assert seqs == list(range(1, threads * per_thread + 1))
     report_ = access_log_verify()
     assert report_.ok and report_.checked == threads * per_thread
+
+
+# The append in one statement (PostgreSQL) ------------------------------------------------------------------
+def test_the_row_after_its_seq_is_the_canonical_form_the_chain_hashes():
+    """What the database hashes (``"[" + seq + row_after_seq + prev_hash``) is what the verifier hashes."""
+    import hashlib
+
+    from safety_workflow import audit_chain
+
+    entry = AccessLogEntry(actor_ref="7", actor_name="Siân Ellis", action="view", object_type="case",
+                           object_id="12", object_repr="Cyngor Sir Ŵyr \u2013 \u201cquoted\u201d \\ back",
+                           subject_ref=uuid.uuid4(), data={"name": "Siân", "n": [1, 2]}, ip_address="::1")
+    fields = audit_chain.fields_of(entry)
+    fields["content_digest"] = audit_chain.content_digest(fields)
+    for seq in (1, 9, 10, 123456789012):
+        fields["seq"] = seq
+        prev = hashlib.sha256(str(seq).encode()).hexdigest()
+        computed = hashlib.sha256(b"[" + str(seq).encode() + audit_chain.row_after_seq(fields) + prev.encode())
+        assert computed.hexdigest() == audit_chain.row_hash(fields, prev)
+
+
+@pytest.mark.postgres
+def test_an_append_is_one_statement_hashed_by_the_database_as_the_verifier_hashes(people, client_for):
+    from django.test.utils import CaptureQueriesContext
+
+    from safety_workflow import audit_chain
+
+    access_log_record(actor=people.frontline, action="view", object_type="case", object_id="first")
+    with CaptureQueriesContext(connection) as ctx:
+        entry = access_log_record(
+            actor=people.frontline, action="view", object_type="case", object_id="x", subject=uuid.uuid4(),
+            object_repr="Cyngor Sir Ŵyr \u2013 \u201cquoted\u201d \\ back", data={"name": "Siân Ellis", "n": [1, 2]})
+    assert len(ctx.captured_queries) == 1
+    row = AccessLogEntry.objects.get(pk=entry.pk)
+    assert (row.seq, row.prev_hash, row.row_hash) == (entry.seq, entry.prev_hash, entry.row_hash)
+    assert row.row_hash == audit_chain.row_hash(audit_chain.fields_of(row), row.prev_hash)
+    head = AccessLogChain.objects.get()
+    assert (head.last_seq, head.last_hash) == (row.seq, row.row_hash)
+    # A read through the API: its row is in the chain when the answer comes.
+    incident = report(client_for(people.councillor))
+    before = AccessLogChain.objects.get().last_seq
+    assert client_for(people.members).get(f"{API}/cases/{incident['case']['id']}/").status_code == 200
+    read = AccessLogEntry.objects.get(seq=before + 1)
+    assert (read.action, read.object_type, read.object_id) == ("view", "case", str(incident["case"]["id"]))
+    assert access_log_verify().ok

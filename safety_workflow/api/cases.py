@@ -43,6 +43,7 @@ from .serializers import (
     PersonOutput,
     ProtectedPersonSummary,
     SubjectSummary,
+    summary_columns,
 )
 
 #: A referral's incidents, with their election period (the flag the police see first).
@@ -262,7 +263,12 @@ class CaseViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
         return context
 
     def get_queryset(self):
-        return cases_visible_to(self.request.user).select_related("subject", "merged_into").order_by("-created")
+        """The list's cases, with the columns it shows (not the process's data, nor the outcome's text)."""
+        return (cases_visible_to(self.request.user).select_related("subject", "merged_into")
+                .only("reference", "state", "level", "route", "immediate_danger", "created", "closed_at",
+                      "merged_into", "subject", *summary_columns("merged_into", "case"),
+                      *summary_columns("subject", "subject"))
+                .order_by("-created"))
 
     def get_object(self) -> Case:
         return case_get(self.request.user, self.kwargs["pk"])

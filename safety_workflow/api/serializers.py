@@ -21,7 +21,27 @@ from . import fields
 from .base import PersonOutput, Summary
 
 __all__ = ["PersonOutput", "ProtectedPersonSummary", "ElectionPeriodSummary", "SubjectSummary", "CaseSummary",
-           "IncidentSummary", "RegisterEntrySummary", "CaseRefOutput", "person", "protected_person_summary"]
+           "IncidentSummary", "RegisterEntrySummary", "CaseRefOutput", "person", "protected_person_summary",
+           "summary_columns"]
+
+
+# The columns each summary reads, for lists that load only what they show (``QuerySet.only``): a page of 25
+# rows with every column of every related row cost more to fetch and build than to serialise.
+def summary_columns(prefix: str, summary: str) -> list[str]:
+    """The columns ``summary`` ("person", "protected_person", "case", "subject", "register_entry") reads from
+    the record at ``prefix`` (a relation path such as ``"process__case"``). A person is the whole user: the
+    host's adapter may name them from any of its fields."""
+    if summary == "person":
+        from django.contrib.auth import get_user_model
+
+        names = [f.name for f in get_user_model()._meta.concrete_fields]
+    elif summary == "protected_person":
+        return ([f"{prefix}__full_name", f"{prefix}__kind", f"{prefix}__user"]
+                + summary_columns(f"{prefix}__user", "person"))
+    else:
+        names = {"case": ["reference", "state", "level", "route"], "subject": ["full_name"],
+                 "register_entry": ["reference", "state"]}[summary]
+    return [f"{prefix}__{name}" for name in names]
 
 
 def person(user: Any) -> dict[str, str] | None:

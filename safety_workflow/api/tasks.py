@@ -34,11 +34,21 @@ from ..selectors.tasks import (
 from ..services.tasks import task_claim, task_complete, task_release, task_roles
 from . import fields
 from .base import InputSerializer, SafetyAPIMixin, collection
-from .serializers import CaseSummary, PersonOutput, RegisterEntrySummary
+from .serializers import CaseSummary, PersonOutput, RegisterEntrySummary, summary_columns
 from .task_forms import TASK_FORMS, describe_fields, task_form
 
 #: One summary serializer for every task of a page (building a serializer per row costs more than its output).
 _CASE_SUMMARY = CaseSummary()
+
+
+def task_list_columns(*, register: bool = True) -> list[str]:
+    """What a page of tasks shows (``TaskOutput``), for ``QuerySet.only``: not the task's and process's data, nor
+    the register entry's profile and reasons (``register=False``: a case's tasks, no register entry joined)."""
+    columns = ["flow_task", "status", "created", "owner", "process", "deadline__due_at",
+               *summary_columns("owner", "person"), *summary_columns("process__case", "case")]
+    if register:
+        columns += summary_columns("process__registerprocess__entry", "register_entry")
+    return columns
 
 
 class TaskOutput(serializers.Serializer):
@@ -175,8 +185,9 @@ class TaskViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
     def list(self, request: Request) -> Response:
         if self.query.get("case"):  # one case's tasks: a plain query on the indexed process id
             tasks = task_queue_of_case(request.user, self.query["case"], scope=self.query["scope"])
+            tasks = tasks.only(*task_list_columns(register=False))
         else:
-            tasks = task_queue(request.user, scope=self.query["scope"])
+            tasks = task_queue(request.user, scope=self.query["scope"]).only(*task_list_columns())
         if self.query.get("node"):
             tasks = tasks.filter(flow_task__in=[n for flow in FLOW_VISIBILITY for n in human_nodes(flow)
                                                 if n.name == self.query["node"]])

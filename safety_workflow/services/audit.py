@@ -169,8 +169,10 @@ def access_log_record(
     )
     fields = audit_chain.fields_of(entry)
     entry.content_digest = fields["content_digest"] = audit_chain.content_digest(fields)
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql" and _append_in_one(connection, entry, fields):
+        return entry
     with transaction.atomic(savepoint=False):
-        connection = transaction.get_connection()
         with connection.cursor() as cursor:
             last_seq, last_hash = _chain_head_locked(cursor, connection)
             entry.seq = fields["seq"] = last_seq + 1
@@ -178,6 +180,59 @@ def access_log_record(
             entry.row_hash = audit_chain.row_hash(fields, last_hash)
             _append(cursor, connection, entry)
     return entry
+
+
+# PostgreSQL: the append in one statement -------------------------------------------------------------
+# The head row is locked (FOR UPDATE), moved on (its seq + 1, the new row's hash computed by the database
+# from the row's canonical form after its seq, ``audit_chain.row_after_seq``, and the head's hash) and the
+# row inserted with that seq and those hashes, all in one statement: on its own (autocommit) it is its own
+# transaction, committed before the statement returns; inside the caller's transaction the lock is held
+# until that ends, as before. One round trip instead of five (BEGIN, lock, insert, move the head, COMMIT),
+# and the head is locked for one statement, not four.
+_ONE_STATEMENT: dict[str, tuple[str, list[Any]]] = {}
+
+
+def _one_statement(connection: Any) -> tuple[str, list[Any]]:
+    found = _ONE_STATEMENT.get(connection.alias)
+    if found is None:
+        qn = connection.ops.quote_name
+        chain, log = qn(AccessLogChain._meta.db_table), qn(AccessLogEntry._meta.db_table)
+        seq, last_hash, ident = qn("last_seq"), qn("last_hash"), qn("id")
+        chained = ("seq", "prev_hash", "row_hash")
+        columns = [f for f in AccessLogEntry._meta.concrete_fields if not f.primary_key and f.name not in chained]
+        sql = (
+            f"WITH old AS (SELECT {seq}, {last_hash} FROM {chain} WHERE {ident} = %s FOR UPDATE), "
+            f"head AS (UPDATE {chain} SET {seq} = old.{seq} + 1, {last_hash} = encode(sha256("
+            f"convert_to('[' || (old.{seq} + 1)::text, 'UTF8') || %s::bytea || convert_to(old.{last_hash}, 'UTF8')"
+            f"), 'hex') FROM old WHERE {chain}.{ident} = %s "
+            f"RETURNING {chain}.{seq} AS seq, old.{last_hash} AS prev_hash, {chain}.{last_hash} AS row_hash) "
+            f"INSERT INTO {log} ({', '.join(qn(AccessLogEntry._meta.get_field(n).column) for n in chained)}, "
+            f"{', '.join(qn(f.column) for f in columns)}) "
+            f"SELECT head.seq, head.prev_hash, head.row_hash, {', '.join(['%s'] * len(columns))} FROM head "
+            f"RETURNING {qn(AccessLogEntry._meta.pk.column)}, "
+            f"{', '.join(qn(AccessLogEntry._meta.get_field(n).column) for n in chained)}"
+        )
+        found = _ONE_STATEMENT[connection.alias] = (sql, columns)
+    return found
+
+
+def _append_in_one(connection: Any, entry: AccessLogEntry, fields: dict[str, Any]) -> bool:
+    """Append ``entry`` in one statement; False (nothing written) when the chain has no head row yet."""
+    sql, columns = _one_statement(connection)
+    signals.pre_save.send(sender=AccessLogEntry, instance=entry, raw=False, using=connection.alias,
+                          update_fields=None)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [CHAIN_ID, audit_chain.row_after_seq(fields), CHAIN_ID,
+                             *[f.get_db_prep_save(f.pre_save(entry, True), connection) for f in columns]])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    entry.pk, entry.seq, entry.prev_hash, entry.row_hash = row
+    entry._state.adding = False
+    entry._state.db = connection.alias
+    signals.post_save.send(sender=AccessLogEntry, instance=entry, created=True, raw=False,
+                           using=connection.alias, update_fields=None)
+    return True
 
 
 # The append's statements, written once: the ORM compiled the same three statements on every read, which

@@ -75,7 +75,7 @@ BUDGETS: dict[str, int] = {
     'incident.evidence_detail': 11,
     'incident.evidence_download': 9,
     'incident.evidence_upload': 5,
-    'incident.list': 8,
+    'incident.list': 9,
     'incident.retrieve': 10,
     'incident.timeline': 13,
     'incident.unlink_subject': 5,
@@ -395,6 +395,23 @@ def test_detail_statements_do_not_grow_with_incidents(people, client_for):
     add(4)
     assert Incident.objects.filter(case_id=incident.case_id).count() == 6
     assert detail_counts() == one
+
+
+def test_case_detail_looks_up_only_the_parts_the_case_has(people, client_for):
+    """Whether a case has council actions, police referrals and open tasks is read with the case: a part it has
+    none of answers [] without a statement of its own, one it has is listed."""
+    members = client_for(people.members)
+    incident = report(client_for(people.councillor))
+    url = f"{API}/cases/{incident['case']['id']}/"
+    with CaptureQueriesContext(connection) as with_task:
+        body = members.get(url).json()
+    assert [t["node"] for t in body["open_tasks"]] == ["triage"]
+    assert body["council_actions"] == [] and body["referrals"] == []
+    Task.objects.filter(process_id=incident["case"]["id"], flow_task_type="HUMAN").update(status="CANCELED")
+    with CaptureQueriesContext(connection) as without:
+        body = members.get(url).json()
+    assert body["open_tasks"] == []
+    assert len(without.captured_queries) == len(with_task.captured_queries) - 1
 
 
 def test_task_list_by_case_and_node_is_one_indexed_query(people, client_for):

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from ..models import Assessment, Case, CouncilAction, Incident, Level, PoliceReferral, Route
 from ..roles import CASE_OFFICER_ROLES, SUBJECT_ROLES, Role, roles_for
-from ..selectors.cases import case_get, cases_visible_to, incidents_visible_to, sees_whole_case
+from ..selectors.cases import case_get, case_parts_present, cases_visible_to, incidents_visible_to, sees_whole_case
 from ..selectors.common import get_or_not_found
 from ..selectors.patterns import conduct_flags_of_case
 from ..selectors.tasks import task_queue_of_case
@@ -219,7 +219,7 @@ class CaseDetailOutput(CaseOutput):
 
     @extend_schema_field(CouncilActionOutput(many=True))
     def get_council_actions(self, case: Case) -> list[dict[str, Any]]:
-        if not self._officer(case):
+        if not self._officer(case) or not getattr(case, "has_council_actions", True):
             return []
         return CouncilActionOutput(case.council_actions.select_related("decided_by"), many=True).data
 
@@ -227,12 +227,16 @@ class CaseDetailOutput(CaseOutput):
     def get_referrals(self, case: Case) -> list[dict[str, Any]]:
         if not (self._officer(case) or Role.POLICE_LIAISON in self.context["roles"]):
             return []
+        if not getattr(case, "has_referrals", True):
+            return []
         items = case.referrals.select_related("contact", "case").prefetch_related(REFERRAL_INCIDENTS)
         return ReferralOutput(items, many=True).data
 
     @extend_schema_field(OpenTaskOutput(many=True))
     def get_open_tasks(self, case: Case) -> list[dict[str, Any]]:
         """The caller's open tasks of the case (it came from ``case_get``: they see it)."""
+        if not getattr(case, "has_open_tasks", True):
+            return []
         user = self.context["request"].user
         return OpenTaskOutput(task_queue_of_case(user, case.pk, sees_case=True), many=True).data
 
@@ -284,7 +288,7 @@ class CaseViewSet(SafetyAPIMixin, viewsets.GenericViewSet):
 
     @extend_schema(responses=CaseDetailOutput)
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
-        case = self.get_object()
+        case = case_get(request.user, self.kwargs["pk"], **case_parts_present())
         access_log_record(actor=request.user, action="view", object_type="case", object_id=case.pk,
                           object_repr=case.reference, request=request, subject=case.subject_id)
         return Response(CaseDetailOutput(case, context=self.get_serializer_context()).data)

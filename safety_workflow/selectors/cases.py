@@ -23,6 +23,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from ..models import (
     Assessment,
     Case,
+    CouncilAction,
     ElectionPeriod,
     EvidenceFile,
     Incident,
@@ -97,8 +98,25 @@ def incident_get(user: Any, incident_id: Any) -> Incident:
         "case", "subject", "protected_person__user", "election_period"), incident_id, log_as="incident")
 
 
-def case_get(user: Any, case_id: Any) -> Case:
-    return get_or_not_found(cases_visible_to(user).select_related("subject"), case_id, log_as="case")
+def case_get(user: Any, case_id: Any, **annotations: Any) -> Case:
+    """The case, if the user sees it (``NotFound``, logged, if not); ``annotations`` are read with it."""
+    cases = cases_visible_to(user).select_related("subject")
+    return get_or_not_found(cases.annotate(**annotations) if annotations else cases, case_id, log_as="case")
+
+
+def case_parts_present() -> dict[str, Exists]:
+    """For a case's detail, read with the case (``case_get(user, pk, **case_parts_present())``): whether it has
+    any council action, any police referral, any open human task. A part it has none of is not looked up."""
+    from viewflow.workflow.models import Task
+
+    from .tasks import OPEN
+
+    return {
+        "has_council_actions": Exists(CouncilAction.objects.filter(case=OuterRef("pk"))),
+        "has_referrals": Exists(PoliceReferral.objects.filter(case=OuterRef("pk"))),
+        "has_open_tasks": Exists(Task.objects.filter(process_id=OuterRef("pk"), flow_task_type="HUMAN",
+                                                     status__in=OPEN)),
+    }
 
 
 def evidence_get(user: Any, incident: Incident, evidence_id: Any) -> Any:

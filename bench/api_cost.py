@@ -134,6 +134,12 @@ class World:
             self.names.append((name, dob))
 
 
+def fresh(user) -> None:
+    """The user as a request loads it: without the roles an earlier call kept on the object (``roles_for`` keeps
+    them per user object, as Django keeps permissions), so each request or service call resolves them once."""
+    user.__dict__.pop("_safety_workflow_roles", None)
+
+
 # Four drivers of one case -------------------------------------------------------------------------------------
 def report_body(n: int) -> dict:
     from django.utils import timezone
@@ -206,11 +212,13 @@ class ServiceDriver:
         from safety_workflow.services.tasks import task_complete
 
         cllr = self.world.councillors[n % len(self.world.councillors)]
+        fresh(cllr)
         result = incident_report(reporter=cllr, occurred_at=timezone.now() - dt.timedelta(hours=3),
                                  channel="email", account=ACCOUNT, ward="Riverside")
         case_id = result.incident.case_id
         for node, user, data, handler in self.steps:
             task = Task.objects.get(process_id=case_id, flow_task=getattr(IncidentFlow, node), status="NEW")
+            fresh(user)
             task_complete(task=task, user=user, data=data, handler=handler)
 
 
@@ -253,6 +261,7 @@ def in_process_request(world: World):
     clients = {}
 
     def request(user, method: str, path: str, body):
+        fresh(user)
         client = clients.get(user.pk)
         if client is None:  # the host's authentication is left out: HTTP measures it (token auth)
             client = clients[user.pk] = APIClient()
@@ -557,6 +566,7 @@ def _stepwise(driver, n: int, ctx, marks: list) -> None:
     world = driver.world
     cllr = world.councillors[n % len(world.councillors)]
     if isinstance(driver, ServiceDriver):
+        fresh(cllr)
         case_id = incident_report(reporter=cllr, occurred_at=timezone.now() - dt.timedelta(hours=3),
                                   channel="email", account=ACCOUNT, ward="Riverside").incident.case_id
     else:
@@ -573,6 +583,7 @@ def _stepwise(driver, n: int, ctx, marks: list) -> None:
     for node, user, data, handler in steps:
         task = Task.objects.get(process_id=case_id, flow_task=getattr(IncidentFlow, node), status="NEW")
         if handler is not None:
+            fresh(user)
             task_complete(task=task, user=user, data=data, handler=handler)
         else:
             with task.activation() as activation:

@@ -135,15 +135,3 @@ def notice_text(build: Callable[[], tuple[str, str]], language: str = "") -> tup
     message = "\n\n----------\n\n".join(m for _, m in written)
     return subject, message
 
-
-def by_preferred_language(users: list[Any]) -> list[tuple[str, list[Any]]]:
-    """``users`` grouped by the language recorded for them as protected people ("" where none is: the notice
-    language), in a stable order: a notice to the people a case is about is written in each one's language."""
-    from .models import ProtectedPerson
-
-    preferred = dict(ProtectedPerson.objects.filter(user__in=[u.pk for u in users]).exclude(language="")
-                     .values_list("user_id", "language"))
-    groups: dict[str, list[Any]] = {}
-    for user in users:
-        groups.setdefault(preferred.get(user.pk, ""), []).append(user)
-    return sorted(groups.items())

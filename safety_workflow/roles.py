@@ -45,26 +45,35 @@ SUBJECT_ROLES: frozenset[str] = CASE_OFFICER_ROLES | {Role.LEGAL, Role.POLICE_LI
 
 
 _request = threading.local()
+#: Where ``roles_for`` keeps a user object's roles.
+ROLES_ATTRIBUTE = "_safety_workflow_roles"
 
 
 def roles_for(user: Any) -> frozenset[str]:
     """The roles a user holds, as resolved by the host adapter. Anonymous users hold none.
 
-    Inside a request they are resolved once per user (the access table, the selectors, the services and the
-    serializers all ask): the answer is kept until the request finishes. Outside a request (a service called
-    from code, a management command) every call asks the adapter.
+    The adapter is asked once per user object, the way Django's ``ModelBackend`` keeps a user's permissions
+    (``_perm_cache``): the answer is kept on the object, so a user loaded for a request, a task or a command
+    has its roles resolved once however many checks follow, and a change of groups shows on the next object
+    loaded. Inside a request the answer is also kept per user until the request finishes, for the other objects
+    of the same user that the request loads (a task's owner, a case's officer).
     """
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
+    roles = getattr(user, ROLES_ATTRIBUTE, None)
+    if roles is not None:
+        return roles
     cache = getattr(_request, "roles", None)
     key = (type(user), user.pk)
     if cache is not None and key in cache:
-        return cache[key]
-    from .adapter import get_adapter
+        roles = cache[key]
+    else:
+        from .adapter import get_adapter
 
-    roles = frozenset(get_adapter().get_user_roles(user)) & KNOWN_ROLES
-    if cache is not None:
-        cache[key] = roles
+        roles = frozenset(get_adapter().get_user_roles(user)) & KNOWN_ROLES
+        if cache is not None:
+            cache[key] = roles
+    setattr(user, ROLES_ATTRIBUTE, roles)
     return roles
 
 

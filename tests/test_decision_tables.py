@@ -105,3 +105,25 @@ def test_admin_freezes_published_versions_and_publishes_drafts(decision_table, c
     assert draft.status == "published"
     assert client.get("/admin/safety_workflow/incident/").status_code == 200
     assert client.get("/admin/safety_workflow/incident/add/").status_code == 403
+
+
+def test_a_published_version_is_read_once_and_a_new_one_replaces_it(people, client_for, decision_table,
+                                                                      django_assert_num_queries):
+    """A published version is frozen, so its questions and rules are read once per process; publishing another
+    version is seen at once (it is another version), through the API as through the services."""
+    from safety_workflow.services.case_tasks import decision_table_current
+
+    client = client_for(people.safety)
+    first = client.get("/api/safety/decision-tables/current/").json()
+    with django_assert_num_queries(1):
+        table = decision_table_current()
+        assert [q.key for q in table.questions.all()] == [q["key"] for q in first["questions"]]
+        assert len(table.rules.all()) == len(first["rules"]) == 12
+
+    draft = decision_table_copy(table=decision_table, actor=people.monitoring)
+    keep = DecisionRule.objects.filter(table=draft).order_by("order").first()
+    DecisionRule.objects.filter(table=draft).exclude(pk=keep.pk).delete()
+    decision_table_publish(table=draft, actor=people.monitoring)
+    second = client.get("/api/safety/decision-tables/current/").json()
+    assert (second["version"], len(second["rules"])) == (2, 1)
+    assert len(decision_table_current().rules.all()) == 1

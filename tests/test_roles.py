@@ -61,3 +61,23 @@ def test_working_days_skip_weekends_and_bank_holidays():
     assert timezone.localtime(due) == timezone.make_aware(dt.datetime(2026, 12, 29, 15, 30))
     friday = timezone.make_aware(dt.datetime(2026, 11, 20, 16, 0))
     assert sla.due_at(friday, {"hours": 1}, get_adapter().is_working_day) - friday == dt.timedelta(hours=1)
+
+
+def test_roles_are_resolved_once_per_user_object_and_a_fresh_object_sees_a_change(django_assert_num_queries):
+    """As Django keeps permissions on the user object: one look-up however many checks, and a change of groups
+    shows on the next object loaded (the next request), not on one already holding its answer."""
+    from django.contrib.auth import get_user_model
+
+    from safety_workflow.conf import app_settings
+
+    from .factories import make_user
+
+    user = make_user("frontline")
+    with django_assert_num_queries(1):
+        assert roles_for(user) == {"frontline"}
+        assert roles_for(user) == {"frontline"}
+    user.groups.set([Group.objects.get_or_create(name=app_settings.ROLES["members_services"][0])[0]])
+    with django_assert_num_queries(0):
+        assert roles_for(user) == {"frontline"}
+    fresh = get_user_model().objects.get(pk=user.pk)
+    assert roles_for(fresh) == {"members_services"}

@@ -299,3 +299,24 @@ def test_the_retry_command_queues_what_is_due(run, clients, settings):
         run(lambda: call_command("safety_workflow_retry_deliveries", "--json", stdout=out))
     assert json.loads(out.getvalue()) == {"notifications": 0, "webhooks": waiting}
     assert len(hook.received) == waiting
+
+
+@pytest.mark.django_db
+def test_the_subscriptions_are_read_after_each_commit_in_one_statement(run, clients, django_assert_num_queries):
+    """The look-up after every commit that records a step is one statement, compiled once; a subscription made or
+    switched off is seen by the next commit."""
+    from safety_workflow.webhooks import active_subscriptions
+
+    with django_assert_num_queries(1):
+        assert active_subscriptions() == []
+    run(lambda: report(clients["councillor"]))
+    assert not WebhookDelivery.objects.exists()
+    with receiver() as hook:
+        made = subscribe(clients["monitoring"], hook.url, "monitoring_officer", events=["incident.reported"])
+        with django_assert_num_queries(1):
+            assert [str(s.pk) for s in active_subscriptions()] == [made["id"]]
+        run(lambda: report(clients["councillor"]))
+        assert WebhookDelivery.objects.filter(event_type="incident.reported").count() == 1
+        WebhookSubscription.objects.filter(pk=made["id"]).update(active=False)
+        run(lambda: report(clients["councillor"]))
+        assert WebhookDelivery.objects.filter(event_type="incident.reported").count() == 1

@@ -7,6 +7,8 @@ input serializer in ``api/task_forms.py``).
 
 from __future__ import annotations
 
+import copy
+import threading
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -33,16 +35,31 @@ from .cases import case_close, case_link_subject
 from .police import police_referral_acknowledge, police_referral_record_outcome
 from .subjects import subject_create
 
+#: The questions and rules of published versions, by (id, version, published_at): a published version is frozen
+#: (the admin and the API edit drafts only; a change is a new version), so they are read once per process.
+_FROZEN: dict[tuple[Any, ...], tuple[list[Any], list[Any]]] = {}
+_FROZEN_LOCK = threading.Lock()
+
 
 def decision_table_current() -> DecisionTable:
-    table = (
-        DecisionTable.objects.filter(status=DecisionTable.Status.PUBLISHED)
-        .prefetch_related("questions", "rules")
-        .order_by("-version")
-        .first()
-    )
+    """The published version, with its questions and rules (read from the database once per process and
+    version: one statement a call after the first)."""
+    table = DecisionTable.objects.filter(status=DecisionTable.Status.PUBLISHED).order_by("-version").first()
     if table is None:
         raise Conflict(_("No decision table has been published."), code="no_decision_table")
+    key = (table.pk, table.version, table.published_at)
+    frozen = _FROZEN.get(key)
+    if frozen is None:
+        frozen = (list(table.questions.all()), list(table.rules.all()))
+        with _FROZEN_LOCK:
+            _FROZEN.clear()  # only the version in use is kept
+            _FROZEN[key] = frozen
+    cache = table._prefetched_objects_cache = {}
+    for name, rows in zip(("questions", "rules"), frozen, strict=True):
+        related = getattr(table, name).all()
+        related._result_cache = [copy.copy(row) for row in rows]  # each caller its own objects
+        related._prefetch_done = True
+        cache[name] = related
     return table
 
 
@@ -133,7 +150,10 @@ def assess(*, activation: Any, user: Any, data: dict[str, Any]) -> None:
         notes=data.get("notes", ""),
         assessed_by=user,
     )
-    item.incidents.set(case.incidents.all())
+    # The incidents it covers, by id in one insert (``set()`` would read the incidents and the links first).
+    through = Assessment.incidents.through
+    through.objects.bulk_create(through(assessment_id=item.pk, incident_id=pk)
+                                for pk in case.incidents.values_list("pk", flat=True))
     case._latest_assessment = item  # the flow's split reads it next, in this transaction
     case.level = level
     case.route = route

@@ -227,7 +227,8 @@ def _tell_case_closed(case: Case) -> None:
     """The councillors and candidates the case is about (or who reported it) are told it is closed: the
     reference only, the outcome is behind sign-in (and was told them in person)."""
     from django.contrib.auth import get_user_model
-    from django.db.models import Q
+    from django.db.models import Q, Value
+    from django.db.models.functions import Coalesce
     from django.utils.translation import gettext as _
 
     from ..adapter import get_adapter
@@ -240,13 +241,18 @@ def _tell_case_closed(case: Case) -> None:
     holds_a_role = Q()
     for role in sorted(SELF_REPORTING_ROLES):  # one statement, not a roles look-up per person
         holds_a_role |= Q(pk__in=adapter.users_with_role(role).values("pk"))
+    # Each one's language comes with them (their protected-person record's; "" for the notice language).
     recipients = list(User._default_manager.filter(
         Q(pk__in=incidents.values("protected_person__user")) | Q(pk__in=incidents.values("reported_by")),
-        holds_a_role, is_active=True).order_by("pk"))
-    from ..i18n import by_preferred_language, notice_text
+        holds_a_role, is_active=True).annotate(notice_language=Coalesce(
+            "safety_protected_person__language", Value(""))).order_by("pk"))
+    from ..i18n import notice_text
 
+    groups: dict[str, list[Any]] = {}
+    for user in recipients:
+        groups.setdefault(user.notice_language, []).append(user)
     values = {"reference": case.reference}
-    for language, group in by_preferred_language(recipients):  # each person in their own language
+    for language, group in sorted(groups.items()):  # each person in their own language
         subject, message = notice_text(lambda: (
             _("Your councillor safety case %(reference)s is closed") % values,
             _("Case %(reference)s has been closed. Sign in to see its outcome.") % values), language=language)

@@ -289,3 +289,22 @@ def test_an_integer_id_too_large_for_the_database_is_not_found(c):
         response = c["members"].get(f"{API}/{path}")
         assert (response.status_code, response.json()) == (404, {"code": "not_found", "message": "Not found."}), path
     assert c["members"].get(f"{API}/reports/elections/", {"election": "99999999999999999999"}).status_code == 400
+
+
+def test_model_output_fields_are_built_once_per_class_and_copied_for_each_serializer(people, client_for):
+    """``ModelOutput`` builds its fields from the model once per class; every serializer gets its own copy, so an
+    answer is what DRF's own build gives, and one serializer's fields are never another's."""
+    from rest_framework import serializers
+
+    from safety_workflow.api.incidents import IncidentOutput
+
+    first, second = IncidentOutput(), IncidentOutput()
+    assert list(first.fields) == list(serializers.ModelSerializer.get_fields(IncidentOutput()))
+    assert all(first.fields[name] is not second.fields[name] for name in first.fields)
+    assert first.fields["case"].parent is first and second.fields["case"].parent is second
+    incident = report(client_for(people.councillor))
+    members = client_for(people.members)
+    listed = members.get(f"{API}/incidents/").json()["results"]
+    assert [row["id"] for row in listed] == [incident["id"]]
+    read = members.get(f"{API}/incidents/{incident['id']}/").json()
+    assert {key: value for key, value in read.items() if key != "evidence"} == listed[0]

@@ -175,11 +175,11 @@ class InputSerializer(serializers.Serializer):
 
 
 class ModelOutput(serializers.ModelSerializer):
-    """Model output with the API's date and date-time rendering.
+    """Model output with the API's date and date-time rendering."""
 
-    The fields are built from the model once per class, then copied for each serializer (DRF builds them from
-    the model's metadata for every serializer made: about 1 ms for an incident's 24 fields, on each request).
-    What DRF builds depends on the class and its ``Meta`` only, not on the instance or the context."""
+    # (Not in the docstring: the schema shows it.) The fields are built from the model once per class, then
+    # copied for each serializer: DRF builds them from the model's metadata for every serializer made, about 1 ms
+    # for an incident's 24 fields on each request. What it builds depends on the class and its Meta only.
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,

@@ -315,3 +315,28 @@ def test_an_append_is_one_statement_hashed_by_the_database_as_the_verifier_hashe
     read = AccessLogEntry.objects.get(seq=before + 1)
     assert (read.action, read.object_type, read.object_id) == ("view", "case", str(incident["case"]["id"]))
     assert access_log_verify().ok
+
+
+def test_an_append_sends_save_signals_once_as_save_would(people):
+    """A host may forward each row (to a SIEM, say) from ``post_save``: it is sent once, after the row is in the
+    chain, with ``created=True``; ``pre_save`` once, before."""
+    from django.db.models import signals
+
+    access_log_record(actor=people.frontline, action="view", object_type="case", object_id="first")
+    seen = []
+
+    def pre(sender, instance, **kwargs):
+        seen.append(("pre", instance.pk))
+
+    def post(sender, instance, created, **kwargs):
+        seen.append(("post", instance.pk, instance.seq, created))
+
+    signals.pre_save.connect(pre, sender=AccessLogEntry)
+    signals.post_save.connect(post, sender=AccessLogEntry)
+    try:
+        entry = access_log_record(actor=people.frontline, action="view", object_type="case", object_id="x")
+    finally:
+        signals.pre_save.disconnect(pre, sender=AccessLogEntry)
+        signals.post_save.disconnect(post, sender=AccessLogEntry)
+    assert seen == [("pre", None), ("post", entry.pk, entry.seq, True)]
+    assert AccessLogEntry.objects.get(pk=entry.pk).seq == entry.seq

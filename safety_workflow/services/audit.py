@@ -170,15 +170,20 @@ def access_log_record(
     fields = audit_chain.fields_of(entry)
     entry.content_digest = fields["content_digest"] = audit_chain.content_digest(fields)
     connection = transaction.get_connection()
-    if connection.vendor == "postgresql" and _append_in_one(connection, entry, fields):
-        return entry
-    with transaction.atomic(savepoint=False):
-        with connection.cursor() as cursor:
-            last_seq, last_hash = _chain_head_locked(cursor, connection)
-            entry.seq = fields["seq"] = last_seq + 1
-            entry.prev_hash = last_hash
-            entry.row_hash = audit_chain.row_hash(fields, last_hash)
-            _append(cursor, connection, entry)
+    signals.pre_save.send(sender=AccessLogEntry, instance=entry, raw=False, using=connection.alias,
+                          update_fields=None)
+    if connection.vendor != "postgresql" or not _append_in_one(connection, entry, fields):
+        with transaction.atomic(savepoint=False):
+            with connection.cursor() as cursor:
+                last_seq, last_hash = _chain_head_locked(cursor, connection)
+                entry.seq = fields["seq"] = last_seq + 1
+                entry.prev_hash = last_hash
+                entry.row_hash = audit_chain.row_hash(fields, last_hash)
+                _append(cursor, connection, entry)
+    entry._state.adding = False
+    entry._state.db = connection.alias
+    signals.post_save.send(sender=AccessLogEntry, instance=entry, created=True, raw=False,
+                           using=connection.alias, update_fields=None)
     return entry
 
 
@@ -219,8 +224,6 @@ def _one_statement(connection: Any) -> tuple[str, list[Any]]:
 def _append_in_one(connection: Any, entry: AccessLogEntry, fields: dict[str, Any]) -> bool:
     """Append ``entry`` in one statement; False (nothing written) when the chain has no head row yet."""
     sql, columns = _one_statement(connection)
-    signals.pre_save.send(sender=AccessLogEntry, instance=entry, raw=False, using=connection.alias,
-                          update_fields=None)
     with connection.cursor() as cursor:
         cursor.execute(sql, [CHAIN_ID, audit_chain.row_after_seq(fields), CHAIN_ID,
                              *[f.get_db_prep_save(f.pre_save(entry, True), connection) for f in columns]])
@@ -228,16 +231,13 @@ def _append_in_one(connection: Any, entry: AccessLogEntry, fields: dict[str, Any
     if row is None:
         return False
     entry.pk, entry.seq, entry.prev_hash, entry.row_hash = row
-    entry._state.adding = False
-    entry._state.db = connection.alias
-    signals.post_save.send(sender=AccessLogEntry, instance=entry, created=True, raw=False,
-                           using=connection.alias, update_fields=None)
     return True
 
 
 # The append's statements, written once: the ORM compiled the same three statements on every read, which
 # cost more than running them (about 2 ms of a request's 5-40 ms). They are the statements ``Model.save()``
-# and ``QuerySet.update()`` ran, with the same lock on the head row, in the same transaction.
+# and ``QuerySet.update()`` ran, with the same lock on the head row, in the same transaction; ``pre_save`` and
+# ``post_save`` are sent around the append as ``save()`` sends them.
 _STATEMENTS: dict[str, tuple[str, str, str, list[Any]]] = {}
 
 
@@ -269,22 +269,15 @@ def _chain_head_locked(cursor: Any, connection: Any) -> tuple[int, str]:
 
 
 def _append(cursor: Any, connection: Any, entry: AccessLogEntry) -> None:
-    """Insert ``entry`` (its seq and hashes set) and move the head to it; ``pre_save``/``post_save`` are sent as
-    ``entry.save()`` would send them."""
+    """Insert ``entry`` (its seq and hashes set) and move the head to it."""
     _head, insert, update, columns = _statements(connection)
-    signals.pre_save.send(sender=AccessLogEntry, instance=entry, raw=False, using=connection.alias,
-                          update_fields=None)
     cursor.execute(insert, [f.get_db_prep_save(f.pre_save(entry, True), connection) for f in columns])
     if connection.features.can_return_columns_from_insert:
         entry.pk = cursor.fetchone()[0]
     else:
         entry.pk = connection.ops.last_insert_id(cursor, AccessLogEntry._meta.db_table,
                                                  AccessLogEntry._meta.pk.column)
-    entry._state.adding = False
-    entry._state.db = connection.alias
     cursor.execute(update, [entry.seq, entry.row_hash, CHAIN_ID])
-    signals.post_save.send(sender=AccessLogEntry, instance=entry, created=True, raw=False,
-                           using=connection.alias, update_fields=None)
 
 
 # Refused reads -------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from safety_workflow.api.task_forms import TASK_INPUTS
 from safety_workflow.flows import IncidentFlow
 from safety_workflow.models import Incident
 from safety_workflow.roles import ROLES_ATTRIBUTE
-from safety_workflow.services.case_tasks import HANDLERS
+from safety_workflow.services.case_tasks import HANDLERS, decision_table_current
 from safety_workflow.services.incidents import incident_report
 from safety_workflow.services.people import protected_person_for_user
 from safety_workflow.services.tasks import task_complete
@@ -300,6 +300,7 @@ def test_case_writes_api_services_and_bare_engine(people, client_for, decision_t
     cllr = client_for(people.councillor)
     for _warm in range(2):  # the first report of a councillor records their protected-person row
         report(cllr)
+    decision_table_current()  # a process reads the published table's questions and rules once, then keeps them
 
     # Through the API.
     api: dict[str, int] = {}

@@ -73,15 +73,14 @@ def entry_on_register(c, subject: Subject, incident_id: str, *, approved_days_ag
     return RegisterEntry.objects.get(pk=entry_id)
 
 
-def day_of(*, days_ago: int) -> dt.date:
-    """The council's date of the moment ``days_ago`` days before now (in summer time it may be the day after
-    today's date less ``days_ago`` when run after 23:00 in winter)."""
-    return timezone.localdate(timezone.now() - dt.timedelta(days=days_ago))
+def day_of(*, days_ago: int = 0, hours_ago: int = 0) -> dt.date:
+    """The council's date of the moment that long before now: in summer time it may be the day after today's
+    date less ``days_ago`` when run after 23:00 in winter, and three hours ago is yesterday just after midnight."""
+    return timezone.localdate(timezone.now() - dt.timedelta(days=days_ago, hours=hours_ago))
 
 
 def test_wrong_subject_linked_then_unlinked_and_split_puts_everything_right(c, committed, people, decision_table,
                                                                            police_contact):
-    today = timezone.localdate()
     year = dt.timedelta(days=365)
 
     # Derek Hale e-mailed Cllr Ahmed two months ago; that case was closed with advice. He is on the register.
@@ -117,7 +116,7 @@ def test_wrong_subject_linked_then_unlinked_and_split_puts_everything_right(c, c
     wrong_home = EscalationSignal.objects.get(subject=gary, kind="reached_home")
     assert wrong_home.case_id == case_a
     gary_entry.refresh_from_db()
-    assert gary_entry.review_due_on == today + year  # reset by the (wrongly linked) new incident
+    assert gary_entry.review_due_on == day_of(hours_ago=3) + year  # reset by the (wrongly linked) new incident
     complete(c["safety"], case_a, "assess", {"answers": answers(decision_table, threat_to_life=True, at_home=True)})
     referral = PoliceReferral.objects.get(case_id=case_a)
     assert sorted(referral.incidents.values_list("reference", flat=True)) == sorted(
@@ -185,7 +184,7 @@ def test_wrong_subject_linked_then_unlinked_and_split_puts_everything_right(c, c
     assert gary_entry.review_due_on == day_of(days_ago=40) + year  # his own e-mail, 40 days ago
     assert gary_entry.events.filter(action="review_corrected", actor=people.members, reason=why).exists()
     derek_entry.refresh_from_db()
-    assert derek_entry.review_due_on == today + year
+    assert derek_entry.review_due_on == day_of(hours_ago=3) + year  # the incident at her home
     assert derek_entry.events.filter(action="review_reset").exists()
     entry = c["safety"].get(entry_url(gary_entry.pk), {"purpose": "checking the correction"}).json()
     assert "review_corrected" in [e["action"] for e in entry["history"]]

@@ -93,14 +93,16 @@ class Command(BaseCommand):
             return clients[username]
 
         self.stdout.write("Walking one case of each route through the API:")
-        today = timezone.localdate()
-        # A fixed time today: running the walk again the same day replays the same reports.
-        occurred = timezone.make_aware(dt.datetime.combine(today, dt.time(7, 30))).isoformat()
+        # A fixed time, 07:30 on the last day it has been 07:30 (yesterday's before then: a report cannot be in the
+        # future): running the walk again replays the same reports, under keys named after that day.
+        now = timezone.localtime()
+        day = now.date() if now.time() >= dt.time(7, 30) else now.date() - dt.timedelta(days=1)
+        occurred = timezone.make_aware(dt.datetime.combine(day, dt.time(7, 30))).isoformat()
         for number, route in enumerate(_routes(), 1):
             reporter, body = route["report"]
             body = {"occurred_at": occurred, **body}
             response = client(reporter).post(f"{API}/incidents/", body, format="json",
-                                             HTTP_IDEMPOTENCY_KEY=f"demo-walk-{today}-{number}")
+                                             HTTP_IDEMPOTENCY_KEY=f"demo-walk-{day}-{number}")
             if response.status_code not in (200, 201):
                 raise CommandError(f"Reporting failed: {response.status_code} {response.content!r}")
             incident = response.json()
@@ -136,7 +138,7 @@ class Command(BaseCommand):
         response = es.post(f"{API}/incidents/", {
             "protected_person": candidate["id"], "occurred_at": occurred, "channel": "in_person", "ward": "Millbrook",
             "account": "Followed from door to door while canvassing by a man shouting that I should go home."},
-            format="json", HTTP_IDEMPOTENCY_KEY=f"demo-walk-{today}-election")
+            format="json", HTTP_IDEMPOTENCY_KEY=f"demo-walk-{occurred[:10]}-election")
         if response.status_code not in (200, 201):
             raise CommandError(f"Reporting failed: {response.status_code} {response.content!r}")
         case_id = response.json()["case"]["id"]

@@ -206,32 +206,35 @@ def conduct_flags(*, subject: Subject, withdrawn: bool | None = False) -> QueryS
             .order_by("raised_at"))
 
 
+def _shown_on(case: Case) -> Q:
+    """The flags a case shows: its own, and its subject's course of conduct against a person harmed in it."""
+    rule = Q(case=case)
+    if case.subject_id is not None:
+        rule |= Q(subject_id=case.subject_id,
+                  protected_person__in=Incident.objects.filter(case=case).values("protected_person"))
+    return rule
+
+
 def conduct_flags_for_case(case: Case) -> QuerySet[CourseOfConductFlag]:
     """The flags in force to show on a case: its subject's course of conduct against a person harmed in the case.
 
     A flag raised on an earlier case still shows on the subject's later cases about the same person.
     Ready for ``api.subjects.ConductFlagSerializer``: two queries.
     """
-    rule = Q(case=case)
-    if case.subject_id is not None:
-        rule |= Q(subject_id=case.subject_id,
-                  protected_person__in=Incident.objects.filter(case=case).values("protected_person"))
-    return (CourseOfConductFlag.objects.filter(rule, withdrawn_at__isnull=True).select_related(*FLAG_RELATED)
+    return (CourseOfConductFlag.objects.filter(_shown_on(case), withdrawn_at__isnull=True)
+            .select_related(*FLAG_RELATED)
             .prefetch_related(Prefetch("incidents", queryset=INCIDENT_SUMMARY))
             .order_by("raised_at"))
 
 
 def conduct_flags_of_case(case: Case) -> tuple[list[CourseOfConductFlag], list[CourseOfConductFlag]]:
-    """``conduct_flags_for_case`` and ``conduct_flags_withdrawn_from_case`` together, for a case's detail.
+    """For a case's detail: the flags in force shown on it (``conduct_flags_for_case``) and those once raised on
+    it and withdrawn by a correction (the case's history says why).
 
     Most cases have no flag: one plain query says so (joining the flags' five relations for nothing cost
     PostgreSQL 2 ms of planning). When there are flags, one more reads them with their relations, and one
     their incidents."""
-    in_force = Q(case=case)
-    if case.subject_id is not None:
-        in_force |= Q(subject_id=case.subject_id,
-                      protected_person__in=Incident.objects.filter(case=case).values("protected_person"))
-    found = list(CourseOfConductFlag.objects.filter((in_force & Q(withdrawn_at__isnull=True))
+    found = list(CourseOfConductFlag.objects.filter((_shown_on(case) & Q(withdrawn_at__isnull=True))
                                                     | Q(case=case, withdrawn_at__isnull=False))
                  .values_list("pk", flat=True))
     if not found:
@@ -239,13 +242,6 @@ def conduct_flags_of_case(case: Case) -> tuple[list[CourseOfConductFlag], list[C
     flags = list(CourseOfConductFlag.objects.filter(pk__in=found).select_related(*FLAG_RELATED)
                  .prefetch_related(Prefetch("incidents", queryset=INCIDENT_SUMMARY)).order_by("raised_at"))
     return ([f for f in flags if f.withdrawn_at is None], [f for f in flags if f.withdrawn_at is not None])
-
-
-def conduct_flags_withdrawn_from_case(case: Case) -> QuerySet[CourseOfConductFlag]:
-    """Flags once raised on this case and withdrawn by a correction: the case's history says why."""
-    return (CourseOfConductFlag.objects.filter(case=case, withdrawn_at__isnull=False).select_related(*FLAG_RELATED)
-            .prefetch_related(Prefetch("incidents", queryset=INCIDENT_SUMMARY))
-            .order_by("raised_at"))
 
 
 def escalation_signals_noticed(*, subject: Subject, withdrawn: bool | None = False) -> QuerySet[EscalationSignal]:
